@@ -1,0 +1,1 @@
+//! Test records: what testtools' `StreamToDict` builds from events.
