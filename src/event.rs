@@ -108,7 +108,7 @@ pub struct Event<'a> {
     pub mime: Option<Cow<'a, str>>,
     pub file: Option<FileChunk<'a>>,
     pub route: Option<Cow<'a, str>>,
-    /// The runnable flag (0x0008); carried for round trips, unused here.
+    /// The runnable flag (0x0100); carried for round trips, unused here.
     pub runnable: bool,
 }
 

@@ -4,8 +4,18 @@
 //! test records (`record`) → outputs (`output::*`), in a single pass over
 //! each stream.
 
+pub mod details;
+pub mod dstat;
 pub mod event;
+pub mod export;
+pub mod output;
 pub mod record;
+pub mod repo;
+pub mod source;
+pub mod staging;
+pub mod stats;
+pub mod v1;
+pub mod v2;
 
 use std::io;
 use std::path::PathBuf;
@@ -20,6 +30,14 @@ pub enum Error {
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Reading a stream failed part way.
+    #[error("{path}: read failed at byte offset {offset}: {source}")]
+    Read {
+        path: String,
+        offset: u64,
         #[source]
         source: io::Error,
     },

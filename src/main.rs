@@ -1,1 +1,132 @@
-fn main(){}
+//! The `stackviz-export` command: parse and check arguments, run the export,
+//! map errors to exit codes (2 for usage, 1 for everything else).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use stackviz_export::export::{self, FormatKind, Options, Reporter};
+use stackviz_export::Error;
+
+/// Turn subunit test-result streams into the data files the StackViz
+/// front-end reads.
+///
+/// Reads subunit v2 streams (gzip-compressed or not), subunit v1 text and
+/// stestr/testrepository repositories, each exactly once, and writes one set
+/// of data files per stream into DEST plus a config.json that lists them.
+/// Files appear only when the whole export succeeded.
+#[derive(Parser, Debug)]
+#[command(name = "stackviz-export", version, about, long_about)]
+#[command(after_help = "Examples:\n  \
+    stackviz-export -f run.subunit out/\n  \
+    stestr last --subunit | stackviz-export -i --dstat dstat.csv out/\n  \
+    stackviz-export -r path/to/project --all-runs out/\n  \
+    stackviz-export --format artifacts -e -z -i out/ < run.subunit\n\n\
+    Exit status: 0 when every file was written, 1 when reading or writing failed,\n\
+    2 for a usage error (nothing is written then).")]
+struct Cli {
+    /// Output directory; created with missing parents, existing files replaced.
+    #[arg(value_name = "DEST")]
+    dest: PathBuf,
+
+    /// A subunit stream file (v2 or v1, optionally gzip-compressed); repeatable.
+    #[arg(short = 'f', long = "stream-file", value_name = "FILE")]
+    stream_file: Vec<PathBuf>,
+
+    /// Read one subunit stream from standard input.
+    #[arg(short = 'i', long = "stdin")]
+    stdin: bool,
+
+    /// A test repository: a directory holding .stestr or .testrepository, or
+    /// that directory itself; repeatable. The latest run unless --all-runs.
+    #[arg(short = 'r', long = "repository", value_name = "DIR")]
+    repository: Vec<PathBuf>,
+
+    /// A dstat CSV log, copied into DEST for the machine-load charts.
+    #[arg(long, value_name = "FILE")]
+    dstat: Option<PathBuf>,
+
+    /// Gzip every data file (config.json stays plain).
+    #[arg(short = 'z', long = "gzip")]
+    gzip: bool,
+
+    /// Fill the artifacts dataset from ZUUL_PROJECT, ZUUL_CHANGE,
+    /// ZUUL_PATCHSET, ZUUL_PIPELINE and JOB_NAME (no effect on tempest).
+    #[arg(short = 'e', long = "env")]
+    env: bool,
+
+    /// Output layout: "tempest" (documented StackViz data) or "artifacts"
+    /// (today's front-end).
+    #[arg(long, value_enum, default_value_t = Layout::Tempest, value_name = "FORMAT")]
+    format: Layout,
+
+    /// Export every run of each repository, not only the latest.
+    #[arg(long = "all-runs")]
+    all_runs: bool,
+
+    /// Print only errors.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Layout {
+    Tempest,
+    Artifacts,
+}
+
+struct Stderr {
+    quiet: bool,
+    tty: bool,
+}
+
+impl Reporter for Stderr {
+    fn info(&mut self, line: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    }
+    fn warn(&mut self, line: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "stackviz-export: warning: {line}");
+        }
+    }
+    fn progress(&mut self, what: &str, tests: u64) {
+        if !self.quiet && self.tty {
+            let _ = writeln!(std::io::stderr(), "  {what}: {tests} tests so far");
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let opts = Options {
+        dest: cli.dest,
+        files: cli.stream_file,
+        stdin: cli.stdin,
+        repos: cli.repository,
+        dstat: cli.dstat,
+        gzip: cli.gzip,
+        env: cli.env,
+        format: match cli.format {
+            Layout::Tempest => FormatKind::Tempest,
+            Layout::Artifacts => FormatKind::Artifacts,
+        },
+        all_runs: cli.all_runs,
+    };
+    let mut rep = Stderr {
+        quiet: cli.quiet,
+        tty: std::io::stderr().is_terminal(),
+    };
+    match export::export(&opts, &mut rep) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e}");
+            ExitCode::from(match e {
+                Error::Usage(_) => 2,
+                _ => 1,
+            })
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! The export: check every input, then read each stream once and feed every
+//! output from that one pass, then commit all files at once.
+
+use std::io::{self, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::output::artifacts::Artifacts;
+use crate::output::tempest::Tempest;
+use crate::output::{ExportMeta, Format, StreamMeta};
+use crate::record::{Assembler, Entry, Record};
+use crate::repo::Repository;
+use crate::source::{self, Origin, Protocol};
+use crate::staging::Staging;
+use crate::stats::Stats;
+use crate::v2::{DecodeError, Decoder};
+use crate::{dstat, v1, Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatKind {
+    #[default]
+    Tempest,
+    Artifacts,
+}
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dest: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub stdin: bool,
+    pub repos: Vec<PathBuf>,
+    pub dstat: Option<PathBuf>,
+    pub gzip: bool,
+    pub env: bool,
+    pub format: FormatKind,
+    pub all_runs: bool,
+}
+
+/// Where informational lines and warnings go.
+pub trait Reporter {
+    fn info(&mut self, line: &str);
+    fn warn(&mut self, line: &str);
+    /// Called now and then during a long stream.
+    fn progress(&mut self, _what: &str, _tests: u64) {}
+}
+
+/// Collects messages; handy in tests and for library users.
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub info: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl Reporter for Collect {
+    fn info(&mut self, line: &str) {
+        self.info.push(line.to_owned());
+    }
+    fn warn(&mut self, line: &str) {
+        self.warnings.push(line.to_owned());
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Repo,
+    File,
+    Stdin,
+}
+
+/// One stream to export.
+#[derive(Debug, Clone)]
+struct Stream {
+    origin: Origin,
+    meta: StreamMeta,
+}
+
+/// Everything checked and named, before anything is written.
+#[derive(Debug)]
+pub struct Plan {
+    dest: PathBuf,
+    streams: Vec<Stream>,
+    dstat: Option<PathBuf>,
+    gzip: bool,
+    format: FormatKind,
+    env: Vec<(&'static str, String)>,
+    /// Providers with nothing to export (a repository without runs).
+    empty: Vec<String>,
+}
+
+impl Plan {
+    pub fn stream_count(&self) -> usize {
+        self.streams.len()
+    }
+}
+
+struct Provider {
+    kind: Kind,
+    given: PathBuf,
+    base: String,
+    runs: Vec<(Origin, Option<u64>)>,
+}
+
+/// Assigns `-2`, `-3`, … to names already taken; returns which positions
+/// collided with another provider's base name.
+fn dedupe(names: &[String]) -> (Vec<String>, Vec<bool>) {
+    let mut taken = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        let mut name = n.clone();
+        let mut k = 2;
+        while !taken.insert(name.clone()) {
+            name = format!("{n}-{k}");
+            k += 1;
+        }
+        out.push(name);
+    }
+    let collided = names
+        .iter()
+        .map(|n| names.iter().filter(|m| *m == n).count() > 1)
+        .collect();
+    (out, collided)
+}
+
+const ENV_FIELDS: [(&str, &str); 5] = [
+    ("ZUUL_PROJECT", "change_project"),
+    ("ZUUL_CHANGE", "change_id"),
+    ("ZUUL_PATCHSET", "revision"),
+    ("ZUUL_PIPELINE", "pipeline"),
+    ("JOB_NAME", "name"),
+];
+
+/// Checks every path and names every stream. Writes nothing.
+pub fn plan(opts: &Options) -> Result<Plan> {
+    if opts.files.is_empty() && opts.repos.is_empty() && !opts.stdin {
+        return Err(Error::Usage(
+            "no input: give at least one of -f, -r, -i".into(),
+        ));
+    }
+    if let Ok(m) = std::fs::metadata(&opts.dest) {
+        if !m.is_dir() {
+            return Err(Error::Usage(format!(
+                "output path exists and is not a directory: {}",
+                opts.dest.display()
+            )));
+        }
+    }
+    let mut providers = Vec::new();
+    for given in &opts.repos {
+        let repo = Repository::open(given)?;
+        let runs = if opts.all_runs {
+            repo.all_runs()?
+        } else {
+            repo.latest_run()?.into_iter().collect()
+        };
+        providers.push(Provider {
+            kind: Kind::Repo,
+            given: given.clone(),
+            base: crate::repo::repo_basename(given),
+            runs: runs
+                .into_iter()
+                .map(|r| (Origin::File(r.path), Some(r.id)))
+                .collect(),
+        });
+    }
+    for given in &opts.files {
+        check_stream_file(given)?;
+        providers.push(Provider {
+            kind: Kind::File,
+            given: given.clone(),
+            base: source::basename(given),
+            runs: vec![(Origin::File(given.clone()), None)],
+        });
+    }
+    if opts.stdin {
+        providers.push(Provider {
+            kind: Kind::Stdin,
+            given: PathBuf::from("-"),
+            base: "stdin".into(),
+            runs: vec![(Origin::Stdin, None)],
+        });
+    }
+    if let Some(d) = &opts.dstat {
+        match std::fs::metadata(d) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => {
+                return Err(Error::Usage(format!(
+                    "dstat log is not a regular file: {}",
+                    d.display()
+                )))
+            }
+            Err(e) => {
+                return Err(Error::Usage(format!(
+                    "dstat log not found: {} ({})",
+                    d.display(),
+                    io_reason(&e)
+                )))
+            }
+        }
+    }
+
+    let tempest_names: Vec<String> = providers
+        .iter()
+        .map(|p| match p.kind {
+            Kind::Repo => format!("repo_{}", p.base),
+            Kind::File => format!("file_{}", p.base),
+            Kind::Stdin => "stdin".into(),
+        })
+        .collect();
+    let artifact_names: Vec<String> = providers.iter().map(|p| p.base.clone()).collect();
+    let (tempest_names, collided) = dedupe(&tempest_names);
+    let (artifact_names, _) = dedupe(&artifact_names);
+
+    let mut streams = Vec::new();
+    let mut empty = Vec::new();
+    for (i, p) in providers.iter().enumerate() {
+        let shown = if collided[i] {
+            p.given.display().to_string()
+        } else {
+            p.base.clone()
+        };
+        let description = match p.kind {
+            Kind::Repo => format!("Repository: {shown}"),
+            Kind::File => format!("Subunit File: {shown}"),
+            Kind::Stdin => "Subunit Stream (stdin)".into(),
+        };
+        if p.runs.is_empty() {
+            empty.push(description.clone());
+        }
+        for (run_index, (origin, run_id)) in p.runs.iter().enumerate() {
+            let description = match (opts.all_runs, run_id) {
+                (true, Some(id)) => format!("{description} ({id})"),
+                _ => description.clone(),
+            };
+            streams.push(Stream {
+                origin: origin.clone(),
+                meta: StreamMeta {
+                    index: streams.len(),
+                    provider: tempest_names[i].clone(),
+                    artifact_name: artifact_names[i].clone(),
+                    run_index,
+                    description,
+                },
+            });
+        }
+    }
+    let env = if opts.env {
+        ENV_FIELDS
+            .iter()
+            .filter_map(|(var, key)| std::env::var(var).ok().map(|v| (*key, v)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Plan {
+        dest: opts.dest.clone(),
+        streams,
+        dstat: opts.dstat.clone(),
+        gzip: opts.gzip,
+        format: opts.format,
+        env,
+        empty,
+    })
+}
+
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn check_stream_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(Error::Usage(format!(
+            "stream file is not a regular file: {}",
+            path.display()
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::Usage(format!(
+            "stream file not found: {} ({})",
+            path.display(),
+            io_reason(&e)
+        ))),
+    }
+}
+
+/// What an export did.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub streams: usize,
+    pub tests: u64,
+    pub bytes: u64,
+}
+
+/// Runs a checked plan: writes everything to temporary files in DEST and
+/// renames them into place only when all of it succeeded.
+pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
+    let mut formats: Vec<Box<dyn Format>> = vec![match plan.format {
+        FormatKind::Tempest => Box::new(Tempest::new(plan.gzip)),
+        FormatKind::Artifacts => Box::new(Artifacts::new(plan.gzip)),
+    }];
+    let mut stage = Staging::new(&plan.dest)?;
+    let mut meta = ExportMeta {
+        gzip: plan.gzip,
+        env: plan.env.clone(),
+        ..ExportMeta::default()
+    };
+    if let Some(path) = &plan.dstat {
+        rep.info("Exporting DStat log");
+        let name = format!(
+            "{}{}",
+            formats[0].dstat_name(),
+            if plan.gzip { ".gz" } else { "" }
+        );
+        copy_dstat(&mut stage, path, &name, plan.gzip, rep)?;
+        meta.dstat_file = Some(name);
+        meta.dstat_source_name = Some(source::basename(path));
+    }
+    for d in &plan.empty {
+        rep.warn(&format!(
+            "{d}: the repository has no runs; nothing to export"
+        ));
+    }
+    let mut summary = Summary::default();
+    for s in &plan.streams {
+        let (tests, bytes) = export_stream(s, &mut formats, &mut stage, rep)?;
+        summary.streams += 1;
+        summary.tests += tests;
+        summary.bytes += bytes;
+    }
+    for f in &mut formats {
+        f.finish(&mut stage, &meta)?;
+    }
+    stage.commit()?;
+    Ok(summary)
+}
+
+/// Plans and runs in one call.
+pub fn export(opts: &Options, rep: &mut dyn Reporter) -> Result<Summary> {
+    let plan = plan(opts)?;
+    run(&plan, rep)
+}
+
+fn copy_dstat(
+    stage: &mut Staging,
+    path: &Path,
+    name: &str,
+    gzip: bool,
+    rep: &mut dyn Reporter,
+) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if let Some(why) = dstat::problem(&bytes) {
+        rep.warn(&format!(
+            "{}: StackViz will not chart this dstat log: {why}",
+            path.display()
+        ));
+    }
+    let mut out = stage.create(name, gzip)?;
+    out.write_all_ctx(&bytes)?;
+    stage.finish(out)
+}
+
+/// Reads one stream once, feeding every format. Returns (tests, bytes).
+fn export_stream(
+    s: &Stream,
+    formats: &mut [Box<dyn Format>],
+    stage: &mut Staging,
+    rep: &mut dyn Reporter,
+) -> Result<(u64, u64)> {
+    let label = s.origin.label();
+    rep.info(&format!("Exporting {}", s.meta.description));
+    let read_err = |offset: u64, e: io::Error| Error::Read {
+        path: label.clone(),
+        offset,
+        source: e,
+    };
+    let raw = s.origin.open().map_err(|e| read_err(0, e))?;
+    let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
+    let gzip_error = opened.gzip_error.clone();
+    for f in formats.iter_mut() {
+        f.begin_stream(stage, &s.meta)?;
+    }
+    let mut stats = Stats::default();
+    let started = Instant::now();
+    let mut last_note = started;
+    let mut warnings = Vec::new();
+    let bytes;
+    {
+        let sink = |rec: Record| -> Result<()> {
+            let e = Entry::from_record(rec);
+            stats.add(&e);
+            for f in formats.iter_mut() {
+                f.entry(&e)?;
+            }
+            if stats.count % 1024 == 0 && last_note.elapsed() > Duration::from_secs(2) {
+                last_note = Instant::now();
+                rep.progress(&s.meta.description, stats.count);
+            }
+            Ok(())
+        };
+        let mut asm = Assembler::new(sink);
+        match opened.protocol {
+            Protocol::V2 => {
+                let mut dec = Decoder::with_prefix(opened.head, opened.rest);
+                let result = dec.run(&mut asm);
+                bytes = dec.summary().bytes;
+                match result {
+                    Ok(()) => {}
+                    Err(DecodeError::Read(e)) => return Err(read_err(dec.offset(), e)),
+                    Err(DecodeError::Sink(e)) => return Err(e),
+                }
+            }
+            Protocol::V1 => {
+                let mut reader = BufReader::with_capacity(256 * 1024, opened.into_reader());
+                v1::read_v1(&mut reader, &mut asm)?;
+                bytes = 0;
+            }
+        }
+        let (_, w) = asm.finish()?;
+        warnings.extend(w);
+    }
+    for w in warnings {
+        rep.warn(&format!("{label}: byte offset {}: {}", w.offset, w.message));
+    }
+    if let Some(e) = gzip_error.lock().expect("lock").take() {
+        rep.warn(&format!(
+            "{label}: the gzip data is damaged ({e}); exported what came before"
+        ));
+    }
+    for f in formats.iter_mut() {
+        f.end_stream(stage, &stats)?;
+    }
+    Ok((stats.count, bytes))
+}

@@ -1,0 +1,164 @@
+//! The layout today's StackViz front-end reads: `<P>-<i>-{raw,details,stats}.json`
+//! per stream, `dstat.csv`, and a `config.json` with one dataset listing
+//! every file as an artifact.
+
+use serde::Serialize;
+
+use super::details::DetailsWriter;
+use super::raw::RawWriter;
+use super::{write_json, ExportMeta, Format, StreamMeta};
+use crate::record::Entry;
+use crate::staging::Staging;
+use crate::stats::Stats;
+use crate::Result;
+
+struct Current {
+    meta: StreamMeta,
+    base: String,
+    raw: RawWriter,
+    details: DetailsWriter,
+}
+
+#[derive(Serialize)]
+struct Artifact {
+    path: String,
+    artifact_name: String,
+    artifact_type: &'static str,
+    content_type: &'static str,
+    primary: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_encoding: Option<&'static str>,
+}
+
+pub struct Artifacts {
+    gzip: bool,
+    current: Option<Current>,
+    artifacts: Vec<Artifact>,
+}
+
+impl Artifacts {
+    pub fn new(gzip: bool) -> Self {
+        Artifacts {
+            gzip,
+            current: None,
+            artifacts: Vec::new(),
+        }
+    }
+
+    fn artifact(
+        &self,
+        path: String,
+        name: &str,
+        kind: &'static str,
+        content_type: &'static str,
+    ) -> Artifact {
+        Artifact {
+            path,
+            artifact_name: name.to_owned(),
+            artifact_type: kind,
+            content_type,
+            primary: kind == "subunit",
+            content_encoding: self.gzip.then_some("gzip"),
+        }
+    }
+}
+
+impl Format for Artifacts {
+    fn dstat_name(&self) -> &'static str {
+        "dstat.csv"
+    }
+
+    fn begin_stream(&mut self, stage: &mut Staging, meta: &StreamMeta) -> Result<()> {
+        let gz = if self.gzip { ".gz" } else { "" };
+        let base = format!("{}-{}", meta.artifact_name, meta.run_index);
+        self.current = Some(Current {
+            meta: meta.clone(),
+            raw: RawWriter::create(stage, &format!("{base}-raw.json{gz}"), self.gzip)?,
+            details: DetailsWriter::create(stage, &format!("{base}-details.json{gz}"), self.gzip)?,
+            base,
+        });
+        Ok(())
+    }
+
+    fn entry(&mut self, entry: &Entry) -> Result<()> {
+        let cur = self.current.as_mut().expect("entry outside a stream");
+        cur.raw.entry(entry)?;
+        cur.details.entry(entry)
+    }
+
+    fn end_stream(&mut self, stage: &mut Staging, stats: &Stats) -> Result<()> {
+        let cur = self.current.take().expect("end outside a stream");
+        let gz = if self.gzip { ".gz" } else { "" };
+        cur.raw.finish(stage)?;
+        cur.details.finish(stage)?;
+        let stats_name = format!("{}-stats.json{gz}", cur.base);
+        let mut out = stage.create(&stats_name, self.gzip)?;
+        write_json(&mut out, stats)?;
+        stage.finish(out)?;
+        let name = &cur.meta.artifact_name;
+        for (suffix, kind) in [
+            ("raw", "subunit"),
+            ("details", "subunit-details"),
+            ("stats", "subunit-stats"),
+        ] {
+            let a = self.artifact(
+                format!("{}-{suffix}.json{gz}", cur.base),
+                name,
+                kind,
+                "application/json",
+            );
+            self.artifacts.push(a);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> Result<()> {
+        let mut artifacts = Vec::with_capacity(self.artifacts.len() + 1);
+        if let (Some(file), Some(source)) = (&meta.dstat_file, &meta.dstat_source_name) {
+            artifacts.push(self.artifact(file.clone(), source, "dstat", "text/csv"));
+        }
+        artifacts.append(&mut self.artifacts);
+        let field = |key: &str| {
+            meta.env
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        };
+        #[derive(Serialize)]
+        struct Dataset {
+            name: Option<String>,
+            url: Option<String>,
+            status: Option<String>,
+            ci_username: Option<String>,
+            pipeline: Option<String>,
+            change_id: Option<String>,
+            revision: Option<String>,
+            change_project: Option<String>,
+            change_subject: Option<String>,
+            artifacts: Vec<Artifact>,
+        }
+        #[derive(Serialize)]
+        struct Config {
+            deployer: bool,
+            datasets: [Dataset; 1],
+        }
+        let config = Config {
+            deployer: false,
+            datasets: [Dataset {
+                name: field("name"),
+                url: None,
+                status: None,
+                ci_username: None,
+                pipeline: field("pipeline"),
+                change_id: field("change_id"),
+                revision: field("revision"),
+                change_project: field("change_project"),
+                change_subject: None,
+                artifacts,
+            }],
+        };
+        let mut out = stage.create("config.json", false)?;
+        write_json(&mut out, &config)?;
+        stage.finish(out)
+    }
+}

@@ -1,0 +1,149 @@
+//! The `details` map: test name → its cleaned attachments.
+//!
+//! Attachment text is the bulk of a stream, so values are spooled to disk as
+//! they arrive and only their positions stay in memory. A name seen twice
+//! keeps its first position with the last value (a Python dict update); the
+//! file is then reassembled from the spool at the end.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+use super::Pairs;
+use crate::record::Entry;
+use crate::staging::Staging;
+use crate::{Error, Result};
+
+struct Slot {
+    name: String,
+    start: u64,
+    len: u64,
+}
+
+pub struct DetailsWriter {
+    spool: BufWriter<File>,
+    spool_path: PathBuf,
+    pos: u64,
+    index: HashMap<String, usize>,
+    slots: Vec<Slot>,
+    /// The spool stops being the final JSON once a name repeats.
+    reordered: bool,
+    name: String,
+    gzip: bool,
+    scratch: Vec<u8>,
+}
+
+impl DetailsWriter {
+    pub fn create(stage: &mut Staging, name: &str, gzip: bool) -> Result<DetailsWriter> {
+        let (file, spool_path) = stage.scratch(name)?;
+        let mut w = DetailsWriter {
+            spool: BufWriter::with_capacity(256 * 1024, file),
+            spool_path,
+            pos: 0,
+            index: HashMap::new(),
+            slots: Vec::new(),
+            reordered: false,
+            name: name.to_owned(),
+            gzip,
+            scratch: Vec::new(),
+        };
+        w.put(b"{")?;
+        Ok(w)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.spool
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.spool_path, e))?;
+        self.pos += bytes.len() as u64;
+        Ok(())
+    }
+
+    pub fn entry(&mut self, e: &Entry) -> Result<()> {
+        self.scratch.clear();
+        serde_json::to_writer(&mut self.scratch, &Pairs(&e.details)).expect("in-memory JSON");
+        let value = std::mem::take(&mut self.scratch);
+        match self.index.get(&e.name) {
+            Some(&slot) => {
+                self.reordered = true;
+                let start = self.pos;
+                self.put(&value)?;
+                self.slots[slot].start = start;
+                self.slots[slot].len = value.len() as u64;
+            }
+            None => {
+                if !self.reordered {
+                    if !self.slots.is_empty() {
+                        self.put(b", ")?;
+                    }
+                    let key = serde_json::to_vec(&e.name).expect("in-memory JSON");
+                    self.put(&key)?;
+                    self.put(b": ")?;
+                }
+                let start = self.pos;
+                self.put(&value)?;
+                self.index.insert(e.name.clone(), self.slots.len());
+                self.slots.push(Slot {
+                    name: e.name.clone(),
+                    start,
+                    len: value.len() as u64,
+                });
+            }
+        }
+        self.scratch = value;
+        Ok(())
+    }
+
+    pub fn finish(mut self, stage: &mut Staging) -> Result<()> {
+        let spool_err = |e: io::Error| Error::io(&self.spool_path, e);
+        if !self.reordered && !self.gzip {
+            self.put(b"}")?;
+            let f = self
+                .spool
+                .into_inner()
+                .map_err(|e| Error::io(&self.spool_path, e.into_error()))?;
+            drop(f);
+            stage.adopt(self.spool_path, &self.name);
+            return Ok(());
+        }
+        self.spool.flush().map_err(spool_err)?;
+        let mut file = self
+            .spool
+            .into_inner()
+            .map_err(|e| Error::io(&self.spool_path, e.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(spool_err)?;
+        let mut out = stage.create(&self.name, self.gzip)?;
+        if !self.reordered {
+            io::copy(&mut file, &mut out).map_err(|e| out.io_err(e))?;
+            out.write_all_ctx(b"}")?;
+        } else {
+            let mut reader = BufReader::with_capacity(256 * 1024, file);
+            let mut at = 0u64;
+            out.write_all_ctx(b"{")?;
+            for (i, slot) in self.slots.iter().enumerate() {
+                if i > 0 {
+                    out.write_all_ctx(b", ")?;
+                }
+                let key = serde_json::to_vec(&slot.name).expect("in-memory JSON");
+                out.write_all_ctx(&key)?;
+                out.write_all_ctx(b": ")?;
+                if at != slot.start {
+                    reader
+                        .seek_relative(slot.start as i64 - at as i64)
+                        .map_err(spool_err)?;
+                }
+                let n = io::copy(&mut (&mut reader).take(slot.len), &mut out)
+                    .map_err(|e| out.io_err(e))?;
+                if n != slot.len {
+                    return Err(spool_err(io::ErrorKind::UnexpectedEof.into()));
+                }
+                at = slot.start + slot.len;
+            }
+            out.write_all_ctx(b"}")?;
+        }
+        stage.finish(out)?;
+        stage.discard(&self.spool_path);
+        Ok(())
+    }
+}

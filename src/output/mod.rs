@@ -1,0 +1,130 @@
+//! Output formats. Each format is a `Format` fed the same entries from the
+//! same single pass; the shared pieces (raw list, details map, stats) live
+//! beside them.
+
+pub mod artifacts;
+pub mod details;
+pub mod raw;
+pub mod tempest;
+pub mod tree;
+
+use serde::{Serialize, Serializer};
+
+use crate::record::Entry;
+use crate::staging::Staging;
+use crate::stats::Stats;
+use crate::Result;
+
+/// Which provider a stream came from, and the names its files get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamMeta {
+    /// Position among all exported streams, from 0.
+    pub index: usize,
+    /// Tempest-format provider name: `file_x`, `repo_x`, `stdin` (+ `-2`…).
+    pub provider: String,
+    /// Artifacts-format name: the bare basename or `stdin` (+ `-2`…).
+    pub artifact_name: String,
+    /// The run index within the provider (0 unless `--all-runs`).
+    pub run_index: usize,
+    /// `Subunit File: x`, `Repository: x (RUNID)`, `Subunit Stream (stdin)`.
+    pub description: String,
+}
+
+/// Run-wide facts the formats need when writing their index file.
+#[derive(Debug, Clone, Default)]
+pub struct ExportMeta {
+    /// The dstat file's name in DEST, when one was copied.
+    pub dstat_file: Option<String>,
+    /// Basename of the `--dstat` path as given.
+    pub dstat_source_name: Option<String>,
+    pub gzip: bool,
+    /// CI metadata from `-e`, as (dataset key, value).
+    pub env: Vec<(&'static str, String)>,
+}
+
+/// One output layout.
+pub trait Format {
+    /// The dstat copy's file name in this layout.
+    fn dstat_name(&self) -> &'static str;
+    fn begin_stream(&mut self, stage: &mut Staging, meta: &StreamMeta) -> Result<()>;
+    fn entry(&mut self, entry: &Entry) -> Result<()>;
+    fn end_stream(&mut self, stage: &mut Staging, stats: &Stats) -> Result<()>;
+    /// Writes the index (`config.json`); called once, after every stream.
+    fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> Result<()>;
+}
+
+/// A timestamp in microseconds, serialised like Python's `isoformat()` of
+/// an aware UTC datetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Iso(pub i64);
+
+impl std::fmt::Display for Iso {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0.div_euclid(1_000_000);
+        let micros = self.0.rem_euclid(1_000_000);
+        match chrono::DateTime::from_timestamp(secs, 0) {
+            Some(dt) => {
+                write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S"))?;
+                if micros != 0 {
+                    write!(f, ".{micros:06}")?;
+                }
+                f.write_str("+00:00")
+            }
+            None => write!(f, "{secs}"),
+        }
+    }
+}
+
+impl Serialize for Iso {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An ordered string map serialised as a JSON object.
+pub struct Pairs<'a>(pub &'a [(String, String)]);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// Writes `value` as JSON, mapping errors to the file's path.
+pub fn write_json<T: Serialize + ?Sized>(
+    out: &mut crate::staging::OutFile,
+    value: &T,
+) -> Result<()> {
+    serde_json::to_writer(&mut *out, value).map_err(|e| out.io_err(e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isoformat_like_python() {
+        assert_eq!(
+            Iso(1_444_074_544_812_133).to_string(),
+            "2015-10-05T19:49:04.812133+00:00"
+        );
+        assert_eq!(
+            Iso(1_444_074_544_000_000).to_string(),
+            "2015-10-05T19:49:04+00:00"
+        );
+        assert_eq!(
+            Iso(1_444_074_544_000_001).to_string(),
+            "2015-10-05T19:49:04.000001+00:00"
+        );
+        assert_eq!(Iso(0).to_string(), "1970-01-01T00:00:00+00:00");
+        assert_eq!(
+            Iso(4_294_967_295_000_000).to_string(),
+            "2106-02-07T06:28:15+00:00"
+        );
+    }
+}

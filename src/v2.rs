@@ -1,0 +1,448 @@
+//! Subunit v2 decoding: bytes → packets → events.
+//!
+//! The decoder owns one growable buffer and hands out events that borrow from
+//! it, so attachment bytes are copied only if the record assembler keeps them.
+//! Damage never stops decoding: a bad packet becomes python-subunit's
+//! synthetic `subunit.parser` failure, and decoding resumes at the next
+//! position where a packet with a valid CRC starts.
+
+use std::borrow::Cow;
+use std::io::{self, Read};
+
+use crate::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+
+pub const SIGNATURE: u8 = 0xB3;
+
+pub const FLAG_TEST_ID: u16 = 0x0800;
+pub const FLAG_ROUTE_CODE: u16 = 0x0400;
+pub const FLAG_TIMESTAMP: u16 = 0x0200;
+pub const FLAG_RUNNABLE: u16 = 0x0100;
+pub const FLAG_TAGS: u16 = 0x0080;
+pub const FLAG_FILE_CONTENT: u16 = 0x0040;
+pub const FLAG_MIME_TYPE: u16 = 0x0020;
+pub const FLAG_EOF: u16 = 0x0010;
+
+/// The largest packet a 3-byte length varint can describe.
+pub const MAX_PACKET: usize = (1 << 22) - 1;
+
+/// How much to ask the reader for at a time.
+const READ_CHUNK: usize = 1 << 20;
+
+/// Reads a varint at `pos`: the top two bits of the first byte give the width
+/// (1–4 bytes), the rest is a big-endian value. Returns (value, width), or
+/// `None` when `data` ends first.
+pub fn read_varint(data: &[u8], pos: usize) -> Option<(u32, usize)> {
+    let b0 = *data.get(pos)?;
+    let width = usize::from(b0 >> 6) + 1;
+    let bytes = data.get(pos..pos + width)?;
+    let mut value = u32::from(b0 & 0x3f);
+    for &b in &bytes[1..] {
+        value = (value << 8) | u32::from(b);
+    }
+    Some((value, width))
+}
+
+/// Why a packet could not be decoded; the text is python-subunit's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+/// Outcome of looking at the bytes that start with a signature byte.
+enum Attempt<'a> {
+    Packet(Event<'a>, usize),
+    /// Not enough bytes buffered to tell; at least this many are needed.
+    NeedMore(usize),
+    Damaged(ParseError),
+}
+
+/// The packet header: flags, total length and the width of the length field.
+struct Header {
+    flags: u16,
+    length: usize,
+    length_width: usize,
+}
+
+fn parse_header(data: &[u8], at_eof: bool) -> Result<Header, Box<Attempt<'static>>> {
+    // python-subunit reads 5 bytes after the signature: flags plus at most a
+    // 3-byte length.
+    if data.len() < 6 {
+        return Err(Box::new(if at_eof {
+            Attempt::Damaged(ParseError(format!(
+                "Short read - got {} bytes, wanted 5 bytes",
+                data.len() - 1
+            )))
+        } else {
+            Attempt::NeedMore(6)
+        }));
+    }
+    let flags = u16::from_be_bytes([data[1], data[2]]);
+    let (length, length_width) = read_varint(data, 3).expect("5 header bytes are buffered");
+    if length_width == 4 {
+        return Err(Box::new(Attempt::Damaged(ParseError(
+            "3 byte maximum given but 4 byte value found.".into(),
+        ))));
+    }
+    Ok(Header {
+        flags,
+        length: length as usize,
+        length_width,
+    })
+}
+
+/// Decodes the packet at the start of `data` (which starts with 0xB3).
+fn attempt(data: &[u8], at_eof: bool) -> Attempt<'_> {
+    let header = match parse_header(data, at_eof) {
+        Ok(h) => h,
+        Err(a) => return *a,
+    };
+    if header.length < 6 || data.len() < header.length {
+        if !at_eof && header.length >= 6 {
+            return Attempt::NeedMore(header.length);
+        }
+        let got = data.len() - 6;
+        return Attempt::Damaged(ParseError(format!(
+            "Short read - got {} bytes, wanted {} bytes",
+            got,
+            header.length as i64 - 6
+        )));
+    }
+    let packet = &data[..header.length];
+    if packet.len() < 8 {
+        return Attempt::Damaged(ParseError(format!(
+            "Short read - got {} bytes, wanted 4 bytes",
+            packet.len().saturating_sub(6)
+        )));
+    }
+    let (content, crc_bytes) = packet.split_at(packet.len() - 4);
+    let stored = u32::from_be_bytes(crc_bytes.try_into().expect("4 bytes"));
+    let calculated = crc32fast::hash(content);
+    if calculated != stored {
+        return Attempt::Damaged(ParseError(format!(
+            "Bad checksum - calculated (0x{calculated:x}), stored (0x{stored:x})"
+        )));
+    }
+    // python-subunit counts field offsets from the flags, or from just after
+    // a 3-byte length field; its messages depend on it.
+    let (body_start, pos) = if header.length_width == 3 {
+        (6, 0)
+    } else {
+        (1, 2 + header.length_width)
+    };
+    let body = &content[body_start..];
+    match parse_fields(body, pos, header.flags) {
+        Ok(ev) => Attempt::Packet(ev, header.length),
+        Err(e) => Attempt::Damaged(e),
+    }
+}
+
+fn short_field(n: usize) -> ParseError {
+    ParseError(format!("unpack requires a buffer of {n} bytes"))
+}
+
+fn field_varint(body: &[u8], pos: usize) -> Result<(u32, usize), ParseError> {
+    read_varint(body, pos).ok_or_else(|| short_field(1))
+}
+
+fn read_utf8(body: &[u8], pos: usize) -> Result<(&str, usize), ParseError> {
+    let (length, width) = field_varint(body, pos)?;
+    let pos = pos + width;
+    let length = length as usize;
+    let available = body.len().saturating_sub(pos).min(length);
+    let offset = pos as i64 - 2;
+    if available != length {
+        return Err(ParseError(format!(
+            "UTF8 string at offset {offset} extends past end of packet: claimed {length} bytes, {available} available"
+        )));
+    }
+    let bytes = &body[pos..pos + length];
+    if bytes.contains(&0) {
+        return Err(ParseError(format!(
+            "UTF8 string at offset {offset} contains NUL byte"
+        )));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok((s, pos + length)),
+        Err(e) if e.error_len().is_none() => Err(ParseError(format!(
+            "Invalid (partially decodable) string at offset {offset}, {} undecoded bytes",
+            length - e.valid_up_to()
+        ))),
+        Err(_) => Err(ParseError(format!(
+            "UTF8 string at offset {offset} is not UTF8"
+        ))),
+    }
+}
+
+fn parse_fields(body: &[u8], mut pos: usize, flags: u16) -> Result<Event<'_>, ParseError> {
+    let mut ev = Event {
+        status: Status::from_bits(flags),
+        runnable: flags & FLAG_RUNNABLE != 0,
+        ..Event::default()
+    };
+    if flags & FLAG_TIMESTAMP != 0 {
+        let secs = body.get(pos..pos + 4).ok_or_else(|| short_field(4))?;
+        let secs = u32::from_be_bytes(secs.try_into().expect("4 bytes"));
+        let (nanos, width) = field_varint(body, pos + 4)?;
+        pos += 4 + width;
+        ev.timestamp = Some(Timestamp {
+            secs: i64::from(secs),
+            nanos,
+        });
+    }
+    if flags & FLAG_TEST_ID != 0 {
+        let (id, next) = read_utf8(body, pos)?;
+        ev.test_id = Some(Cow::Borrowed(id));
+        pos = next;
+    }
+    if flags & FLAG_TAGS != 0 {
+        let (count, width) = field_varint(body, pos)?;
+        pos += width;
+        // Each tag takes at least one byte, which bounds the allocation.
+        let mut tags = Vec::with_capacity((count as usize).min(body.len() - pos.min(body.len())));
+        for _ in 0..count {
+            let (tag, next) = read_utf8(body, pos)?;
+            tags.push(Cow::Borrowed(tag));
+            pos = next;
+        }
+        ev.tags = Some(tags);
+    }
+    if flags & FLAG_MIME_TYPE != 0 {
+        let (mime, next) = read_utf8(body, pos)?;
+        ev.mime = Some(Cow::Borrowed(mime));
+        pos = next;
+    }
+    if flags & FLAG_FILE_CONTENT != 0 {
+        let (name, next) = read_utf8(body, pos)?;
+        pos = next;
+        let (length, width) = field_varint(body, pos)?;
+        pos += width;
+        let length = length as usize;
+        let available = body.len().saturating_sub(pos);
+        if length > available {
+            return Err(ParseError(format!(
+                "File content extends past end of packet: claimed {length} bytes, {available} available"
+            )));
+        }
+        ev.file = Some(FileChunk {
+            name: Cow::Borrowed(name),
+            bytes: Cow::Borrowed(&body[pos..pos + length]),
+            eof: flags & FLAG_EOF != 0,
+        });
+        pos += length;
+    }
+    if flags & FLAG_ROUTE_CODE != 0 {
+        let (route, _) = read_utf8(body, pos)?;
+        ev.route = Some(Cow::Borrowed(route));
+    }
+    Ok(ev)
+}
+
+/// The two events python-subunit emits for a packet it cannot parse.
+pub fn parser_error_events(error: &ParseError, mut emit: impl FnMut(Event<'_>)) {
+    emit(Event {
+        test_id: Some(Cow::Borrowed("subunit.parser")),
+        mime: Some(Cow::Borrowed("text/plain;charset=utf8")),
+        file: Some(FileChunk {
+            name: Cow::Borrowed("Parser Error"),
+            bytes: Cow::Borrowed(error.0.as_bytes()),
+            eof: true,
+        }),
+        ..Event::default()
+    });
+    emit(Event {
+        test_id: Some(Cow::Borrowed("subunit.parser")),
+        status: Some(Status::Fail),
+        ..Event::default()
+    });
+}
+
+/// Counts of what the decoder passed over, for the end-of-stream summary.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DecodeSummary {
+    pub packets: u64,
+    pub damaged: u64,
+    pub skipped_bytes: u64,
+    pub first_skip_offset: Option<u64>,
+    pub bytes: u64,
+}
+
+/// Streams packets out of a reader through a sliding buffer.
+pub struct Decoder<R> {
+    src: R,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    summary: DecodeSummary,
+}
+
+impl<R: Read> Decoder<R> {
+    pub fn new(src: R) -> Self {
+        Self::with_prefix(Vec::new(), src)
+    }
+
+    /// Starts with bytes already taken from `src` (a sniffed head).
+    pub fn with_prefix(prefix: Vec<u8>, src: R) -> Self {
+        let end = prefix.len();
+        Decoder {
+            src,
+            buf: prefix,
+            pos: 0,
+            end,
+            eof: false,
+            base: 0,
+            summary: DecodeSummary::default(),
+        }
+    }
+
+    pub fn summary(&self) -> &DecodeSummary {
+        &self.summary
+    }
+
+    /// Stream offset of the next undecoded byte.
+    pub fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Decodes the whole stream into `sink`. Only I/O errors and errors from
+    /// the sink stop it; damage in the stream never does.
+    pub fn run(&mut self, sink: &mut dyn EventSink) -> Result<(), DecodeError> {
+        loop {
+            self.fill(1)?;
+            if self.pos == self.end {
+                break;
+            }
+            if self.buf[self.pos] != SIGNATURE {
+                self.seek_packet()?;
+                continue;
+            }
+            loop {
+                let at = self.offset();
+                match attempt(&self.buf[self.pos..self.end], self.eof) {
+                    Attempt::NeedMore(n) => self.fill(n)?,
+                    Attempt::Packet(ev, len) => {
+                        sink.event(ev).map_err(DecodeError::Sink)?;
+                        self.pos += len;
+                        self.summary.packets += 1;
+                        break;
+                    }
+                    Attempt::Damaged(err) => {
+                        self.summary.damaged += 1;
+                        sink.warning(Warning {
+                            offset: at,
+                            message: format!("damaged packet: {}", err.0),
+                        });
+                        let mut result = Ok(());
+                        parser_error_events(&err, |ev| {
+                            if result.is_ok() {
+                                result = sink.event(ev);
+                            }
+                        });
+                        result.map_err(DecodeError::Sink)?;
+                        // The damaged packet's own bytes are not "skipped".
+                        self.pos += 1;
+                        let before = self.summary.skipped_bytes;
+                        let first = self.summary.first_skip_offset;
+                        self.seek_packet()?;
+                        self.summary.skipped_bytes = before;
+                        self.summary.first_skip_offset = first;
+                        break;
+                    }
+                }
+            }
+        }
+        if self.summary.skipped_bytes > 0 {
+            sink.warning(Warning {
+                offset: self.summary.first_skip_offset.unwrap_or(0),
+                message: format!(
+                    "skipped {} bytes that are not subunit packets",
+                    self.summary.skipped_bytes
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes `want` bytes from `pos` available unless the stream ends first.
+    fn fill(&mut self, want: usize) -> io::Result<()> {
+        while self.end - self.pos < want && !self.eof {
+            if self.pos > 0 && self.buf.len() - self.pos < want.max(READ_CHUNK) {
+                self.buf.copy_within(self.pos..self.end, 0);
+                self.base += self.pos as u64;
+                self.end -= self.pos;
+                self.pos = 0;
+            }
+            // Grow by what is read, never by what a length field claims.
+            if self.buf.len() - self.end < READ_CHUNK / 2 {
+                let grow = READ_CHUNK.max(self.buf.len() / 2);
+                self.buf.resize(self.buf.len() + grow, 0);
+            }
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    self.end += n;
+                    self.summary.bytes += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn skip_to(&mut self, to: usize) {
+        if to > self.pos {
+            self.summary.skipped_bytes += (to - self.pos) as u64;
+            self.summary.first_skip_offset.get_or_insert(self.offset());
+            self.pos = to;
+        }
+    }
+
+    /// Advances to the next position where a packet with a valid CRC starts,
+    /// or to the end of the stream, counting what it passes over.
+    fn seek_packet(&mut self) -> io::Result<()> {
+        loop {
+            self.fill(1)?;
+            if self.pos == self.end {
+                return Ok(());
+            }
+            match self.buf[self.pos..self.end]
+                .iter()
+                .position(|&b| b == SIGNATURE)
+            {
+                None => self.skip_to(self.end),
+                Some(i) => {
+                    self.skip_to(self.pos + i);
+                    if self.crc_valid_here()? {
+                        return Ok(());
+                    }
+                    self.skip_to(self.pos + 1);
+                }
+            }
+        }
+    }
+
+    fn crc_valid_here(&mut self) -> io::Result<bool> {
+        self.fill(6)?;
+        let header = match parse_header(&self.buf[self.pos..self.end], true) {
+            Ok(h) if h.length >= 8 => h,
+            _ => return Ok(false),
+        };
+        self.fill(header.length)?;
+        let data = &self.buf[self.pos..self.end];
+        if data.len() < header.length {
+            return Ok(false);
+        }
+        let (content, crc) = data[..header.length].split_at(header.length - 4);
+        Ok(crc32fast::hash(content) == u32::from_be_bytes(crc.try_into().expect("4 bytes")))
+    }
+}
+
+/// What stops decoding: the input failing, or the sink refusing an event.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("{0}")]
+    Read(#[from] io::Error),
+    #[error(transparent)]
+    Sink(crate::Error),
+}
