@@ -4,6 +4,7 @@
 //! test records (`record`) → outputs (`output::*`), in a single pass over
 //! each stream.
 
+pub mod encode;
 pub mod event;
 pub mod record;
 
