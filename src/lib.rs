@@ -6,6 +6,7 @@
 
 pub mod details;
 pub mod dstat;
+pub mod encode;
 pub mod event;
 pub mod export;
 pub mod output;
