@@ -317,6 +317,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         copy_dstat(&mut stage, path, &name, plan.gzip, rep)?;
         meta.dstat_file = Some(name);
         meta.dstat_source_name = Some(source::basename(path));
+        meta.dstat_path = Some(path.clone());
     }
     for d in &plan.empty {
         rep.warn(&format!(

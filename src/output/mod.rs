@@ -37,6 +37,8 @@ pub struct ExportMeta {
     pub dstat_file: Option<String>,
     /// Basename of the `--dstat` path as given.
     pub dstat_source_name: Option<String>,
+    /// The `--dstat` path itself, for formats that chart it.
+    pub dstat_path: Option<std::path::PathBuf>,
     pub gzip: bool,
     /// CI metadata from `-e`, as (dataset key, value).
     pub env: Vec<(&'static str, String)>,
