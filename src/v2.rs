@@ -446,3 +446,184 @@ pub enum DecodeError {
     #[error(transparent)]
     Sink(crate::Error),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{encode_event, write_packet, write_varint_width};
+
+    #[derive(Default)]
+    struct Sink {
+        events: Vec<Event<'static>>,
+        warnings: Vec<Warning>,
+    }
+
+    impl EventSink for Sink {
+        fn event(&mut self, ev: Event<'_>) -> crate::Result<()> {
+            self.events.push(ev.into_owned());
+            Ok(())
+        }
+        fn warning(&mut self, w: Warning) {
+            self.warnings.push(w);
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Sink {
+        let mut sink = Sink::default();
+        Decoder::new(bytes).run(&mut sink).unwrap();
+        sink
+    }
+
+    fn ev(id: &str, status: Option<Status>) -> Event<'static> {
+        Event {
+            test_id: Some(Cow::Owned(id.to_owned())),
+            status,
+            ..Event::default()
+        }
+    }
+
+    fn packet(e: &Event<'_>) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_event(e, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn varints_of_every_width() {
+        for (value, width) in [
+            (0, 1),
+            (63, 1),
+            (64, 2),
+            (16383, 2),
+            (16384, 3),
+            (4194303, 3),
+            (4194304, 4),
+            ((1 << 30) - 1, 4),
+        ] {
+            let mut out = Vec::new();
+            write_varint_width(value, width, &mut out);
+            assert_eq!(read_varint(&out, 0), Some((value, width)));
+        }
+        // Non-minimal encodings carry the same value.
+        assert_eq!(read_varint(&[0x40, 0x05], 0), Some((5, 2)));
+        assert_eq!(read_varint(&[0x80, 0x00, 0x05], 0), Some((5, 3)));
+        assert_eq!(read_varint(&[0xC0, 0x00, 0x00, 0x05], 0), Some((5, 4)));
+        assert_eq!(read_varint(&[0xC0, 0x00], 0), None);
+    }
+
+    #[test]
+    fn non_minimal_nanoseconds_decode() {
+        // flags: version 2, timestamp, test id, success.
+        let mut body = Vec::new();
+        body.extend_from_slice(&1_444_074_544u32.to_be_bytes());
+        write_varint_width(1500, 4, &mut body);
+        write_varint_width(1, 3, &mut body);
+        body.push(b'x');
+        let mut out = Vec::new();
+        write_packet(0x2000 | FLAG_TIMESTAMP | FLAG_TEST_ID | 3, &body, &mut out).unwrap();
+        let s = decode(&out);
+        assert_eq!(s.events.len(), 1);
+        let e = &s.events[0];
+        assert_eq!(e.test_id.as_deref(), Some("x"));
+        assert_eq!(e.timestamp.unwrap().micros(), 1_444_074_544_000_002);
+    }
+
+    #[test]
+    fn bad_crc_becomes_parser_failure_and_decoding_resumes() {
+        let mut bytes = packet(&ev("a", Some(Status::Success)));
+        let mut bad = packet(&ev("b", Some(Status::Success)));
+        let n = bad.len();
+        bad[n - 1] ^= 0xFF;
+        bytes.extend_from_slice(&bad);
+        bytes.extend_from_slice(&packet(&ev("c", Some(Status::Fail))));
+        let s = decode(&bytes);
+        let ids: Vec<_> = s
+            .events
+            .iter()
+            .map(|e| e.test_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(ids, ["a", "subunit.parser", "subunit.parser", "c"]);
+        let msg = String::from_utf8(s.events[1].file.as_ref().unwrap().bytes.to_vec()).unwrap();
+        assert!(msg.starts_with("Bad checksum - calculated (0x"), "{msg}");
+        assert_eq!(s.events[2].status, Some(Status::Fail));
+    }
+
+    #[test]
+    fn four_byte_length_is_an_error() {
+        let mut bytes = vec![SIGNATURE, 0x2b, 0x03, 0xC0, 0, 0, 20];
+        bytes.extend_from_slice(&[0u8; 16]);
+        let s = decode(&bytes);
+        let msg = String::from_utf8(s.events[0].file.as_ref().unwrap().bytes.to_vec()).unwrap();
+        assert_eq!(msg, "3 byte maximum given but 4 byte value found.");
+    }
+
+    #[test]
+    fn truncated_tail_gives_one_parser_record() {
+        let mut bytes = packet(&ev("a", Some(Status::Success)));
+        let second = packet(&ev("b", Some(Status::Success)));
+        bytes.extend_from_slice(&second[..second.len() - 3]);
+        let s = decode(&bytes);
+        let ids: Vec<_> = s
+            .events
+            .iter()
+            .map(|e| e.test_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(ids, ["a", "subunit.parser", "subunit.parser"]);
+        let msg = String::from_utf8(s.events[1].file.as_ref().unwrap().bytes.to_vec()).unwrap();
+        assert!(msg.starts_with("Short read - got "), "{msg}");
+    }
+
+    #[test]
+    fn stray_text_is_skipped_with_one_warning() {
+        let mut bytes = b"hello\n".to_vec();
+        bytes.extend_from_slice(&packet(&ev("a", Some(Status::Success))));
+        bytes.extend_from_slice(b"more noise");
+        bytes.extend_from_slice(&packet(&ev("b", Some(Status::Success))));
+        let s = decode(&bytes);
+        assert_eq!(s.events.len(), 2);
+        assert_eq!(s.warnings.len(), 1);
+        assert_eq!(s.warnings[0].offset, 0);
+        assert!(
+            s.warnings[0].message.contains("16 bytes"),
+            "{:?}",
+            s.warnings
+        );
+    }
+
+    #[test]
+    fn utf8_errors_use_python_subunit_messages() {
+        let mut body = Vec::new();
+        write_varint_width(3, 1, &mut body);
+        body.extend_from_slice(b"a\xe2\x82");
+        let mut out = Vec::new();
+        write_packet(0x2000 | FLAG_TEST_ID, &body, &mut out).unwrap();
+        let s = decode(&out);
+        let msg = String::from_utf8(s.events[0].file.as_ref().unwrap().bytes.to_vec()).unwrap();
+        assert_eq!(
+            msg,
+            "Invalid (partially decodable) string at offset 2, 2 undecoded bytes"
+        );
+    }
+
+    #[test]
+    fn decoding_does_not_depend_on_read_sizes() {
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(3);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut bytes = b"xx".to_vec();
+        for i in 0..50 {
+            bytes.extend_from_slice(&packet(&ev(&format!("t{i}"), Some(Status::Success))));
+        }
+        let whole = decode(&bytes);
+        let mut sink = Sink::default();
+        Decoder::new(Trickle(&bytes)).run(&mut sink).unwrap();
+        assert_eq!(sink.events, whole.events);
+        assert_eq!(sink.events.len(), 50);
+    }
+}
