@@ -17,15 +17,15 @@ impl Attachment {
     /// The attachment as text, if StackViz shows it: `text/*` decoded with
     /// its charset, or no MIME type and valid UTF-8. Empty text counts as
     /// absent.
-    pub fn text(&self) -> Option<String> {
+    pub fn into_text(self) -> Option<String> {
         let text = match &self.mime {
-            None => String::from_utf8(self.bytes.clone()).ok()?,
+            None => String::from_utf8(self.bytes).ok()?,
             Some(mime) => {
                 let ct = ContentType::parse(mime);
                 if ct.maintype() != "text" {
                     return None;
                 }
-                decode(&self.bytes, ct.charset.as_deref())
+                decode(self.bytes, ct.charset.as_deref())
             }
         };
         (!text.is_empty()).then_some(text)
@@ -35,11 +35,11 @@ impl Attachment {
 /// Cleans attachments into (key, text) pairs: non-word characters removed
 /// from names, empty and non-text attachments left out, and colliding keys
 /// kept at the first position with the last value.
-pub fn clean_details(attachments: &[Attachment]) -> Vec<(String, String)> {
+pub fn clean_details(attachments: Vec<Attachment>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(attachments.len());
     for a in attachments {
-        let Some(text) = a.text() else { continue };
         let key = clean_key(&a.name);
+        let Some(text) = a.into_text() else { continue };
         match out.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = text,
             None => out.push((key, text)),
@@ -209,13 +209,34 @@ impl Charset {
 
 /// Decodes like `bytes.decode(charset, 'replace')`; ISO-8859-1 when no
 /// charset is given, UTF-8 when the charset is unknown.
-pub fn decode(bytes: &[u8], charset: Option<&str>) -> String {
+pub fn decode(bytes: Vec<u8>, charset: Option<&str>) -> String {
     let cs = match charset {
         None => Charset::Latin1,
         Some(name) => Charset::lookup(name).unwrap_or(Charset::Utf8),
     };
+    // ASCII reads the same in every supported charset but UTF-16/32.
+    let ascii_compatible = !matches!(
+        cs,
+        Charset::Utf16
+            | Charset::Utf16Le
+            | Charset::Utf16Be
+            | Charset::Utf32
+            | Charset::Utf32Le
+            | Charset::Utf32Be
+    );
+    if ascii_compatible && bytes.is_ascii() {
+        return String::from_utf8(bytes).expect("ASCII is UTF-8");
+    }
+    let bytes = match cs {
+        Charset::Utf8 => {
+            return String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        }
+        _ => bytes,
+    };
+    let bytes = bytes.as_slice();
     match cs {
-        Charset::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
+        Charset::Utf8 => unreachable!("handled above"),
         Charset::Ascii => bytes
             .iter()
             .map(|&b| if b < 0x80 { b as char } else { '\u{FFFD}' })
@@ -313,7 +334,7 @@ mod tests {
 
     #[test]
     fn colliding_keys_keep_first_position_and_last_value() {
-        let d = clean_details(&[
+        let d = clean_details(vec![
             att("std-out", Some("text/plain"), b"one"),
             att("log", Some("text/plain"), b"log"),
             att("stdout", Some("text/plain"), b"two"),
@@ -344,27 +365,27 @@ mod tests {
     #[test]
     fn text_rules() {
         assert_eq!(
-            att("x", None, "café".as_bytes()).text().as_deref(),
+            att("x", None, "café".as_bytes()).into_text().as_deref(),
             Some("café")
         );
-        assert_eq!(att("x", None, b"\x00\x01\xff").text(), None);
-        assert_eq!(att("x", Some("image/png"), b"png").text(), None);
-        assert_eq!(att("x", Some("text/plain"), b"").text(), None);
+        assert_eq!(att("x", None, b"\x00\x01\xff").into_text(), None);
+        assert_eq!(att("x", Some("image/png"), b"png").into_text(), None);
+        assert_eq!(att("x", Some("text/plain"), b"").into_text(), None);
         assert_eq!(
             att("x", Some("text/plain"), "café".as_bytes())
-                .text()
+                .into_text()
                 .as_deref(),
             Some("caf\u{c3}\u{a9}")
         );
         assert_eq!(
             att("x", Some("text/plain;charset=utf8"), b"bad \xff\xfe utf8")
-                .text()
+                .into_text()
                 .as_deref(),
             Some("bad \u{fffd}\u{fffd} utf8")
         );
         assert_eq!(
             att("x", Some("text/plain;charset=klingon"), b"x")
-                .text()
+                .into_text()
                 .as_deref(),
             Some("x")
         );
@@ -374,13 +395,13 @@ mod tests {
                 Some("text/plain;charset=utf-16"),
                 b"\xff\xfeh\x00i\x00"
             )
-            .text()
+            .into_text()
             .as_deref(),
             Some("hi")
         );
         assert_eq!(
             att("x", Some("text/plain;charset=ascii"), b"a\xe9")
-                .text()
+                .into_text()
                 .as_deref(),
             Some("a\u{fffd}")
         );

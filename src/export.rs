@@ -3,6 +3,7 @@
 
 use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::output::artifacts::Artifacts;
@@ -363,6 +364,72 @@ fn copy_dstat(
     stage.finish(out)
 }
 
+/// Entries travel from the decoding thread to the writing thread in
+/// batches of about this much attachment text (or `BATCH_ENTRIES` entries).
+const BATCH_BYTES: usize = 512 * 1024;
+const BATCH_ENTRIES: usize = 256;
+/// Batches in flight; bounds the memory between the two threads.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// What the decoding thread reports when it is done.
+struct Decoded {
+    bytes: u64,
+    warnings: Vec<crate::event::Warning>,
+}
+
+/// Decodes a stream and assembles entries, sending them on in batches.
+/// Runs on its own thread so that decoding overlaps with writing.
+fn decode_stream(
+    opened: source::Opened,
+    label: &str,
+    tx: mpsc::SyncSender<Vec<Entry>>,
+) -> Result<Decoded> {
+    let mut batch = Vec::with_capacity(BATCH_ENTRIES);
+    let mut batch_bytes = 0usize;
+    let send = |batch: &mut Vec<Entry>| {
+        tx.send(std::mem::replace(batch, Vec::with_capacity(BATCH_ENTRIES)))
+            .map_err(|_| Error::Other("the writer stopped".into()))
+    };
+    let sink = |rec: Record| -> Result<()> {
+        let e = Entry::from_record(rec);
+        batch_bytes += e.details.iter().map(|(_, v)| v.len()).sum::<usize>();
+        batch.push(e);
+        if batch.len() >= BATCH_ENTRIES || batch_bytes >= BATCH_BYTES {
+            batch_bytes = 0;
+            send(&mut batch)?;
+        }
+        Ok(())
+    };
+    let mut asm = Assembler::new(sink);
+    let bytes = match opened.protocol {
+        Protocol::V2 => {
+            let mut dec = Decoder::with_prefix(opened.head, opened.rest);
+            let result = dec.run(&mut asm);
+            match result {
+                Ok(()) => dec.summary().bytes,
+                Err(DecodeError::Read(e)) => {
+                    return Err(Error::Read {
+                        path: label.to_owned(),
+                        offset: dec.offset(),
+                        source: e,
+                    })
+                }
+                Err(DecodeError::Sink(e)) => return Err(e),
+            }
+        }
+        Protocol::V1 => {
+            let mut reader = BufReader::with_capacity(256 * 1024, opened.into_reader());
+            v1::read_v1(&mut reader, &mut asm)?;
+            0
+        }
+    };
+    let (_, warnings) = asm.finish()?;
+    if !batch.is_empty() {
+        send(&mut batch)?;
+    }
+    Ok(Decoded { bytes, warnings })
+}
+
 /// Reads one stream once, feeding every format. Returns (tests, bytes).
 fn export_stream(
     s: &Stream,
@@ -384,45 +451,43 @@ fn export_stream(
         f.begin_stream(stage, &s.meta)?;
     }
     let mut stats = Stats::default();
-    let started = Instant::now();
-    let mut last_note = started;
-    let mut warnings = Vec::new();
-    let bytes;
-    {
-        let sink = |rec: Record| -> Result<()> {
-            let e = Entry::from_record(rec);
-            stats.add(&e);
-            for f in formats.iter_mut() {
-                f.entry(&e)?;
+    let mut last_note = Instant::now();
+    let (tx, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    let (written, decoded) = std::thread::scope(|scope| {
+        let decoder = std::thread::Builder::new()
+            .name("decode".into())
+            .spawn_scoped(scope, || decode_stream(opened, &label, tx))
+            .map_err(|e| Error::Other(format!("cannot start a thread: {e}")));
+        let decoder = match decoder {
+            Ok(d) => d,
+            Err(e) => return (Err(e), None),
+        };
+        let mut written = Ok(());
+        'batches: for batch in rx.iter() {
+            for e in &batch {
+                stats.add(e);
+                for f in formats.iter_mut() {
+                    if let Err(err) = f.entry(e) {
+                        written = Err(err);
+                        break 'batches;
+                    }
+                }
             }
-            if stats.count % 1024 == 0 && last_note.elapsed() > Duration::from_secs(2) {
+            if last_note.elapsed() > Duration::from_secs(2) {
                 last_note = Instant::now();
                 rep.progress(&s.meta.description, stats.count);
             }
-            Ok(())
-        };
-        let mut asm = Assembler::new(sink);
-        match opened.protocol {
-            Protocol::V2 => {
-                let mut dec = Decoder::with_prefix(opened.head, opened.rest);
-                let result = dec.run(&mut asm);
-                bytes = dec.summary().bytes;
-                match result {
-                    Ok(()) => {}
-                    Err(DecodeError::Read(e)) => return Err(read_err(dec.offset(), e)),
-                    Err(DecodeError::Sink(e)) => return Err(e),
-                }
-            }
-            Protocol::V1 => {
-                let mut reader = BufReader::with_capacity(256 * 1024, opened.into_reader());
-                v1::read_v1(&mut reader, &mut asm)?;
-                bytes = 0;
-            }
         }
-        let (_, w) = asm.finish()?;
-        warnings.extend(w);
-    }
-    for w in warnings {
+        // Stops the decoder if writing failed first.
+        drop(rx);
+        let decoded = decoder
+            .join()
+            .unwrap_or_else(|_| Err(Error::Other("the decoder panicked".into())));
+        (written, Some(decoded))
+    });
+    written?;
+    let decoded = decoded.expect("decoder ran")?;
+    for w in decoded.warnings {
         rep.warn(&format!("{label}: byte offset {}: {}", w.offset, w.message));
     }
     if let Some(e) = gzip_error.lock().expect("lock").take() {
@@ -433,5 +498,5 @@ fn export_stream(
     for f in formats.iter_mut() {
         f.end_stream(stage, &stats)?;
     }
-    Ok((stats.count, bytes))
+    Ok((stats.count, decoded.bytes))
 }

@@ -9,6 +9,7 @@ pub mod dstat;
 pub mod encode;
 pub mod event;
 pub mod export;
+pub mod json;
 pub mod output;
 pub mod record;
 pub mod repo;

@@ -1,7 +1,9 @@
 //! Test records: what testtools' `StreamToDict` builds from events, with the
 //! port's fixes (first/last non-null timestamps, unfinished records kept).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::details::{self, Attachment};
 use crate::event::{Event, EventSink, Status, Warning};
@@ -49,7 +51,7 @@ impl Entry {
             start: rec.start,
             end: rec.end,
             duration,
-            details: details::clean_details(&rec.attachments),
+            details: details::clean_details(rec.attachments),
             id: rec.id,
         }
     }
@@ -90,7 +92,7 @@ impl<S: RecordSink> Assembler<S> {
     pub fn new(sink: S) -> Self {
         Assembler {
             sink,
-            keys: HashMap::new(),
+            keys: HashMap::default(),
             open: BTreeMap::new(),
             next_seq: 0,
             scratch: String::new(),

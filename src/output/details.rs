@@ -5,12 +5,13 @@
 //! keeps its first position with the last value (a Python dict update); the
 //! file is then reassembled from the spool at the end.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::Pairs;
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::json;
 use crate::record::Entry;
 use crate::staging::Staging;
 use crate::{Error, Result};
@@ -41,7 +42,7 @@ impl DetailsWriter {
             spool: BufWriter::with_capacity(256 * 1024, file),
             spool_path,
             pos: 0,
-            index: HashMap::new(),
+            index: HashMap::default(),
             slots: Vec::new(),
             reordered: false,
             name: name.to_owned(),
@@ -62,7 +63,7 @@ impl DetailsWriter {
 
     pub fn entry(&mut self, e: &Entry) -> Result<()> {
         self.scratch.clear();
-        serde_json::to_writer(&mut self.scratch, &Pairs(&e.details)).expect("in-memory JSON");
+        json::write_pairs(&mut self.scratch, &e.details);
         let value = std::mem::take(&mut self.scratch);
         match self.index.get(&e.name) {
             Some(&slot) => {
@@ -77,9 +78,10 @@ impl DetailsWriter {
                     if !self.slots.is_empty() {
                         self.put(b", ")?;
                     }
-                    let key = serde_json::to_vec(&e.name).expect("in-memory JSON");
+                    let mut key = Vec::with_capacity(e.name.len() + 4);
+                    json::write_str(&mut key, &e.name);
+                    key.extend_from_slice(b": ");
                     self.put(&key)?;
-                    self.put(b": ")?;
                 }
                 let start = self.pos;
                 self.put(&value)?;

@@ -60,26 +60,66 @@ pub trait Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Iso(pub i64);
 
+impl Iso {
+    /// Formats into a stack buffer; chrono's strftime is slow on the hot path.
+    fn render(self, buf: &mut [u8; 40]) -> &str {
+        use chrono::{Datelike, Timelike};
+        let secs = self.0.div_euclid(1_000_000);
+        let micros = self.0.rem_euclid(1_000_000) as u32;
+        let Some(dt) = chrono::DateTime::from_timestamp(secs, 0) else {
+            return "";
+        };
+        let year = dt.year();
+        if !(0..=9999).contains(&year) {
+            return "";
+        }
+        fn put(buf: &mut [u8], at: usize, value: u32, width: usize) {
+            let mut v = value;
+            for i in (0..width).rev() {
+                buf[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        buf[..19].copy_from_slice(b"0000-00-00T00:00:00");
+        put(buf, 0, year as u32, 4);
+        put(buf, 5, dt.month(), 2);
+        put(buf, 8, dt.day(), 2);
+        put(buf, 11, dt.hour(), 2);
+        put(buf, 14, dt.minute(), 2);
+        put(buf, 17, dt.second(), 2);
+        let mut n = 19;
+        if micros != 0 {
+            buf[n] = b'.';
+            put(buf, n + 1, micros, 6);
+            n += 7;
+        }
+        buf[n..n + 6].copy_from_slice(b"+00:00");
+        n += 6;
+        std::str::from_utf8(&buf[..n]).expect("ASCII")
+    }
+}
+
 impl std::fmt::Display for Iso {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secs = self.0.div_euclid(1_000_000);
-        let micros = self.0.rem_euclid(1_000_000);
-        match chrono::DateTime::from_timestamp(secs, 0) {
-            Some(dt) => {
-                write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S"))?;
-                if micros != 0 {
-                    write!(f, ".{micros:06}")?;
-                }
-                f.write_str("+00:00")
+        let mut buf = [0u8; 40];
+        match self.render(&mut buf) {
+            "" => {
+                // Outside what Python's datetime can hold; still say something.
+                let secs = self.0.div_euclid(1_000_000);
+                write!(f, "{secs}")
             }
-            None => write!(f, "{secs}"),
+            s => f.write_str(s),
         }
     }
 }
 
 impl Serialize for Iso {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut buf = [0u8; 40];
+        match self.render(&mut buf) {
+            "" => s.collect_str(self),
+            text => s.serialize_str(text),
+        }
     }
 }
 

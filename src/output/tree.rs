@@ -2,7 +2,7 @@
 //! `reorganize` with its quirks kept (one root named after the last entry's
 //! first component; a dotless name makes the root itself the test).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
