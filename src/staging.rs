@@ -4,8 +4,9 @@
 //! everything it wrote, so a failed run leaves an earlier export intact.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -16,6 +17,8 @@ use crate::{Error, Result};
 pub const GZIP_LEVEL: u32 = 1;
 
 const BUF_SIZE: usize = 256 * 1024;
+/// Buffers queued for a file's writer thread.
+const BUFS_IN_FLIGHT: usize = 4;
 
 pub struct Staging {
     dir: PathBuf,
@@ -73,21 +76,31 @@ impl Staging {
     }
 
     /// Opens `name` for writing, gzip-compressed when `gzip` is set (the
-    /// caller adds `.gz` to the name).
+    /// caller adds `.gz` to the name). Compression and the write calls run
+    /// on a thread of their own, so they overlap with producing the data.
     pub fn create(&mut self, name: &str, gzip: bool) -> Result<OutFile> {
         let tmp = self.temp_path(name);
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         self.open.push(tmp.clone());
-        let w = BufWriter::with_capacity(BUF_SIZE, file);
-        let inner = if gzip {
-            Inner::Gz(Box::new(GzEncoder::new(w, Compression::new(GZIP_LEVEL))))
+        let final_name = self.dir.join(name);
+        let sink: Box<dyn Write + Send> = if gzip {
+            Box::new(GzEncoder::new(file, Compression::new(GZIP_LEVEL)))
         } else {
-            Inner::Plain(w)
+            Box::new(file)
         };
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(BUFS_IN_FLIGHT);
+        let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+        let writer = std::thread::Builder::new()
+            .name("write".into())
+            .spawn(move || write_loop(sink, rx, back_tx))
+            .map_err(|e| Error::io(&final_name, e))?;
         Ok(OutFile {
-            inner,
+            buf: Vec::with_capacity(BUF_SIZE),
+            tx: Some(tx),
+            back: back_rx,
+            writer: Some(writer),
             tmp,
-            name: self.dir.join(name),
+            name: final_name,
             written: 0,
         })
     }
@@ -113,20 +126,16 @@ impl Staging {
 
     /// Completes a file; it is renamed into place at commit.
     pub fn finish(&mut self, file: OutFile) -> Result<()> {
-        let OutFile {
-            inner, tmp, name, ..
-        } = file;
-        let w = match inner {
-            Inner::Plain(w) => w,
-            Inner::Gz(gz) => gz.finish().map_err(|e| Error::io(&name, e))?,
-        };
-        let f = w
-            .into_inner()
-            .map_err(|e| Error::io(&name, e.into_error()))?;
-        drop(f);
+        let (tmp, name) = file.close()?;
         self.open.retain(|p| p != &tmp);
         self.done.push((tmp, name));
         Ok(())
+    }
+
+    /// Completes a file but keeps it as scratch (removed unless adopted).
+    pub fn finish_scratch(&mut self, file: OutFile) -> Result<PathBuf> {
+        let (tmp, _) = file.close()?;
+        Ok(tmp)
     }
 
     /// Moves a finished scratch file into place as `name` at commit.
@@ -163,14 +172,27 @@ impl Drop for Staging {
     }
 }
 
-enum Inner {
-    Plain(BufWriter<File>),
-    Gz(Box<GzEncoder<BufWriter<File>>>),
+/// Runs on the file's thread: compresses (when gzip) and writes each
+/// buffer, handing the emptied buffers back for reuse.
+fn write_loop(
+    mut sink: Box<dyn Write + Send>,
+    rx: mpsc::Receiver<Vec<u8>>,
+    back: mpsc::Sender<Vec<u8>>,
+) -> io::Result<()> {
+    for mut buf in rx {
+        sink.write_all(&buf)?;
+        buf.clear();
+        let _ = back.send(buf);
+    }
+    sink.flush()
 }
 
 /// A file being written; its errors name the final path.
 pub struct OutFile {
-    inner: Inner,
+    buf: Vec<u8>,
+    tx: Option<mpsc::SyncSender<Vec<u8>>>,
+    back: mpsc::Receiver<Vec<u8>>,
+    writer: Option<std::thread::JoinHandle<io::Result<()>>>,
     tmp: PathBuf,
     name: PathBuf,
     written: u64,
@@ -193,31 +215,76 @@ impl OutFile {
     pub fn io_err(&self, e: io::Error) -> Error {
         Error::io(&self.name, e)
     }
+
+    /// Hands the buffer to the writer thread.
+    fn ship(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let next = self
+            .back
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BUF_SIZE));
+        let full = std::mem::replace(&mut self.buf, next);
+        let sent = self.tx.as_ref().map(|tx| tx.send(full));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The writer thread stopped: its error says why.
+            _ => Err(self
+                .stop()
+                .err()
+                .unwrap_or_else(|| io::ErrorKind::BrokenPipe.into())),
+        }
+    }
+
+    /// Ends the writer thread and returns its result.
+    fn stop(&mut self) -> io::Result<()> {
+        self.tx = None;
+        match self.writer.take() {
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes everything and closes the file: (temporary, final) paths.
+    fn close(mut self) -> Result<(PathBuf, PathBuf)> {
+        let shipped = self.ship();
+        let stopped = self.stop();
+        shipped.and(stopped).map_err(|e| Error::io(&self.name, e))?;
+        Ok((
+            std::mem::take(&mut self.tmp),
+            std::mem::take(&mut self.name),
+        ))
+    }
+}
+
+impl Drop for OutFile {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
 }
 
 impl Write for OutFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = match &mut self.inner {
-            Inner::Plain(w) => w.write(buf)?,
-            Inner::Gz(w) => w.write(buf)?,
-        };
-        self.written += n as u64;
-        Ok(n)
+        self.write_all(buf)?;
+        Ok(buf.len())
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match &mut self.inner {
-            Inner::Plain(w) => w.write_all(buf)?,
-            Inner::Gz(w) => w.write_all(buf)?,
+        if self.buf.len() + buf.len() > BUF_SIZE {
+            self.ship()?;
         }
+        self.buf.extend_from_slice(buf);
         self.written += buf.len() as u64;
+        if self.buf.len() >= BUF_SIZE {
+            self.ship()?;
+        }
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match &mut self.inner {
-            Inner::Plain(w) => w.flush(),
-            Inner::Gz(w) => w.flush(),
-        }
+        Ok(())
     }
 }

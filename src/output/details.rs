@@ -1,34 +1,35 @@
 //! The `details` map: test name → its cleaned attachments.
 //!
-//! Attachment text is the bulk of a stream, so values are spooled to disk as
+//! Attachment text is the bulk of a stream, so entries are written out as
 //! they arrive and only their positions stay in memory. A name seen twice
-//! keeps its first position with the last value (a Python dict update); the
-//! file is then reassembled from the spool at the end.
+//! must keep its first position with the last value (a Python dict update);
+//! from then on values are appended as they come, and at the end the file
+//! is rebuilt from its own bytes in the right order. Streams without
+//! repeated names, the usual case, are written exactly once.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
 
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::json;
 use crate::record::Entry;
-use crate::staging::Staging;
+use crate::staging::{OutFile, Staging};
 use crate::{Error, Result};
 
 struct Slot {
     name: String,
+    /// Where the latest value starts in the uncompressed output.
     start: u64,
     len: u64,
 }
 
 pub struct DetailsWriter {
-    spool: BufWriter<File>,
-    spool_path: PathBuf,
-    pos: u64,
+    out: OutFile,
     index: HashMap<String, usize>,
     slots: Vec<Slot>,
-    /// The spool stops being the final JSON once a name repeats.
+    /// Set once a name repeats: the output then needs rebuilding.
     reordered: bool,
     name: String,
     gzip: bool,
@@ -37,115 +38,121 @@ pub struct DetailsWriter {
 
 impl DetailsWriter {
     pub fn create(stage: &mut Staging, name: &str, gzip: bool) -> Result<DetailsWriter> {
-        let (file, spool_path) = stage.scratch(name)?;
-        let mut w = DetailsWriter {
-            spool: BufWriter::with_capacity(256 * 1024, file),
-            spool_path,
-            pos: 0,
+        let mut out = stage.create(name, gzip)?;
+        out.write_all_ctx(b"{")?;
+        Ok(DetailsWriter {
+            out,
             index: HashMap::default(),
             slots: Vec::new(),
             reordered: false,
             name: name.to_owned(),
             gzip,
             scratch: Vec::new(),
-        };
-        w.put(b"{")?;
-        Ok(w)
-    }
-
-    fn put(&mut self, bytes: &[u8]) -> Result<()> {
-        self.spool
-            .write_all(bytes)
-            .map_err(|e| Error::io(&self.spool_path, e))?;
-        self.pos += bytes.len() as u64;
-        Ok(())
+        })
     }
 
     pub fn entry(&mut self, e: &Entry) -> Result<()> {
-        self.scratch.clear();
-        json::write_pairs(&mut self.scratch, &e.details);
-        let value = std::mem::take(&mut self.scratch);
-        match self.index.get(&e.name) {
-            Some(&slot) => {
-                self.reordered = true;
-                let start = self.pos;
-                self.put(&value)?;
+        let buf = &mut self.scratch;
+        buf.clear();
+        let existing = self.index.get(&e.name).copied();
+        if existing.is_some() {
+            self.reordered = true;
+        }
+        // While the file is still in final form, each new name is written
+        // as a key; after a repeat only values are appended.
+        let inline_key = existing.is_none() && !self.reordered;
+        if inline_key {
+            if !self.slots.is_empty() {
+                buf.extend_from_slice(b", ");
+            }
+            json::write_str(buf, &e.name);
+            buf.extend_from_slice(b": ");
+        }
+        let value_at = buf.len();
+        json::write_pairs(buf, &e.details);
+        let start = self.out.position() + value_at as u64;
+        let len = (buf.len() - value_at) as u64;
+        self.out.write_all_ctx(buf)?;
+        match existing {
+            Some(slot) => {
                 self.slots[slot].start = start;
-                self.slots[slot].len = value.len() as u64;
+                self.slots[slot].len = len;
             }
             None => {
-                if !self.reordered {
-                    if !self.slots.is_empty() {
-                        self.put(b", ")?;
-                    }
-                    let mut key = Vec::with_capacity(e.name.len() + 4);
-                    json::write_str(&mut key, &e.name);
-                    key.extend_from_slice(b": ");
-                    self.put(&key)?;
-                }
-                let start = self.pos;
-                self.put(&value)?;
                 self.index.insert(e.name.clone(), self.slots.len());
                 self.slots.push(Slot {
                     name: e.name.clone(),
                     start,
-                    len: value.len() as u64,
+                    len,
                 });
             }
         }
-        self.scratch = value;
         Ok(())
     }
 
     pub fn finish(mut self, stage: &mut Staging) -> Result<()> {
-        let spool_err = |e: io::Error| Error::io(&self.spool_path, e);
-        if !self.reordered && !self.gzip {
-            self.put(b"}")?;
-            let f = self
-                .spool
-                .into_inner()
-                .map_err(|e| Error::io(&self.spool_path, e.into_error()))?;
-            drop(f);
-            stage.adopt(self.spool_path, &self.name);
-            return Ok(());
-        }
-        self.spool.flush().map_err(spool_err)?;
-        let mut file = self
-            .spool
-            .into_inner()
-            .map_err(|e| Error::io(&self.spool_path, e.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(spool_err)?;
-        let mut out = stage.create(&self.name, self.gzip)?;
         if !self.reordered {
-            io::copy(&mut file, &mut out).map_err(|e| out.io_err(e))?;
-            out.write_all_ctx(b"}")?;
-        } else {
-            let mut reader = BufReader::with_capacity(256 * 1024, file);
-            let mut at = 0u64;
-            out.write_all_ctx(b"{")?;
-            for (i, slot) in self.slots.iter().enumerate() {
-                if i > 0 {
-                    out.write_all_ctx(b", ")?;
-                }
-                let key = serde_json::to_vec(&slot.name).expect("in-memory JSON");
-                out.write_all_ctx(&key)?;
-                out.write_all_ctx(b": ")?;
-                if at != slot.start {
-                    reader
-                        .seek_relative(slot.start as i64 - at as i64)
-                        .map_err(spool_err)?;
-                }
-                let n = io::copy(&mut (&mut reader).take(slot.len), &mut out)
-                    .map_err(|e| out.io_err(e))?;
-                if n != slot.len {
-                    return Err(spool_err(io::ErrorKind::UnexpectedEof.into()));
-                }
-                at = slot.start + slot.len;
-            }
-            out.write_all_ctx(b"}")?;
+            self.out.write_all_ctx(b"}")?;
+            return stage.finish(self.out);
         }
-        stage.finish(out)?;
-        stage.discard(&self.spool_path);
-        Ok(())
+        let first = stage.finish_scratch(self.out)?;
+        let result = rebuild(stage, &first, &self.name, self.gzip, &self.slots);
+        stage.discard(&first);
+        result
     }
+}
+
+/// Writes the final file from the values stored in `first`, in first-seen
+/// order with each name's last value.
+fn rebuild(
+    stage: &mut Staging,
+    first: &Path,
+    name: &str,
+    gzip: bool,
+    slots: &[Slot],
+) -> Result<()> {
+    let err = |e: io::Error| Error::io(first, e);
+    let mut plain = File::open(first).map_err(err)?;
+    let mut unpacked = None;
+    if gzip {
+        // Values are addressed in uncompressed bytes.
+        let (mut file, path) = stage.scratch(&format!("{name}.plain"))?;
+        let mut gz = flate2::read::MultiGzDecoder::new(BufReader::new(plain));
+        io::copy(&mut gz, &mut file).map_err(err)?;
+        file.seek(SeekFrom::Start(0)).map_err(err)?;
+        plain = file;
+        unpacked = Some(path);
+    }
+    let result = (|| {
+        let mut reader = BufReader::with_capacity(256 * 1024, plain);
+        let mut out = stage.create(name, gzip)?;
+        let mut at = 0u64;
+        let mut key = Vec::new();
+        out.write_all_ctx(b"{")?;
+        for (i, slot) in slots.iter().enumerate() {
+            key.clear();
+            if i > 0 {
+                key.extend_from_slice(b", ");
+            }
+            json::write_str(&mut key, &slot.name);
+            key.extend_from_slice(b": ");
+            out.write_all_ctx(&key)?;
+            if at != slot.start {
+                reader
+                    .seek_relative(slot.start as i64 - at as i64)
+                    .map_err(err)?;
+            }
+            let n = io::copy(&mut (&mut reader).take(slot.len), &mut out).map_err(err)?;
+            if n != slot.len {
+                return Err(err(io::ErrorKind::UnexpectedEof.into()));
+            }
+            at = slot.start + slot.len;
+        }
+        out.write_all_ctx(b"}")?;
+        stage.finish(out)
+    })();
+    if let Some(p) = unpacked {
+        stage.discard(&p);
+    }
+    result
 }
