@@ -9,17 +9,10 @@ use std::borrow::Cow;
 
 use crate::event::{Event, FileChunk};
 
-pub const SIGNATURE: u8 = 0xB3;
-/// Version nibble 0x2 in the top four bits of the flags.
-pub const FLAG_VERSION_2: u16 = 0x2000;
-pub const FLAG_TEST_ID: u16 = 0x0800;
-pub const FLAG_ROUTE_CODE: u16 = 0x0400;
-pub const FLAG_TIMESTAMP: u16 = 0x0200;
-pub const FLAG_RUNNABLE: u16 = 0x0100;
-pub const FLAG_TAGS: u16 = 0x0080;
-pub const FLAG_FILE_CONTENT: u16 = 0x0040;
-pub const FLAG_MIME_TYPE: u16 = 0x0020;
-pub const FLAG_EOF: u16 = 0x0010;
+pub use crate::v2::{
+    FLAG_EOF, FLAG_FILE_CONTENT, FLAG_MIME_TYPE, FLAG_ROUTE_CODE, FLAG_RUNNABLE, FLAG_TAGS,
+    FLAG_TEST_ID, FLAG_TIMESTAMP, FLAG_VERSION_2, SIGNATURE,
+};
 
 /// Largest value a (4-byte) varint holds.
 pub const MAX_VARINT: u32 = (1 << 30) - 1;

@@ -370,6 +370,8 @@ const BATCH_BYTES: usize = 512 * 1024;
 const BATCH_ENTRIES: usize = 256;
 /// Batches in flight; bounds the memory between the two threads.
 const BATCHES_IN_FLIGHT: usize = 4;
+/// Warnings printed per stream; the rest are counted.
+const MAX_WARNINGS: usize = 20;
 
 /// What the decoding thread reports when it is done.
 struct Decoded {
@@ -487,8 +489,16 @@ fn export_stream(
     });
     written?;
     let decoded = decoded.expect("decoder ran")?;
-    for w in decoded.warnings {
+    // A badly damaged stream could say the same thing thousands of times.
+    let shown = decoded.warnings.len().min(MAX_WARNINGS);
+    for w in &decoded.warnings[..shown] {
         rep.warn(&format!("{label}: byte offset {}: {}", w.offset, w.message));
+    }
+    if decoded.warnings.len() > shown {
+        rep.warn(&format!(
+            "{label}: {} more warnings not shown",
+            decoded.warnings.len() - shown
+        ));
     }
     if let Some(e) = gzip_error.lock().expect("lock").take() {
         rep.warn(&format!(

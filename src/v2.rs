@@ -13,6 +13,8 @@ use crate::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 
 pub const SIGNATURE: u8 = 0xB3;
 
+/// Version nibble 0x2 in the top four bits of the flags (not enforced).
+pub const FLAG_VERSION_2: u16 = 0x2000;
 pub const FLAG_TEST_ID: u16 = 0x0800;
 pub const FLAG_ROUTE_CODE: u16 = 0x0400;
 pub const FLAG_TIMESTAMP: u16 = 0x0200;
@@ -21,9 +23,6 @@ pub const FLAG_TAGS: u16 = 0x0080;
 pub const FLAG_FILE_CONTENT: u16 = 0x0040;
 pub const FLAG_MIME_TYPE: u16 = 0x0020;
 pub const FLAG_EOF: u16 = 0x0010;
-
-/// The largest packet a 3-byte length varint can describe.
-pub const MAX_PACKET: usize = (1 << 22) - 1;
 
 /// How much to ask the reader for at a time.
 const READ_CHUNK: usize = 1 << 20;
