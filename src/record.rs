@@ -86,7 +86,11 @@ pub struct Assembler<S> {
     next_seq: u64,
     scratch: String,
     warnings: Vec<Warning>,
+    dropped_warnings: u64,
 }
+
+/// Warnings an assembler keeps; further ones are only counted.
+const KEPT_WARNINGS: usize = 100;
 
 impl<S: RecordSink> Assembler<S> {
     pub fn new(sink: S) -> Self {
@@ -97,6 +101,7 @@ impl<S: RecordSink> Assembler<S> {
             next_seq: 0,
             scratch: String::new(),
             warnings: Vec::new(),
+            dropped_warnings: 0,
         }
     }
 
@@ -106,6 +111,12 @@ impl<S: RecordSink> Assembler<S> {
         self.keys.clear();
         for (_, record) in std::mem::take(&mut self.open) {
             self.sink.record(record)?;
+        }
+        if self.dropped_warnings > 0 {
+            self.warnings.push(Warning {
+                offset: self.warnings.last().map_or(0, |w| w.offset),
+                message: format!("and {} more like these", self.dropped_warnings),
+            });
         }
         Ok((self.sink, self.warnings))
     }
@@ -194,7 +205,12 @@ impl<S: RecordSink> EventSink for Assembler<S> {
     }
 
     fn warning(&mut self, warning: Warning) {
-        self.warnings.push(warning);
+        // Bounded: a damaged stream can produce one per packet.
+        if self.warnings.len() < KEPT_WARNINGS {
+            self.warnings.push(warning);
+        } else {
+            self.dropped_warnings += 1;
+        }
     }
 }
 
