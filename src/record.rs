@@ -249,6 +249,118 @@ pub fn clean_name(id: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{FileChunk, Timestamp};
+    use std::borrow::Cow;
+
+    fn ev(id: &str) -> Event<'static> {
+        Event {
+            test_id: Some(Cow::Owned(id.into())),
+            ..Event::default()
+        }
+    }
+
+    fn at(mut e: Event<'static>, secs: i64) -> Event<'static> {
+        e.timestamp = Some(Timestamp { secs, nanos: 0 });
+        e
+    }
+
+    fn status(mut e: Event<'static>, s: Status) -> Event<'static> {
+        e.status = Some(s);
+        e
+    }
+
+    fn run(events: Vec<Event<'static>>) -> Vec<Record> {
+        let mut out = Vec::new();
+        let mut asm = Assembler::new(|r: Record| {
+            out.push(r);
+            Ok(())
+        });
+        for e in events {
+            asm.event(e).unwrap();
+        }
+        drop(asm.finish().unwrap());
+        out
+    }
+
+    #[test]
+    fn records_come_out_in_completion_order_then_unfinished_in_creation_order() {
+        let recs = run(vec![
+            at(status(ev("a"), Status::InProgress), 1),
+            at(status(ev("b"), Status::InProgress), 2),
+            at(status(ev("c"), Status::InProgress), 3),
+            at(status(ev("b"), Status::Success), 4),
+            at(ev("d"), 5),
+        ]);
+        let ids: Vec<_> = recs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c", "d"]);
+        assert_eq!(recs[1].status, Some(Status::InProgress));
+        assert_eq!(recs[3].status, None);
+        assert_eq!(Entry::from_record(recs[3].clone()).status, "unknown");
+    }
+
+    #[test]
+    fn exists_completes_and_a_later_packet_starts_a_new_record() {
+        let recs = run(vec![
+            at(status(ev("a"), Status::Exists), 1),
+            at(status(ev("a"), Status::InProgress), 2),
+            at(status(ev("a"), Status::Fail), 4),
+        ]);
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].status, Some(Status::Exists));
+        assert_eq!(
+            (recs[1].start, recs[1].end),
+            (Some(2_000_000), Some(4_000_000))
+        );
+    }
+
+    #[test]
+    fn routes_separate_records_and_timestamps_skip_nulls() {
+        let mut r1 = status(ev("a"), Status::Fail);
+        r1.route = Some(Cow::Borrowed("1"));
+        let recs = run(vec![
+            at(status(ev("a"), Status::InProgress), 1),
+            ev("a"),
+            r1,
+            status(ev("a"), Status::Success),
+        ]);
+        assert_eq!(recs[0].route.as_deref(), Some("1"));
+        assert_eq!((recs[0].start, recs[0].end), (None, None));
+        assert_eq!(
+            (recs[1].start, recs[1].end),
+            (Some(1_000_000), Some(1_000_000))
+        );
+        let e = Entry::from_record(recs[0].clone());
+        assert_eq!(e.duration, 0.0);
+    }
+
+    #[test]
+    fn tags_are_replaced_and_attachments_concatenated() {
+        let mut t1 = ev("a");
+        t1.tags = Some(vec![Cow::Borrowed("z"), Cow::Borrowed("worker-0")]);
+        let mut t2 = status(ev("a"), Status::Success);
+        t2.tags = Some(vec![Cow::Borrowed("final")]);
+        let chunk = |bytes: &'static [u8], mime: Option<&'static str>| {
+            let mut e = ev("a");
+            e.mime = mime.map(Cow::Borrowed);
+            e.file = Some(FileChunk {
+                name: Cow::Borrowed("log"),
+                bytes: Cow::Borrowed(bytes),
+                eof: false,
+            });
+            e
+        };
+        let recs = run(vec![
+            t1,
+            chunk(b"", Some("image/png")),
+            chunk(b"one ", Some("text/plain")),
+            chunk(b"two", Some("image/png")),
+            t2,
+        ]);
+        assert_eq!(recs[0].tags, ["final"]);
+        assert_eq!(recs[0].attachments.len(), 1);
+        assert_eq!(recs[0].attachments[0].mime.as_deref(), Some("text/plain"));
+        assert_eq!(recs[0].attachments[0].bytes, b"one two");
+    }
 
     #[test]
     fn name_cleaning_strips_tag_brackets_greedily() {
