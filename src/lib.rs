@@ -6,6 +6,7 @@
 
 pub mod event;
 pub mod record;
+pub mod repo;
 
 use std::io;
 use std::path::PathBuf;
