@@ -7,6 +7,7 @@
 pub mod event;
 pub mod record;
 pub mod repo;
+pub mod v1;
 
 use std::io;
 use std::path::PathBuf;
