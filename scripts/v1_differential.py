@@ -56,10 +56,15 @@ OUTCOMES = [b"success", b"successful", b"failure", b"error", b"skip",
 
 
 def chunked(rng, body):
+    """Chunked coding, now and then with a wrong or oddly written size."""
     out = []
     while body:
         n = rng.randrange(1, len(body) + 1)
-        out.append(b"%X\r\n" % n + body[:n])
+        declared = n
+        if rng.random() < 0.1:
+            declared = max(0, n + rng.choice([-2, -1, 1, 2]))
+        size = rng.choice([b"%X", b"%x", b"00%X"]) % declared
+        out.append(size + b"\r\n" + body[:n])
         body = body[n:]
     out.append(b"0\r\n")
     return b"".join(out)

@@ -31,9 +31,77 @@ enum State {
     Body(u64),
 }
 
+/// One buffered line, or what is left of it.
+struct Elem {
+    bytes: Vec<u8>,
+    /// Bytes before `start` have been consumed.
+    start: usize,
+    /// How many leading bytes (from `start`) are size characters, and
+    /// whether that run ends with the LF. Kept up to date so that a rescan
+    /// of all held lines costs one step per line, not per byte.
+    size_len: usize,
+    size_lf: bool,
+}
+
+fn is_size_char(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b'\r' || b == b'\n'
+}
+
+impl Elem {
+    fn new(bytes: &[u8]) -> Elem {
+        let mut e = Elem {
+            bytes: bytes.to_vec(),
+            start: 0,
+            size_len: 0,
+            size_lf: false,
+        };
+        e.scan();
+        e
+    }
+
+    fn rest(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len() - self.start
+    }
+
+    /// Extends the run of size characters over bytes not looked at yet; a
+    /// run that already stopped at another byte stays stopped.
+    fn scan(&mut self) {
+        if self.size_lf {
+            return;
+        }
+        let rest = &self.bytes[self.start..];
+        while let Some(&b) = rest.get(self.size_len) {
+            if !is_size_char(b) {
+                return;
+            }
+            self.size_len += 1;
+            if b == b'\n' {
+                self.size_lf = true;
+                return;
+            }
+        }
+    }
+
+    fn append(&mut self, piece: &[u8]) {
+        self.bytes.extend_from_slice(piece);
+        self.scan();
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.size_len = 0;
+        self.size_lf = false;
+        self.scan();
+    }
+}
+
 pub(super) struct Decoder {
     /// Unconsumed input, one element per line (python's `buffered_bytes`).
-    buffered: VecDeque<Vec<u8>>,
+    buffered: VecDeque<Elem>,
     held: usize,
     state: State,
 }
@@ -58,8 +126,8 @@ impl Decoder {
             return Step::More;
         }
         match self.buffered.back_mut() {
-            Some(last) if last.last() != Some(&b'\n') => last.extend_from_slice(piece),
-            _ => self.buffered.push_back(piece.to_vec()),
+            Some(last) if last.bytes.last() != Some(&b'\n') => last.append(piece),
+            _ => self.buffered.push_back(Elem::new(piece)),
         }
         self.held += piece.len();
         if self.buffered.len() > HELD_LINES || self.held > HELD_BYTES {
@@ -75,31 +143,44 @@ impl Decoder {
                     let Some(first) = self.buffered.front_mut() else {
                         return Step::More;
                     };
-                    let len = first.len() as u64;
-                    if left >= len {
-                        out.extend_from_slice(first);
-                        self.held -= first.len();
+                    let len = first.len();
+                    if left >= len as u64 {
+                        out.extend_from_slice(first.rest());
+                        self.held -= len;
                         self.buffered.pop_front();
-                        if left == len {
+                        if left == len as u64 {
                             // Ending on an element boundary, python waits for
                             // the next line before looking for a size.
                             self.state = State::Size;
                             return Step::More;
                         }
-                        self.state = State::Body(left - len);
+                        self.state = State::Body(left - len as u64);
                     } else {
                         let n = left as usize;
-                        out.extend_from_slice(&first[..n]);
-                        first.drain(..n);
+                        out.extend_from_slice(&first.rest()[..n]);
+                        first.consume(n);
                         self.held -= n;
                         self.state = State::Size;
                     }
                 }
                 State::Size => {
-                    let count = self.size_chars();
-                    if count.last() != Some(&b'\n') {
+                    // The collected characters end with a LF only if the
+                    // last line that contributes any ends with one.
+                    let complete = self
+                        .buffered
+                        .iter()
+                        .rev()
+                        .find(|e| e.size_len > 0)
+                        .is_some_and(|e| e.size_lf);
+                    if !complete {
                         return Step::More;
                     }
+                    let count: Vec<u8> = self
+                        .buffered
+                        .iter()
+                        .flat_map(|e| &e.rest()[..e.size_len])
+                        .copied()
+                        .collect();
                     let Some(size) = parse_size(&count) else {
                         return Step::Failed;
                     };
@@ -118,36 +199,19 @@ impl Decoder {
         }
     }
 
-    /// The size characters python collects: from each buffered element, the
-    /// leading run of hex digits, CR and LF, up to and including a LF.
-    fn size_chars(&self) -> Vec<u8> {
-        let mut count = Vec::new();
-        for elem in &self.buffered {
-            for &b in elem {
-                if !(b.is_ascii_hexdigit() || b == b'\r' || b == b'\n') {
-                    break;
-                }
-                count.push(b);
-                if b == b'\n' {
-                    break;
-                }
-            }
-        }
-        count
-    }
-
     /// Drops `n` bytes from the front, whichever elements they came from.
     fn drop_front(&mut self, mut n: usize) {
         while n > 0 {
             let Some(first) = self.buffered.front_mut() else {
                 return;
             };
-            if n >= first.len() {
-                n -= first.len();
-                self.held -= first.len();
+            let len = first.len();
+            if n >= len {
+                n -= len;
+                self.held -= len;
                 self.buffered.pop_front();
             } else {
-                first.drain(..n);
+                first.consume(n);
                 self.held -= n;
                 n = 0;
             }
@@ -277,6 +341,23 @@ mod tests {
         }
         assert_eq!(out, whole_out);
         assert_eq!(steps, whole_steps);
+    }
+
+    #[test]
+    fn many_held_lines_stay_cheap() {
+        // Long runs of size characters that never end a size line: each new
+        // line must not rescan the bytes of all the earlier ones.
+        let mut d = Decoder::new();
+        let mut out = Vec::new();
+        let mut line = vec![b'a'; 4000];
+        line.extend_from_slice(b"z\n");
+        let start = std::time::Instant::now();
+        let mut last = Step::More;
+        for _ in 0..HELD_LINES {
+            last = d.write(&line, &mut out);
+        }
+        assert_eq!(last, Step::More);
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]
