@@ -421,7 +421,10 @@ fn decode_stream(
         }
         Protocol::V1 => {
             let mut reader = BufReader::with_capacity(256 * 1024, opened.into_reader());
-            v1::read_v1(&mut reader, &mut asm)?;
+            v1::read_v1(&mut reader, &mut asm).map_err(|e| match e {
+                Error::Other(m) => Error::Other(format!("{label}: {m}")),
+                e => e,
+            })?;
             0
         }
     };

@@ -22,26 +22,7 @@ const CI_VARS: [&str; 5] = [
 ];
 
 /// Cases whose feature has not landed yet, by name.
-const PENDING: &[&str] = &[
-    "cli_collision_artifacts_only",
-    "cli_repo_and_file",
-    "cli_two_repos",
-    "repo_both_kinds",
-    "repo_dot",
-    "repo_empty_stestr",
-    "repo_gappy_all_runs",
-    "repo_missing_run_file",
-    "repo_missing_run_file_all_runs",
-    "repo_single_run",
-    "repo_stestr_3runs",
-    "repo_stestr_3runs_all_runs",
-    "repo_stestr_dir_direct",
-    "repo_testr_2runs",
-    "repo_trailing_slash",
-    "repo_trailing_slash_all_runs",
-    "repo_trailing_slash_nested",
-    "v1_stream_file",
-];
+const PENDING: &[&str] = &[];
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/conformance")
