@@ -100,7 +100,20 @@ impl Reporter for Stderr {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            let _ = write!(std::io::stderr(), "stackviz-export: error: {text}");
+            return ExitCode::from(2);
+        }
+    };
     let opts = Options {
         dest: cli.dest,
         files: cli.stream_file,
