@@ -7,72 +7,95 @@
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 
-/// Whether any byte of `w` needs escaping (may report a false positive
-/// after a true one, never a false negative).
-#[inline]
-fn needs_escape(w: u64) -> bool {
-    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
-    let ctrl = w.wrapping_sub(LO * 0x20) & !w & HI;
-    (ctrl | zero(w ^ (LO * b'"' as u64)) | zero(w ^ (LO * b'\\' as u64))) != 0
+/// The high bit of every byte of `w` that JSON must escape: `"`, `\` and
+/// control characters. Exact (no carries between bytes), so the set bits
+/// can be walked one by one.
+#[inline(always)]
+fn escape_mask(w: u64) -> u64 {
+    let is_zero = |y: u64| !(((y & LOW7) + LOW7) | y) & HI;
+    let below_space = !(((w & LOW7) + LO * (0x80 - 0x20)) | w) & HI;
+    below_space | is_zero(w ^ (LO * u64::from(b'"'))) | is_zero(w ^ (LO * u64::from(b'\\')))
 }
 
-#[inline]
-fn byte_needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
+/// Output is staged in a small stack buffer using only fixed-size stores
+/// (whole words, then the cursor advances by the part that counts), and
+/// flushed every few KiB: text with dense quotes (JSON bodies in logs)
+/// then costs no copy call per run.
+const STAGE: usize = 4096;
 
 /// Appends `s` as a JSON string literal, quotes included.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let mut start = 0;
-    let mut base = 0;
+    // Headroom past STAGE for one word of six-byte escapes plus a store.
+    let mut tmp = [0u8; STAGE + 64];
+    let mut n = 0;
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
-        if needs_escape(u64::from_le_bytes(w.try_into().expect("8 bytes"))) {
-            escape_run(out, bytes, w, base, &mut start);
+        let v = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        let mut mask = escape_mask(v);
+        let mut j = 0u32; // bytes of the word already consumed
+        while mask != 0 {
+            let p = mask.trailing_zeros() / 8;
+            // Store the rest of the word, keep only the plain run before p.
+            tmp[n..n + 8].copy_from_slice(&(v >> (8 * j)).to_le_bytes());
+            n += (p - j) as usize;
+            let (esc, len) = escape_bytes(w[p as usize]);
+            tmp[n..n + 6].copy_from_slice(&esc);
+            n += len;
+            j = p + 1;
+            mask &= mask - 1;
         }
-        base += 8;
+        if j < 8 {
+            tmp[n..n + 8].copy_from_slice(&(v >> (8 * j)).to_le_bytes());
+            n += (8 - j) as usize;
+        }
+        if n >= STAGE {
+            out.extend_from_slice(&tmp[..n]);
+            n = 0;
+        }
     }
-    escape_run(out, bytes, words.remainder(), base, &mut start);
-    out.extend_from_slice(&bytes[start..]);
+    for &b in words.remainder() {
+        let (esc, len) = escape_bytes(b);
+        if b < 0x20 || b == b'"' || b == b'\\' {
+            tmp[n..n + 6].copy_from_slice(&esc);
+            n += len;
+        } else {
+            tmp[n] = b;
+            n += 1;
+        }
+    }
+    out.extend_from_slice(&tmp[..n]);
     out.push(b'"');
 }
 
-/// Escapes what needs it in `part` (at `base` in `bytes`), flushing the
-/// plain run before each escape.
-#[inline]
-fn escape_run(out: &mut Vec<u8>, bytes: &[u8], part: &[u8], base: usize, start: &mut usize) {
-    for (j, &b) in part.iter().enumerate() {
-        if byte_needs_escape(b) {
-            let i = base + j;
-            out.extend_from_slice(&bytes[*start..i]);
-            escape(out, b);
-            *start = i + 1;
-        }
-    }
-}
-
-fn escape(out: &mut Vec<u8>, b: u8) {
+/// The escape sequence for `b` (padded to six bytes) and its length.
+#[inline(always)]
+fn escape_bytes(b: u8) -> ([u8; 6], usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let two = |c: u8| ([b'\\', c, 0, 0, 0, 0], 2);
     match b {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        b'\n' => out.extend_from_slice(b"\\n"),
-        b'\r' => out.extend_from_slice(b"\\r"),
-        b'\t' => out.extend_from_slice(b"\\t"),
-        0x08 => out.extend_from_slice(b"\\b"),
-        0x0c => out.extend_from_slice(b"\\f"),
-        _ => out.extend_from_slice(&[
-            b'\\',
-            b'u',
-            b'0',
-            b'0',
-            HEX[usize::from(b >> 4)],
-            HEX[usize::from(b & 0xf)],
-        ]),
+        b'"' => two(b'"'),
+        b'\\' => two(b'\\'),
+        b'\n' => two(b'n'),
+        b'\r' => two(b'r'),
+        b'\t' => two(b't'),
+        0x08 => two(b'b'),
+        0x0c => two(b'f'),
+        _ => (
+            [
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ],
+            6,
+        ),
     }
 }
 
