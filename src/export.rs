@@ -457,16 +457,33 @@ fn export_stream(
     }
     let mut stats = Stats::default();
     let mut last_note = Instant::now();
-    let (tx, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (written, decoded) = std::thread::scope(|scope| {
+        let spawn_err = |e: io::Error| Error::Other(format!("cannot start a thread: {e}"));
         let decoder = std::thread::Builder::new()
             .name("decode".into())
             .spawn_scoped(scope, || decode_stream(opened, &label, tx))
-            .map_err(|e| Error::Other(format!("cannot start a thread: {e}")));
+            .map_err(spawn_err);
         let decoder = match decoder {
             Ok(d) => d,
             Err(e) => return (Err(e), None),
         };
+        // Three stages: decode, serialise details, write.
+        let serialiser = std::thread::Builder::new()
+            .name("serialise".into())
+            .spawn_scoped(scope, move || {
+                for mut batch in rx_decoded {
+                    batch.iter_mut().for_each(Entry::prepare_json);
+                    if tx_ready.send(batch).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(spawn_err);
+        if let Err(e) = serialiser {
+            return (Err(e), None);
+        }
         let mut written = Ok(());
         'batches: for batch in rx.iter() {
             for e in &batch {

@@ -23,13 +23,26 @@ fn escape_mask(w: u64) -> u64 {
 /// (whole words, then the cursor advances by the part that counts), and
 /// flushed every few KiB: text with dense quotes (JSON bodies in logs)
 /// then costs no copy call per run.
-const STAGE: usize = 4096;
+const STAGE: usize = 512;
 
 /// Appends `s` as a JSON string literal, quotes included.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    if bytes.len() < 32 {
+        // Short keys and names: not worth setting up the stage.
+        for &b in bytes {
+            let (esc, len) = escape_bytes(b);
+            if b < 0x20 || b == b'"' || b == b'\\' {
+                out.extend_from_slice(&esc[..len]);
+            } else {
+                out.push(b);
+            }
+        }
+        out.push(b'"');
+        return;
+    }
     // Headroom past STAGE for one word of six-byte escapes plus a store.
     let mut tmp = [0u8; STAGE + 64];
     let mut n = 0;
@@ -128,6 +141,7 @@ mod tests {
         let samples = [
             "",
             "plain ascii text that is long enough for words",
+            "short \"q\"\n",
             "quote \" backslash \\ newline \n tab \t cr \r",
             "\u{0}\u{1}\u{1f}\u{7f} control",
             "ünïcödé \u{2028} \u{1F600} mixed \"with\" escapes\n",

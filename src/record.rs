@@ -35,6 +35,8 @@ pub struct Entry {
     pub duration: f64,
     /// Cleaned key → text, in first-key order with the last value.
     pub details: Vec<(String, String)>,
+    /// `details` as a JSON object, once `prepare_json` ran (empty before).
+    pub details_json: Vec<u8>,
 }
 
 impl Entry {
@@ -52,8 +54,16 @@ impl Entry {
             end: rec.end,
             duration,
             details: details::clean_details(rec.attachments),
+            details_json: Vec::new(),
             id: rec.id,
         }
+    }
+
+    /// Serialises the details ahead of time, so that the bulk of the JSON
+    /// work can run on another thread than the writers.
+    pub fn prepare_json(&mut self) {
+        self.details_json.clear();
+        crate::json::write_pairs(&mut self.details_json, &self.details);
     }
 
     pub fn detail(&self, key: &str) -> Option<&str> {

@@ -69,10 +69,16 @@ impl DetailsWriter {
             buf.extend_from_slice(b": ");
         }
         let value_at = buf.len();
-        json::write_pairs(buf, &e.details);
+        let value: &[u8] = if e.details_json.is_empty() {
+            json::write_pairs(buf, &e.details);
+            &buf[value_at..]
+        } else {
+            &e.details_json
+        };
         let start = self.out.position() + value_at as u64;
-        let len = (buf.len() - value_at) as u64;
-        self.out.write_all_ctx(buf)?;
+        let len = value.len() as u64;
+        self.out.write_all_ctx(&buf[..value_at])?;
+        self.out.write_all_ctx(value)?;
         match existing {
             Some(slot) => {
                 self.slots[slot].start = start;
