@@ -7,38 +7,12 @@
 
 use std::io::Read;
 
-use serde_json::{json, Value};
-use stackviz_export::event::{Event, EventSink, Warning};
+#[path = "../tests/support/event_json.rs"]
+mod event_json;
+
+use event_json::Json;
+use serde_json::Value;
 use stackviz_export::v1::read_v1;
-
-#[derive(Default)]
-struct Json(Vec<Value>);
-
-fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
-}
-
-impl EventSink for Json {
-    fn event(&mut self, e: Event<'_>) -> stackviz_export::Result<()> {
-        self.0.push(json!({
-            "test_id": e.test_id,
-            "status": e.status.map(|s| s.as_str()),
-            "tags": e.tags,
-            "timestamp": e.timestamp.map(|t| json!([t.secs, t.nanos])),
-            "mime": e.mime,
-            "file": e.file.map(|f| json!({
-                "name": f.name,
-                "bytes": latin1(&f.bytes),
-                "eof": f.eof,
-            })),
-            "route": e.route,
-            "runnable": e.runnable,
-        }));
-        Ok(())
-    }
-
-    fn warning(&mut self, _: Warning) {}
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut text = String::new();

@@ -6,40 +6,12 @@ use std::fs;
 use std::io::BufReader;
 use std::path::Path;
 
-use serde_json::{json, Value};
-use stackviz_export::event::{Event, EventSink, Warning};
+#[path = "support/event_json.rs"]
+mod event_json;
+
+use event_json::Json;
+use serde_json::Value;
 use stackviz_export::v1::read_v1;
-
-/// Collects events in the oracle's JSON shape.
-#[derive(Default)]
-struct Json(Vec<Value>);
-
-/// Bytes as the oracle writes them: one code point per byte.
-fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
-}
-
-impl EventSink for Json {
-    fn event(&mut self, e: Event<'_>) -> stackviz_export::Result<()> {
-        self.0.push(json!({
-            "test_id": e.test_id,
-            "status": e.status.map(|s| s.as_str()),
-            "tags": e.tags,
-            "timestamp": e.timestamp.map(|t| json!([t.secs, t.nanos])),
-            "mime": e.mime,
-            "file": e.file.map(|f| json!({
-                "name": f.name,
-                "bytes": latin1(&f.bytes),
-                "eof": f.eof,
-            })),
-            "route": e.route,
-            "runnable": e.runnable,
-        }));
-        Ok(())
-    }
-
-    fn warning(&mut self, _: Warning) {}
-}
 
 fn check(input: &Path) {
     let expected: Value =
