@@ -37,12 +37,24 @@ impl Attachment {
 /// kept at the first position with the last value.
 pub fn clean_details(attachments: Vec<Attachment>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(attachments.len());
+    // Only many attachments are worth a map (and need one to stay linear).
+    let mut index: Option<rustc_hash::FxHashMap<String, usize>> =
+        (attachments.len() > 16).then(Default::default);
     for a in attachments {
         let key = clean_key(&a.name);
         let Some(text) = a.into_text() else { continue };
-        match out.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = text,
-            None => out.push((key, text)),
+        let found = match &index {
+            Some(map) => map.get(&key).copied(),
+            None => out.iter().position(|(k, _)| *k == key),
+        };
+        match found {
+            Some(i) => out[i].1 = text,
+            None => {
+                if let Some(map) = &mut index {
+                    map.insert(key.clone(), out.len());
+                }
+                out.push((key, text));
+            }
         }
     }
     out
@@ -347,6 +359,26 @@ mod tests {
                 ("log".into(), "log".into())
             ]
         );
+    }
+
+    #[test]
+    fn many_attachments_use_the_same_rules() {
+        let mut atts: Vec<_> = (0..20)
+            .map(|i| att(&format!("k-{i}"), Some("text/plain"), b"first"))
+            .collect();
+        atts.extend((0..20).rev().map(|i| {
+            att(
+                &format!("k{i}"),
+                Some("text/plain"),
+                format!("last {i}").as_bytes(),
+            )
+        }));
+        let d = clean_details(atts);
+        assert_eq!(d.len(), 20);
+        for (i, (k, v)) in d.iter().enumerate() {
+            assert_eq!(k, &format!("k{i}"));
+            assert_eq!(v, &format!("last {i}"));
+        }
     }
 
     #[test]

@@ -92,12 +92,21 @@ impl<F: FnMut(Record) -> crate::Result<()>> RecordSink for F {
 pub struct Assembler<S> {
     sink: S,
     keys: HashMap<String, u64>,
-    open: BTreeMap<u64, Record>,
+    open: BTreeMap<u64, Open>,
     next_seq: u64,
     scratch: String,
     warnings: Vec<Warning>,
     dropped_warnings: u64,
 }
+
+/// A record being assembled; attachments get a name index once there are
+/// many of them, so adversarial streams stay linear.
+struct Open {
+    record: Record,
+    by_name: HashMap<String, usize>,
+}
+
+const INDEX_AFTER: usize = 16;
 
 /// Warnings an assembler keeps; further ones are only counted.
 const KEPT_WARNINGS: usize = 100;
@@ -119,8 +128,8 @@ impl<S: RecordSink> Assembler<S> {
     /// returns the sink and the warnings the readers reported.
     pub fn finish(mut self) -> crate::Result<(S, Vec<Warning>)> {
         self.keys.clear();
-        for (_, record) in std::mem::take(&mut self.open) {
-            self.sink.record(record)?;
+        for (_, open) in std::mem::take(&mut self.open) {
+            self.sink.record(open.record)?;
         }
         if self.dropped_warnings > 0 {
             self.warnings.push(Warning {
@@ -162,20 +171,24 @@ impl<S: RecordSink> EventSink for Assembler<S> {
                 self.keys.insert(self.scratch.clone(), seq);
                 self.open.insert(
                     seq,
-                    Record {
-                        id: id.to_owned(),
-                        route: route.map(str::to_owned),
-                        status: None,
-                        tags: Vec::new(),
-                        start: None,
-                        end: None,
-                        attachments: Vec::new(),
+                    Open {
+                        record: Record {
+                            id: id.to_owned(),
+                            route: route.map(str::to_owned),
+                            status: None,
+                            tags: Vec::new(),
+                            start: None,
+                            end: None,
+                            attachments: Vec::new(),
+                        },
+                        by_name: HashMap::default(),
                     },
                 );
                 seq
             }
         };
-        let rec = self.open.get_mut(&seq).expect("open record");
+        let open = self.open.get_mut(&seq).expect("open record");
+        let rec = &mut open.record;
         if let Some(status) = ev.status {
             rec.status = Some(status);
         }
@@ -192,24 +205,38 @@ impl<S: RecordSink> EventSink for Assembler<S> {
         }
         if let Some(file) = &ev.file {
             if !file.bytes.is_empty() {
-                match rec
-                    .attachments
-                    .iter_mut()
-                    .find(|a| a.name == file.name.as_ref())
-                {
-                    Some(a) => a.bytes.extend_from_slice(&file.bytes),
-                    None => rec.attachments.push(Attachment {
-                        name: file.name.to_string(),
-                        mime: ev.mime.as_deref().map(str::to_owned),
-                        bytes: file.bytes.to_vec(),
-                    }),
+                let found = if rec.attachments.len() <= INDEX_AFTER {
+                    rec.attachments
+                        .iter()
+                        .position(|a| a.name == file.name.as_ref())
+                } else {
+                    if open.by_name.is_empty() {
+                        for (i, a) in rec.attachments.iter().enumerate() {
+                            open.by_name.insert(a.name.clone(), i);
+                        }
+                    }
+                    open.by_name.get(file.name.as_ref()).copied()
+                };
+                match found {
+                    Some(i) => rec.attachments[i].bytes.extend_from_slice(&file.bytes),
+                    None => {
+                        if !open.by_name.is_empty() {
+                            open.by_name
+                                .insert(file.name.to_string(), rec.attachments.len());
+                        }
+                        rec.attachments.push(Attachment {
+                            name: file.name.to_string(),
+                            mime: ev.mime.as_deref().map(str::to_owned),
+                            bytes: file.bytes.to_vec(),
+                        })
+                    }
                 }
             }
         }
         if ev.status.is_some_and(Status::is_final) {
-            let record = self.open.remove(&seq).expect("open record");
+            let open = self.open.remove(&seq).expect("open record");
             self.keys.remove(self.scratch.as_str());
-            self.sink.record(record)?;
+            self.sink.record(open.record)?;
         }
         Ok(())
     }
@@ -341,6 +368,26 @@ mod tests {
         );
         let e = Entry::from_record(recs[0].clone());
         assert_eq!(e.duration, 0.0);
+    }
+
+    #[test]
+    fn chunks_find_their_attachment_among_many() {
+        let chunk = |name: String, bytes: &'static [u8]| {
+            let mut e = ev("a");
+            e.file = Some(FileChunk {
+                name: Cow::Owned(name),
+                bytes: Cow::Borrowed(bytes),
+                eof: false,
+            });
+            e
+        };
+        let mut events: Vec<_> = (0..40).map(|i| chunk(format!("f{i}"), b"x")).collect();
+        events.extend((0..40).map(|i| chunk(format!("f{i}"), b"y")));
+        events.push(status(ev("a"), Status::Success));
+        let recs = run(events);
+        assert_eq!(recs[0].attachments.len(), 40);
+        assert!(recs[0].attachments.iter().all(|a| a.bytes == b"xy"));
+        assert_eq!(recs[0].attachments[39].name, "f39");
     }
 
     #[test]
