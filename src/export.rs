@@ -334,6 +334,11 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     for f in &mut formats {
         f.finish(&mut stage, &meta)?;
     }
+    for f in &mut formats {
+        for w in f.warnings() {
+            rep.warn(&w);
+        }
+    }
     stage.commit()?;
     Ok(summary)
 }
