@@ -4,6 +4,7 @@
 
 pub mod artifacts;
 pub mod details;
+pub mod html;
 pub mod raw;
 pub mod tempest;
 pub mod tree;
