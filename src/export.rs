@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::output::artifacts::Artifacts;
+use crate::output::html::Html;
 use crate::output::tempest::Tempest;
 use crate::output::{ExportMeta, Format, StreamMeta};
 use crate::record::{Assembler, Entry, Record};
@@ -35,6 +36,8 @@ pub struct Options {
     pub env: bool,
     pub format: FormatKind,
     pub all_runs: bool,
+    /// Also write the self-contained `index.html` report.
+    pub html: bool,
 }
 
 /// Where informational lines and warnings go.
@@ -83,6 +86,7 @@ pub struct Plan {
     dstat: Option<PathBuf>,
     gzip: bool,
     format: FormatKind,
+    html: bool,
     env: Vec<(&'static str, String)>,
     /// Providers with nothing to export (a repository without runs).
     empty: Vec<String>,
@@ -258,6 +262,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         dstat: opts.dstat.clone(),
         gzip: opts.gzip,
         format: opts.format,
+        html: opts.html,
         env,
         empty,
     })
@@ -301,6 +306,9 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         FormatKind::Tempest => Box::new(Tempest::new(plan.gzip)),
         FormatKind::Artifacts => Box::new(Artifacts::new(plan.gzip)),
     }];
+    if plan.html {
+        formats.push(Box::new(Html::new()));
+    }
     let mut stage = Staging::new(&plan.dest)?;
     let mut meta = ExportMeta {
         gzip: plan.gzip,
@@ -331,7 +339,9 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         summary.tests += tests;
         summary.bytes += bytes;
     }
-    for f in &mut formats {
+    // Last format first, so the main format's config.json stays the last
+    // file renamed into place.
+    for f in formats.iter_mut().rev() {
         f.finish(&mut stage, &meta)?;
     }
     for f in &mut formats {
