@@ -40,6 +40,14 @@
     return '<span class="ns">' + part(n.slice(0, k + 1)) + '</span>' + part(n.slice(k + 1));
   }
 
+  // Two lines for narrow lists: `Class.method`, then the module path.
+  function shortNameHtml(n) {
+    var k = n.lastIndexOf('.'), j = k > 0 ? n.lastIndexOf('.', k - 1) : -1;
+    if (j <= 0) return '<span class="nm-main">' + nameHtml(n) + '</span>';
+    return '<span class="nm-main">' + esc(n.slice(j + 1, k + 1)) + '<b>' + esc(n.slice(k + 1)) + '</b></span>' +
+      '<span class="nm-path">' + esc(n.slice(0, j)) + '</span>';
+  }
+
   function pad(n) { return (n < 10 ? '0' : '') + n; }
 
   function fmtSec(s) {
@@ -797,7 +805,7 @@
     // Skips and the slowest tests.
     var sk = s.skips.map(function (p) {
       return '<li class="item skip" data-test="' + esc(s.names[p[0]]) + '"><div class="nm"><a class="name-link" href="#" data-open="' +
-        p[0] + '">' + nameHtml(s.names[p[0]], true) + '</a><span class="dur">' + fmtDur(s.duration[p[0]]) + '</span></div>' +
+        p[0] + '" title="' + esc(s.names[p[0]]) + '">' + shortNameHtml(s.names[p[0]]) + '</a><span class="dur">' + fmtDur(s.duration[p[0]]) + '</span></div>' +
         (p[1] != null ? '<span class="reason">' + esc(p[1]) + '</span>' : '') + '</li>';
     }).join('');
     var idx = [];
@@ -805,7 +813,7 @@
     idx.sort(function (a, b) { return s.duration[b] - s.duration[a] || a - b; });
     var slow = idx.slice(0, 20).map(function (ti, r) {
       return '<li class="item slow" data-test="' + esc(s.names[ti]) + '"><div class="nm"><span class="rank">' + (r + 1) + '</span>' +
-        dot(s.status[ti]) + '<a class="name-link" href="#" data-open="' + ti + '">' + nameHtml(s.names[ti], true) +
+        dot(s.status[ti]) + '<a class="name-link" href="#" data-open="' + ti + '" title="' + esc(s.names[ti]) + '">' + shortNameHtml(s.names[ti]) +
         '</a><span class="dur">' + fmtDur(s.duration[ti]) + '</span></div></li>';
     }).join('');
     h += '<div class="grid2">' +
