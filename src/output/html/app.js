@@ -121,6 +121,17 @@
   // --------------------------------------------------------- attachments
 
   var chunkCache = {};
+  // The attachment blocks' text, taken out of the document once it is
+  // parsed so the live DOM stays small.
+  var blocks = {};
+
+  function detachBlocks() {
+    var els = document.querySelectorAll('script[type="application/octet-stream"]');
+    for (var i = 0; i < els.length; i++) {
+      blocks[els[i].id] = els[i].textContent;
+      els[i].remove();
+    }
+  }
 
   function whenParsed() {
     if (document.readyState !== 'loading') return Promise.resolve();
@@ -131,12 +142,16 @@
     var key = si + '-' + ci;
     if (!chunkCache[key]) {
       chunkCache[key] = whenParsed().then(function () {
-        var el = document.getElementById('a-' + key);
-        if (!el) throw new Error('block a-' + key + ' is missing from this file');
+        var text = blocks['a-' + key];
+        if (text == null) {
+          var el = document.getElementById('a-' + key);
+          if (!el) throw new Error('block a-' + key + ' is missing from this file');
+          text = el.textContent;
+        }
         if (typeof DecompressionStream !== 'function') {
           throw new Error('this browser has no DecompressionStream; use a current browser');
         }
-        var bin = atob(el.textContent.trim());
+        var bin = atob(text.trim());
         var bytes = new Uint8Array(bin.length);
         for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
         var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
@@ -969,6 +984,8 @@
         return encodeURIComponent(k) + (p[k] === '' ? '' : '=' + encodeURIComponent(p[k]));
       }).join('&');
     });
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', detachBlocks);
+    else detachBlocks();
     window.addEventListener('hashchange', route);
     window.addEventListener('resize', function () { if (views[current]) views[current].show(); });
     document.addEventListener('keydown', function (e) { if (e.key === 'Escape') closeDrawer(); });
