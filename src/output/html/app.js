@@ -80,6 +80,15 @@
 
   function fmtCount(n) { return n.toLocaleString('en-US'); }
 
+  // Runs `fn` once, at the next animation frame or, where frames do not
+  // come (a hidden or headless page), after 50 ms.
+  function nextFrame(fn) {
+    var done = false;
+    var once = function () { if (!done) { done = true; fn(); } };
+    requestAnimationFrame(once);
+    setTimeout(once, 50);
+  }
+
   function lowerBound(arr, x) {
     var lo = 0, hi = arr.length;
     while (lo < hi) {
@@ -444,7 +453,7 @@
     if (this.queued || !this.view.visible) return;
     this.queued = true;
     var self = this;
-    requestAnimationFrame(function () { self.queued = false; self.draw(); });
+    nextFrame(function () { self.queued = false; self.draw(); });
   };
 
   Timeline.prototype.hit = function (x, y, width) {
@@ -465,7 +474,7 @@
 
   Timeline.prototype.tipHtml = function (i) {
     var s = this.s, st = s.status[i];
-    return '<div class="t-name">' + esc(s.names[i]) + '</div><div class="t-meta">' + dot(st) + ' ' +
+    return '<div class="t-name">' + nameHtml(s.names[i], true) + '</div><div class="t-meta">' + dot(st) + ' ' +
       esc(LABEL[STATUSES[st]]) + ' · ' + fmtDur(s.duration[i]) + ' · starts +' + (s.at[i] / 1e6).toFixed(3) +
       ' s · ' + esc(laneName(s, i)) + '</div>';
   };
@@ -678,7 +687,7 @@
     this.body.addEventListener('scroll', function () {
       if (self.all || self.queued) return;
       self.queued = true;
-      requestAnimationFrame(function () { self.queued = false; self.render(); });
+      nextFrame(function () { self.queued = false; self.render(); });
     });
     this.refilter();
   }
