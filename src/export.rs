@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::output::artifacts::Artifacts;
+use crate::output::html::Html;
 use crate::output::tempest::Tempest;
 use crate::output::{ExportMeta, Format, StreamMeta};
 use crate::record::{Assembler, Entry, Record};
@@ -36,6 +37,8 @@ pub struct Options {
     pub env: bool,
     pub format: FormatKind,
     pub all_runs: bool,
+    /// Also write the self-contained `index.html` report.
+    pub html: bool,
 }
 
 /// Where informational lines and warnings go.
@@ -84,6 +87,7 @@ pub struct Plan {
     dstat: Option<PathBuf>,
     gzip: bool,
     format: FormatKind,
+    html: bool,
     env: Vec<(&'static str, String)>,
     /// Providers with nothing to export (a repository without runs).
     empty: Vec<String>,
@@ -259,6 +263,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         dstat: opts.dstat.clone(),
         gzip: opts.gzip,
         format: opts.format,
+        html: opts.html,
         env,
         empty,
     })
@@ -302,6 +307,9 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         FormatKind::Tempest => Box::new(Tempest::new(plan.gzip)),
         FormatKind::Artifacts => Box::new(Artifacts::new(plan.gzip)),
     }];
+    if plan.html {
+        formats.push(Box::new(Html::new()));
+    }
     let mut stage = Staging::new(&plan.dest)?;
     let mut meta = ExportMeta {
         gzip: plan.gzip,
@@ -332,8 +340,15 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         summary.tests += tests;
         summary.bytes += bytes;
     }
-    for f in &mut formats {
+    // Last format first, so the main format's config.json stays the last
+    // file renamed into place.
+    for f in formats.iter_mut().rev() {
         f.finish(&mut stage, &meta)?;
+    }
+    for f in &mut formats {
+        for w in f.warnings() {
+            rep.warn(&w);
+        }
     }
     stage.commit()?;
     Ok(summary)

@@ -22,7 +22,8 @@ use stackviz_export::Error;
     stackviz-export -f run.subunit out/\n  \
     stestr last --subunit | stackviz-export -i --dstat dstat.csv out/\n  \
     stackviz-export -r path/to/project --all-runs out/\n  \
-    stackviz-export --format artifacts -e -z -i out/ < run.subunit\n\n\
+    stackviz-export --format artifacts -e -z -i out/ < run.subunit\n  \
+    stackviz-export -f run.subunit --dstat dstat.csv --html out/   # then open out/index.html\n\n\
     Exit status: 0 when every file was written, 1 when reading or writing failed,\n\
     2 for a usage error (nothing is written then).")]
 struct Cli {
@@ -64,6 +65,18 @@ struct Cli {
     /// Export every run of each repository, not only the latest.
     #[arg(long = "all-runs")]
     all_runs: bool,
+
+    /// Also write DEST/index.html: a self-contained report that opens from a
+    /// file, with no server and no network.
+    ///
+    /// One page with every stream: summary, timeline by worker, failures
+    /// with their tracebacks, skips, slowest tests, a filterable table of
+    /// all tests, and CPU/memory/disk/network charts when --dstat is given.
+    /// Works with either --format; never gzipped. Attachment text is capped
+    /// at 64 KiB per test: past that, each large attachment keeps only its
+    /// end, marked "… cut: N bytes not shown".
+    #[arg(long)]
+    html: bool,
 
     /// Print only errors.
     #[arg(short = 'q', long)]
@@ -127,6 +140,7 @@ fn main() -> ExitCode {
             Layout::Artifacts => FormatKind::Artifacts,
         },
         all_runs: cli.all_runs,
+        html: cli.html,
     };
     let mut rep = Stderr {
         quiet: cli.quiet,

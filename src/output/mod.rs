@@ -4,6 +4,7 @@
 
 pub mod artifacts;
 pub mod details;
+pub mod html;
 pub mod raw;
 pub mod tempest;
 pub mod tree;
@@ -53,6 +54,11 @@ pub trait Format {
     fn end_stream(&mut self, stage: &mut Staging, stats: &Stats) -> Result<()>;
     /// Writes the index (`config.json`); called once, after every stream.
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> Result<()>;
+    /// Problems worth telling the user that did not stop the export; the
+    /// export reports them after `finish`.
+    fn warnings(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A timestamp in microseconds, serialised like Python's `isoformat()` of

@@ -1,0 +1,762 @@
+//! `--html`: the report renders in a real headless Chromium and shows the
+//! values the data files hold.
+//!
+//! Needs Chromium (`/usr/bin/chromium`, or `STACKVIZ_CHROMIUM=<path>`).
+//! Without it these tests fail, unless `STACKVIZ_SKIP_BROWSER=1` is set:
+//! then only the HTML file itself is checked. Screenshots for people to
+//! look at land in `target/tmp/html-report/`.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use stackviz_export::encode::{encode_event, encode_file_chunks};
+use stackviz_export::event::{Event, Status, Timestamp};
+
+fn fixture(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/conformance")
+        .join(case)
+}
+
+/// Runs the exporter in a fixture folder; returns the temp dir and DEST.
+fn export(case: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .current_dir(fixture(case))
+        .args(args)
+        .arg("--html")
+        .arg(&out)
+        .assert()
+        .success();
+    (tmp, out)
+}
+
+// ------------------------------------------------------------ expectations
+
+/// What the data files say about one stream.
+struct Expected {
+    count: u64,
+    failures: Vec<(String, Option<Vec<String>>)>,
+    skips: usize,
+    statuses: BTreeMap<String, u64>,
+    names: Vec<String>,
+    /// Lane labels in order, and how many tests each holds.
+    lanes: Vec<(String, u64)>,
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// ISO timestamp → µs since the epoch (the exporter writes UTC only).
+fn micros(iso: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .unwrap()
+        .timestamp_micros()
+}
+
+fn worker_number(tag: &str) -> Option<u32> {
+    let n = tag.strip_prefix("worker-")?;
+    n.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| n.parse().ok())
+        .flatten()
+}
+
+/// Reads config.json and the raw files of a tempest export.
+fn expected(out: &Path) -> Vec<Expected> {
+    let config = read_json(&out.join("config.json"));
+    let mut all = Vec::new();
+    for entry in config["tempest"].as_array().unwrap() {
+        let stats = &entry["stats"];
+        let raw = read_json(&out.join(entry["raw"].as_str().unwrap()));
+        let raw = raw.as_array().unwrap();
+        let mut statuses = BTreeMap::new();
+        let mut workers: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut untagged = Vec::new();
+        for t in raw {
+            *statuses
+                .entry(t["status"].as_str().unwrap().to_owned())
+                .or_insert(0) += 1;
+            let w = t["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find_map(|tag| worker_number(tag.as_str().unwrap()));
+            let ts = &t["timestamps"];
+            let span = ts[0].as_str().map(|a| {
+                let (a, b) = (micros(a), micros(ts[1].as_str().unwrap()));
+                (a.min(b), a.max(b))
+            });
+            match (w, span) {
+                (Some(w), Some(_)) => *workers.entry(w).or_insert(0) += 1,
+                (Some(w), None) => {
+                    workers.entry(w).or_insert(0);
+                }
+                (None, Some(s)) => untagged.push(s),
+                (None, None) => {}
+            }
+        }
+        let mut lanes: Vec<(String, u64)> = workers
+            .iter()
+            .map(|(w, n)| (format!("worker-{w}"), *n))
+            .collect();
+        if !untagged.is_empty() {
+            // As many lanes as tests run at once at the busiest moment;
+            // a test that ends when another starts does not overlap it.
+            let mut edges: Vec<(i64, i32)> = untagged
+                .iter()
+                .flat_map(|&(a, b)| [(a, 1), (b, -1)])
+                .collect();
+            edges.sort();
+            let (mut now, mut peak) = (0, 0);
+            for (_, d) in edges {
+                now += d;
+                peak = peak.max(now);
+            }
+            let word = if lanes.is_empty() { "lane" } else { "untagged" };
+            let first = lanes.len();
+            lanes.extend((1..=peak).map(|k| (format!("{word} {k}"), 0)));
+            // Only the total is known without redoing the assignment.
+            lanes[first].1 = untagged.len() as u64;
+        }
+        all.push(Expected {
+            count: stats["count"].as_u64().unwrap(),
+            failures: stats["failures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let lines = f["details"]
+                        .as_array()
+                        .map(|l| l.iter().map(|x| x.as_str().unwrap().to_owned()).collect());
+                    (f["name"].as_str().unwrap().to_owned(), lines)
+                })
+                .collect(),
+            skips: stats["skips"].as_array().unwrap().len(),
+            statuses,
+            names: raw
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect(),
+            lanes,
+        });
+    }
+    all
+}
+
+// ---------------------------------------------------------- static checks
+
+/// The JSON the page embeds.
+fn page_data(html: &str) -> Value {
+    let open = "<script type=\"application/json\" id=\"stackviz-data\">";
+    let at = html.find(open).expect("the data block") + open.len();
+    let len = html[at..].find("</script>").unwrap();
+    let json = &html[at..at + len];
+    assert!(!json.contains("</") && !json.contains("<!"));
+    serde_json::from_str(json).unwrap()
+}
+
+fn check_file(out: &Path, want: &[Expected]) -> String {
+    let path = out.join("index.html");
+    let bytes = std::fs::read(&path).expect("index.html is written");
+    assert!(!out.join("index.html.gz").exists());
+    let html = String::from_utf8(bytes).expect("index.html is plain UTF-8 text");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // Self-contained: nothing to fetch (the embedded data aside, which may
+    // quote anything a test printed).
+    let mut page = html.clone();
+    for open in [
+        "<script type=\"application/json\"",
+        "<script type=\"application/octet-stream\"",
+    ] {
+        while let Some(a) = page.find(open) {
+            let b = page[a..].find("</script>").unwrap() + a;
+            page.replace_range(a..b, "");
+        }
+    }
+    let lower = page.to_ascii_lowercase();
+    for bad in ["<link", " src=", "@import", "http://", "https://", "fetch("] {
+        assert!(!lower.contains(bad), "index.html contains {bad:?}");
+    }
+    let data = page_data(&html);
+    let streams = data["streams"].as_array().unwrap();
+    assert_eq!(streams.len(), want.len());
+    for (s, w) in streams.iter().zip(want) {
+        assert_eq!(s["count"].as_u64(), Some(w.count));
+        let names: Vec<&str> = s["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert_eq!(names, w.names);
+        assert_eq!(s["failures"].as_array().unwrap().len(), w.failures.len());
+        assert_eq!(s["skips"].as_array().unwrap().len(), w.skips);
+        let labels: Vec<&str> = s["lanes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        let want_labels: Vec<&str> = w.lanes.iter().map(|l| l.0.as_str()).collect();
+        assert_eq!(labels, want_labels);
+    }
+    html
+}
+
+// -------------------------------------------------------------- browser
+
+fn skip_browser() -> bool {
+    std::env::var("STACKVIZ_SKIP_BROWSER").is_ok_and(|v| v == "1")
+}
+
+fn chromium() -> PathBuf {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("STACKVIZ_CHROMIUM")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    candidates.push("/usr/bin/chromium".into());
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            for name in ["chromium", "chromium-browser", "google-chrome"] {
+                candidates.push(dir.join(name));
+            }
+        }
+    }
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "headless Chromium is needed to render index.html and was not found \
+             (looked for /usr/bin/chromium, $STACKVIZ_CHROMIUM, and chromium, \
+             chromium-browser, google-chrome on PATH). Install it (Debian: \
+             apt-get install chromium) or set STACKVIZ_SKIP_BROWSER=1 to check \
+             the HTML file statically only."
+            )
+        })
+}
+
+fn run_chromium(html: &Path, fragment: &str, extra: &[String]) -> Vec<u8> {
+    let profile = tempfile::tempdir().unwrap();
+    let mut url = format!("file://{}", html.display());
+    if !fragment.is_empty() {
+        url.push('#');
+        url.push_str(fragment);
+    }
+    let out = Process::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The DOM after the page's scripts ran.
+fn dump_dom(html: &Path, fragment: &str) -> String {
+    let dom = String::from_utf8(run_chromium(html, fragment, &["--dump-dom".into()])).unwrap();
+    assert!(dom.contains("</html>"), "no DOM from chromium:\n{dom}");
+    dom
+}
+
+fn screenshot(html: &Path, name: &str) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join(format!("{name}.png"));
+    run_chromium(
+        html,
+        "",
+        &[
+            format!("--screenshot={}", png.display()),
+            "--window-size=1400,1000".into(),
+        ],
+    );
+    assert!(png.is_file(), "no screenshot at {}", png.display());
+}
+
+// ---------------------------------------------------------- reading the DOM
+
+#[derive(Debug)]
+struct Elem {
+    tag: String,
+    attrs: HashMap<String, String>,
+    /// Byte offsets of the start tag's `<` and just after its `>`.
+    at: usize,
+    inner: usize,
+}
+
+impl Elem {
+    fn get(&self, attr: &str) -> Option<&str> {
+        self.attrs.get(attr).map(String::as_str)
+    }
+    fn has_class(&self, class: &str) -> bool {
+        self.get("class")
+            .is_some_and(|c| c.split_whitespace().any(|x| x == class))
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
+}
+
+/// Every start tag of a serialised DOM (script and style bodies skipped).
+fn elements(dom: &str) -> Vec<Elem> {
+    let b = dom.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = dom[i..].find('<') {
+        let at = i + off;
+        i = at + 1;
+        if !b.get(i).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let mut j = i;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-') {
+            j += 1;
+        }
+        let tag = dom[i..j].to_ascii_lowercase();
+        let mut attrs = HashMap::new();
+        loop {
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j >= b.len() || b[j] == b'>' || b[j] == b'/' {
+                break;
+            }
+            let k = j;
+            while j < b.len() && !b" =>/".contains(&b[j]) && !b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let name = dom[k..j].to_ascii_lowercase();
+            let mut value = String::new();
+            if b.get(j) == Some(&b'=') {
+                j += 1;
+                let quote = b[j];
+                let end = dom[j + 1..].find(quote as char).unwrap() + j + 1;
+                value = unescape(&dom[j + 1..end]);
+                j = end + 1;
+            }
+            attrs.insert(name, value);
+        }
+        let inner = dom[j..].find('>').map_or(b.len(), |k| j + k + 1);
+        i = inner;
+        if tag == "script" || tag == "style" {
+            let end = format!("</{tag}");
+            i = dom[i..].find(&end).map_or(b.len(), |k| i + k);
+        }
+        out.push(Elem {
+            tag,
+            attrs,
+            at,
+            inner,
+        });
+    }
+    out
+}
+
+/// The part of the DOM for stream `i`: from its section to the next one.
+fn section(dom: &str, i: usize) -> (&str, bool) {
+    let els = elements(dom);
+    let sections: Vec<&Elem> = els
+        .iter()
+        .filter(|e| e.tag == "section" && e.has_class("stream"))
+        .collect();
+    let me = sections
+        .iter()
+        .position(|e| e.get("data-stream") == Some(&i.to_string()))
+        .unwrap_or_else(|| panic!("no section for stream {i}"));
+    let start = sections[me].at;
+    let end = sections
+        .get(me + 1)
+        .map_or_else(|| dom.find("</main>").unwrap(), |e| e.at);
+    (&dom[start..end], sections[me].get("hidden").is_none())
+}
+
+/// The text between an element's start tag and the next `</`.
+fn text_after(dom: &str, e: &Elem) -> String {
+    let end = dom[e.inner..].find("</").unwrap();
+    unescape(&dom[e.inner..e.inner + end])
+}
+
+/// Checks the shown stream `i` against the data files.
+fn check_stream(dom: &str, i: usize, w: &Expected) {
+    let (part, visible) = section(dom, i);
+    assert!(visible, "stream {i} should be the one shown");
+    let els = elements(part);
+
+    // Counts by status, equal to the stats and the raw file.
+    let stat = |k: &str| {
+        els.iter()
+            .find(|e| e.get("data-stat") == Some(k))
+            .and_then(|e| e.get("data-value"))
+            .unwrap_or_else(|| panic!("no {k} card"))
+            .to_owned()
+    };
+    assert_eq!(stat("total").replace(',', ""), w.count.to_string());
+    let shown: BTreeMap<String, u64> = els
+        .iter()
+        .filter(|e| e.has_class("count"))
+        .map(|e| {
+            (
+                e.get("data-status").unwrap().to_owned(),
+                e.get("data-count").unwrap().parse().unwrap(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(shown, w.statuses);
+    assert_eq!(
+        shown.get("fail").copied().unwrap_or(0),
+        w.failures.len() as u64
+    );
+    assert_eq!(shown.get("skip").copied().unwrap_or(0), w.skips as u64);
+    assert_eq!(shown.values().sum::<u64>(), w.count);
+
+    // One lane per worker (or per overlap), holding every timed test.
+    let lanes: Vec<(String, u64)> = els
+        .iter()
+        .filter_map(|e| {
+            let name = e.get("data-lane")?.to_owned();
+            Some((name, e.get("data-tests").unwrap().parse().unwrap()))
+        })
+        .collect();
+    let names = |l: &[(String, u64)]| l.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&lanes), names(&w.lanes));
+    if w.lanes.iter().any(|l| l.0.starts_with("worker-")) {
+        assert_eq!(lanes, w.lanes);
+    } else {
+        let total = |l: &[(String, u64)]| l.iter().map(|x| x.1).sum::<u64>();
+        assert_eq!(total(&lanes), total(&w.lanes));
+    }
+    assert!(els.iter().any(|e| e.tag == "canvas" && e.has_class("bars")));
+
+    // Every failure, with its last traceback lines.
+    let failures: Vec<&Elem> = els.iter().filter(|e| e.has_class("failure")).collect();
+    assert_eq!(failures.len(), w.failures.len());
+    for ((name, lines), li) in w.failures.iter().zip(&failures) {
+        assert_eq!(li.get("data-test"), Some(name.as_str()));
+        let pre = els
+            .iter()
+            .find(|e| e.at > li.at && (e.has_class("tb-last") || e.has_class("tb-none")))
+            .unwrap();
+        match lines {
+            Some(lines) => {
+                assert!(pre.has_class("tb-last"), "{name}: no traceback shown");
+                assert_eq!(text_after(part, pre), lines.join("\n"), "{name}");
+            }
+            None => assert!(pre.has_class("tb-none")),
+        }
+    }
+
+    // The table knows every test and renders the first ones.
+    let table = els.iter().find(|e| e.has_class("tbl")).unwrap();
+    assert_eq!(table.get("data-total"), Some(w.count.to_string().as_str()));
+    let shown = els.iter().find(|e| e.has_class("shown")).unwrap();
+    assert_eq!(shown.get("data-shown"), Some(w.count.to_string().as_str()));
+    let rows = els.iter().filter(|e| e.get("data-row").is_some()).count() as u64;
+    assert!(
+        rows >= w.count.min(10) && rows <= w.count,
+        "{rows} rows rendered"
+    );
+}
+
+/// With `rows=all` the table renders every test.
+fn check_all_rows(dom: &str, i: usize, w: &Expected) {
+    let (part, _) = section(dom, i);
+    let mut rows: Vec<String> = elements(part)
+        .iter()
+        .filter(|e| e.get("data-row").is_some())
+        .map(|e| e.get("data-test").unwrap().to_owned())
+        .collect();
+    let mut want = w.names.clone();
+    rows.sort();
+    want.sort();
+    assert_eq!(rows, want);
+}
+
+/// Everything for a one-stream export; returns the default DOM.
+fn check_report(case: &str, args: &[&str], shot: &str) -> Option<String> {
+    let (_tmp, out) = export(case, args);
+    let want = expected(&out);
+    check_file(&out, &want);
+    if skip_browser() {
+        return None;
+    }
+    let html = out.join("index.html");
+    let dom = dump_dom(&html, "");
+    for (i, w) in want.iter().enumerate() {
+        let frag = format!("stream={i}");
+        let d = if i == 0 {
+            dom.clone()
+        } else {
+            dump_dom(&html, &frag)
+        };
+        check_stream(&d, i, w);
+        check_all_rows(&dump_dom(&html, &format!("{frag}&rows=all")), i, w);
+    }
+    screenshot(&html, shot);
+    Some(dom)
+}
+
+// ------------------------------------------------------------------ tests
+
+#[test]
+fn worker_lanes_failures_and_table() {
+    check_report(
+        "real_tempestlike_repo_last",
+        &["-f", "run.subunit"],
+        "tempestlike",
+    );
+}
+
+#[test]
+fn lanes_by_overlap_without_worker_tags() {
+    check_report("syn_statuses", &["-f", "s.subunit"], "no_workers");
+}
+
+#[test]
+fn dstat_charts() {
+    let Some(dom) = check_report(
+        "cli_dstat_real",
+        &["-f", "run.subunit", "--dstat", "dstat.csv"],
+        "dstat",
+    ) else {
+        return;
+    };
+    let els = elements(&dom);
+    let dstat = els
+        .iter()
+        .find(|e| e.has_class("dstat"))
+        .expect("a dstat chart section");
+    let rows = std::fs::read_to_string(fixture("cli_dstat_real/dstat.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .count();
+    assert_eq!(dstat.get("data-points"), Some(rows.to_string().as_str()));
+    let charts: BTreeSet<&str> = els
+        .iter()
+        .filter(|e| e.tag == "canvas")
+        .filter_map(|e| e.get("data-chart"))
+        .collect();
+    assert_eq!(charts, BTreeSet::from(["cpu", "memory", "disk", "network"]));
+}
+
+#[test]
+fn unreadable_dstat_is_a_warning_and_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let log = tmp.path().join("pcp.csv");
+    std::fs::write(
+        &log,
+        "\"pcp-dstat 5.3.7 CSV Output\"\n\"system\"\n\"time\"\n",
+    )
+    .unwrap();
+    let assert = Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .current_dir(fixture("real_tempestlike_repo_last"))
+        .args(["-f", "run.subunit", "--html", "--dstat"])
+        .arg(&log)
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("index.html has no dstat charts"),
+        "{stderr}"
+    );
+    let html = check_file(&out, &expected(&out));
+    let data = page_data(&html);
+    assert!(data["dstat"].is_null());
+    assert!(data["dstat_note"].as_str().unwrap().contains("first row"));
+    if !skip_browser() {
+        let dom = dump_dom(&out.join("index.html"), "");
+        assert!(dom.contains("the dstat log could not be read"));
+        assert!(!elements(&dom).iter().any(|e| e.has_class("dstat")));
+    }
+}
+
+#[test]
+fn two_streams_behind_a_selector() {
+    let Some(dom) = check_report(
+        "cli_two_files",
+        &["-f", "a.subunit", "-f", "b.subunit"],
+        "two_streams",
+    ) else {
+        return;
+    };
+    let els = elements(&dom);
+    let select = els
+        .iter()
+        .find(|e| e.get("id") == Some("stream-select"))
+        .unwrap();
+    let end = dom[select.inner..].find("</select>").unwrap() + select.inner;
+    let options: Vec<&str> = els
+        .iter()
+        .filter(|e| e.tag == "option" && e.at > select.at && e.at < end)
+        .map(|e| e.get("value").unwrap())
+        .collect();
+    assert_eq!(options, ["0", "1"]);
+    let picker = els.iter().find(|e| e.get("id") == Some("picker")).unwrap();
+    assert!(picker.get("hidden").is_none());
+    // Both sections exist; the first is shown.
+    assert!(section(&dom, 0).1);
+    assert!(!section(&dom, 1).1);
+}
+
+#[test]
+fn artifacts_format_gzipped_still_writes_a_plain_page() {
+    let (_t1, tempest) = export("real_tempestlike_repo_last", &["-f", "run.subunit"]);
+    let want = expected(&tempest);
+    let (_t2, out) = export(
+        "real_tempestlike_repo_last",
+        &["-f", "run.subunit", "--format", "artifacts", "-z"],
+    );
+    assert!(out.join("run.subunit-0-raw.json.gz").is_file());
+    check_file(&out, &want);
+    if !skip_browser() {
+        check_stream(&dump_dom(&out.join("index.html"), ""), 0, &want[0]);
+    }
+}
+
+/// A test to encode: id, final status, (attachment name, text).
+type TestSpec<'a> = (&'a str, Status, Vec<(&'a str, String)>);
+
+/// Writes a subunit v2 stream of the tests, one after another on
+/// worker-0, a second each.
+fn write_stream(path: &Path, tests: &[TestSpec<'_>]) {
+    let mut buf = Vec::new();
+    for (k, (id, status, files)) in tests.iter().enumerate() {
+        let at = |s: i64| {
+            Some(Timestamp {
+                secs: 1_700_000_000 + s,
+                nanos: 0,
+            })
+        };
+        let base = Event {
+            test_id: Some(Cow::Borrowed(*id)),
+            tags: Some(vec![Cow::Borrowed("worker-0")]),
+            ..Event::default()
+        };
+        let start = Event {
+            status: Some(Status::InProgress),
+            timestamp: at(2 * k as i64),
+            ..base.clone()
+        };
+        encode_event(&start, &mut buf).unwrap();
+        for (name, text) in files {
+            let template = Event {
+                timestamp: at(2 * k as i64 + 1),
+                mime: Some(Cow::Borrowed("text/plain;charset=utf8")),
+                ..base.clone()
+            };
+            encode_file_chunks(&template, name, text.as_bytes(), 65536, &mut buf).unwrap();
+        }
+        let end = Event {
+            status: Some(*status),
+            timestamp: at(2 * k as i64 + 1),
+            ..base
+        };
+        encode_event(&end, &mut buf).unwrap();
+    }
+    std::fs::write(path, buf).unwrap();
+}
+
+#[test]
+fn cut_attachments_and_hostile_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("cap.subunit");
+    let mut traceback: String = (0..12_000).map(|i| format!("line {i}\n")).collect();
+    traceback.push_str("FinalError: the end\n");
+    let log = "x".repeat(30_000);
+    let hostile = "</script><!--<script>alert(1)</script>";
+    write_stream(
+        &stream,
+        &[
+            (
+                "t.Big.test_big",
+                Status::Fail,
+                vec![("traceback", traceback.clone()), ("pythonlogging:''", log)],
+            ),
+            (
+                "t.Evil.test_</script><!--",
+                Status::Fail,
+                vec![("traceback", format!("Traceback:\nEvilError: {hostile}\n"))],
+            ),
+            (
+                "t.Evil.test_skip",
+                Status::Skip,
+                vec![("reason", hostile.to_owned())],
+            ),
+        ],
+    );
+    let out = tmp.path().join("out");
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .arg("-f")
+        .arg(&stream)
+        .arg("--html")
+        .arg(&out)
+        .assert()
+        .success();
+    let want = expected(&out);
+    check_file(&out, &want);
+    if skip_browser() {
+        return;
+    }
+    let html = out.join("index.html");
+    check_stream(&dump_dom(&html, ""), 0, &want[0]);
+    // The traceback's share: 64 KiB less the 30,000-byte log kept whole,
+    // its end kept from a line start.
+    let share = 65_536 - 30_000;
+    let dom = dump_dom(&html, "stream=0&test=0");
+    let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+    assert!(
+        !drawer[..30].contains("hidden"),
+        "the test's details are open"
+    );
+    let note = drawer
+        .find("… cut: ")
+        .map(|at| &drawer[at + "… cut: ".len()..])
+        .expect("a cut note");
+    let cut: usize = note[..note.find(" bytes not shown").unwrap()]
+        .parse()
+        .unwrap();
+    assert!(cut >= traceback.len() - share && cut < traceback.len() - share + 16);
+    assert!(drawer.contains("FinalError: the end"));
+    assert!(!drawer.contains("\nline 0\n"));
+    // Hostile text stays text.
+    let dom = dump_dom(&html, "stream=0&test=1");
+    let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+    assert!(
+        drawer.contains("EvilError: &lt;/script&gt;&lt;!--&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+}
