@@ -4,6 +4,7 @@
 //! test records (`record`) → outputs (`output::*`), in a single pass over
 //! each stream.
 
+pub mod crc;
 pub mod details;
 pub mod dstat;
 pub mod encode;

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::io::{self, Read};
 
+use crate::crc::SpanCrc;
 use crate::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 
 pub const SIGNATURE: u8 = 0xB3;
@@ -88,8 +89,9 @@ fn parse_header(data: &[u8], at_eof: bool) -> Result<Header, Box<Attempt<'static
     })
 }
 
-/// Decodes the packet at the start of `data` (which starts with 0xB3).
-fn attempt(data: &[u8], at_eof: bool) -> Attempt<'_> {
+/// Decodes the packet at the start of `data` (which starts with 0xB3);
+/// `crc(n)` gives the CRC-32 of `data[..n]`.
+fn attempt(data: &[u8], at_eof: bool, crc: impl FnOnce(usize) -> u32) -> Attempt<'_> {
     let header = match parse_header(data, at_eof) {
         Ok(h) => h,
         Err(a) => return *a,
@@ -114,7 +116,7 @@ fn attempt(data: &[u8], at_eof: bool) -> Attempt<'_> {
     }
     let (content, crc_bytes) = packet.split_at(packet.len() - 4);
     let stored = u32::from_be_bytes(crc_bytes.try_into().expect("4 bytes"));
-    let calculated = crc32fast::hash(content);
+    let calculated = crc(content.len());
     if calculated != stored {
         return Attempt::Damaged(ParseError(format!(
             "Bad checksum - calculated (0x{calculated:x}), stored (0x{stored:x})"
@@ -274,6 +276,7 @@ pub struct Decoder<R> {
     /// Stream offset of `buf[0]`.
     base: u64,
     summary: DecodeSummary,
+    spans: SpanCrc,
 }
 
 impl<R: Read> Decoder<R> {
@@ -292,6 +295,7 @@ impl<R: Read> Decoder<R> {
             eof: false,
             base: 0,
             summary: DecodeSummary::default(),
+            spans: SpanCrc::new(),
         }
     }
 
@@ -318,7 +322,11 @@ impl<R: Read> Decoder<R> {
             }
             loop {
                 let at = self.offset();
-                match attempt(&self.buf[self.pos..self.end], self.eof) {
+                let (buf, pos, base, spans) =
+                    (&self.buf[..self.end], self.pos, self.base, &mut self.spans);
+                match attempt(&buf[pos..], self.eof, |n| {
+                    spans.crc(buf, base, pos, pos + n)
+                }) {
                     Attempt::NeedMore(n) => self.fill(n)?,
                     Attempt::Packet(ev, len) => {
                         sink.event(ev).map_err(DecodeError::Sink)?;
@@ -429,12 +437,12 @@ impl<R: Read> Decoder<R> {
             _ => return Ok(false),
         };
         self.fill(header.length)?;
-        let data = &self.buf[self.pos..self.end];
-        if data.len() < header.length {
+        if self.end - self.pos < header.length {
             return Ok(false);
         }
-        let (content, crc) = data[..header.length].split_at(header.length - 4);
-        Ok(crc32fast::hash(content) == u32::from_be_bytes(crc.try_into().expect("4 bytes")))
+        let at = self.pos + header.length - 4;
+        let stored = u32::from_be_bytes(self.buf[at..at + 4].try_into().expect("4 bytes"));
+        Ok(self.spans.crc(&self.buf, self.base, self.pos, at) == stored)
     }
 }
 

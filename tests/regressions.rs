@@ -1,0 +1,113 @@
+//! Inputs that once misbehaved (found by fuzzing or by review), kept so they
+//! stay fixed. Each states what went wrong.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use std::borrow::Cow;
+use std::io::Cursor;
+
+use stackviz_export::encode::encode_event;
+use stackviz_export::event::{Event, EventSink, Status, Warning};
+use stackviz_export::source::{self, Protocol};
+use stackviz_export::v2::Decoder;
+
+#[derive(Default)]
+struct Keep {
+    events: Vec<Event<'static>>,
+    warnings: Vec<Warning>,
+}
+
+impl EventSink for Keep {
+    fn event(&mut self, ev: Event<'_>) -> stackviz_export::Result<()> {
+        self.events.push(ev.into_owned());
+        Ok(())
+    }
+    fn warning(&mut self, w: Warning) {
+        self.warnings.push(w);
+    }
+}
+
+fn decode(r: impl Read) -> Keep {
+    let mut k = Keep::default();
+    Decoder::new(r).run(&mut k).expect("decode");
+    k
+}
+
+fn parser_errors(k: &Keep) -> Vec<String> {
+    k.events
+        .iter()
+        .filter_map(|e| e.file.as_ref())
+        .filter(|f| f.name == "Parser Error")
+        .map(|f| String::from_utf8(f.bytes.to_vec()).expect("utf-8"))
+        .collect()
+}
+
+/// Every 0xB3 byte is a resynchronisation candidate whose CRC has to be
+/// checked over its claimed length. With every fourth byte a candidate
+/// claiming ~240 KB, checking each one by hashing its span cost ~60 GB of
+/// CRC for this 1 MiB input.
+#[test]
+fn resync_over_many_long_candidates_is_linear() {
+    let data: Vec<u8> = [0xB3u8, 0x00, 0x00, 0x83].repeat(256 * 1024);
+    let started = Instant::now();
+    let k = decode(&data[..]);
+    let took = started.elapsed();
+    // The first candidate is tried as a packet (bad CRC); no later one has
+    // a valid CRC, so the rest is one run of skipped bytes.
+    assert_eq!(parser_errors(&k).len(), 1);
+    assert!(parser_errors(&k)[0].starts_with("Bad checksum"));
+    // Bytes passed over while resynchronising after a damaged packet are
+    // not reported as skipped, so the damage is the only warning.
+    assert_eq!(k.warnings.len(), 1, "{:?}", k.warnings);
+    assert_eq!(k.warnings[0].offset, 0);
+    assert!(
+        took < Duration::from_secs(20),
+        "resynchronisation took {took:?}"
+    );
+}
+
+/// A false header claiming the largest packet right after each good packet:
+/// each one was hashed over its whole claimed 4 MiB before being found
+/// damaged, though it consumes a single byte.
+#[test]
+fn false_long_headers_between_packets_cost_little() {
+    let n = 1500;
+    let mut data = Vec::new();
+    for i in 0..n {
+        let ev = Event {
+            test_id: Some(Cow::Owned(format!("t.{i}"))),
+            status: Some(Status::Success),
+            ..Event::default()
+        };
+        encode_event(&ev, &mut data).unwrap();
+        data.extend_from_slice(&[0xB3, 0x00, 0x00, 0xBF, 0xFF, 0xFF]);
+    }
+    data.resize(data.len() + (4 << 20), 0);
+    let started = Instant::now();
+    let k = decode(&data[..]);
+    let took = started.elapsed();
+    let ok = k
+        .events
+        .iter()
+        .filter(|e| e.status == Some(Status::Success));
+    assert_eq!(ok.count(), n);
+    let errors = parser_errors(&k);
+    assert_eq!(errors.len(), n);
+    assert!(errors.iter().all(|e| e.starts_with("Bad checksum")));
+    assert!(took < Duration::from_secs(20), "decoding took {took:?}");
+}
+
+/// Telling v1 from v2 looks for a valid packet in the first 64 KiB; with
+/// every byte a candidate claiming 3.4 MB, that hashed ~200 GB.
+#[test]
+fn sniffing_many_long_candidates_is_linear() {
+    let data = vec![0xB3u8; 0x33_B3B3 + 100_000];
+    let started = Instant::now();
+    let opened = source::prepare(Box::new(Cursor::new(data.clone()))).unwrap();
+    assert_eq!(opened.protocol, Protocol::V2);
+    let k = decode(opened.into_reader());
+    let took = started.elapsed();
+    assert_eq!(parser_errors(&k).len(), 1);
+    assert!(took < Duration::from_secs(20), "sniffing took {took:?}");
+}
