@@ -76,12 +76,14 @@ fn parse_header(data: &[u8], at_eof: bool) -> Result<Header, Box<Attempt<'static
         }));
     }
     let flags = u16::from_be_bytes([data[1], data[2]]);
-    let (length, length_width) = read_varint(data, 3).expect("5 header bytes are buffered");
-    if length_width == 4 {
+    // The width is in the first length byte; a 4-byte length is refused
+    // before its fourth byte is needed (it may not be there).
+    if data[3] >> 6 == 3 {
         return Err(Box::new(Attempt::Damaged(ParseError(
             "3 byte maximum given but 4 byte value found.".into(),
         ))));
     }
+    let (length, length_width) = read_varint(data, 3).expect("5 header bytes are buffered");
     Ok(Header {
         flags,
         length: length as usize,

@@ -147,3 +147,26 @@ fn sniffing_many_long_candidates_is_linear() {
     assert_eq!(parser_errors(&k).len(), 1);
     assert!(took < Duration::from_secs(20), "sniffing took {took:?}");
 }
+
+/// A 4-byte length field in the last six bytes of the buffer: the header
+/// check read the whole varint, whose fourth byte was not there, and
+/// panicked ("5 header bytes are buffered"), at the end of a stream or
+/// wherever a read happened to stop.
+#[test]
+fn four_byte_length_in_the_last_bytes_is_a_parse_error() {
+    let data = include_bytes!("data/four_byte_length_at_end.bin");
+    let whole = decode(&data[..]);
+    for step in [1, 3, 6, 64] {
+        let part = decode(Trickle { data, step });
+        assert_eq!(whole.events, part.events, "read size {step}");
+    }
+    // Minimal: a header whose length byte says "4 bytes", at the end.
+    assert_eq!(
+        parser_errors(&decode(&[0xB3u8, 0, 0, 0xFF][..])),
+        ["Short read - got 3 bytes, wanted 5 bytes"]
+    );
+    assert_eq!(
+        parser_errors(&decode(&[0xB3u8, 0x20, 0x01, 0xC0, 0x00, 0x00][..])),
+        ["3 byte maximum given but 4 byte value found."]
+    );
+}
