@@ -4,6 +4,8 @@
 //! test records (`record`) → outputs (`output::*`), in a single pass over
 //! each stream.
 
+#![forbid(unsafe_code)]
+
 pub mod crc;
 pub mod details;
 pub mod dstat;
