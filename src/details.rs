@@ -37,12 +37,25 @@ impl Attachment {
 /// kept at the first position with the last value.
 pub fn clean_details(attachments: &[Attachment]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(attachments.len());
+    // Key → position, for tests with many attachments.
+    let mut index = std::collections::HashMap::new();
+    let many = attachments.len() > 8;
     for a in attachments {
         let Some(text) = a.text() else { continue };
         let key = clean_key(&a.name);
-        match out.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = text,
-            None => out.push((key, text)),
+        let slot = if many {
+            index.get(&key).copied()
+        } else {
+            out.iter().position(|(k, _)| *k == key)
+        };
+        match slot {
+            Some(i) => out[i].1 = text,
+            None => {
+                if many {
+                    index.insert(key.clone(), out.len());
+                }
+                out.push((key, text));
+            }
         }
     }
     out

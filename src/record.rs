@@ -84,7 +84,13 @@ pub struct Assembler<S> {
     next_seq: u64,
     scratch: String,
     warnings: Vec<Warning>,
+    /// Attachment name → position, for open records with many attachments
+    /// (a linear search each packet would be quadratic).
+    attachment_index: HashMap<u64, HashMap<String, usize>>,
 }
+
+/// Records with more attachments than this get an index.
+const SCAN_ATTACHMENTS: usize = 8;
 
 impl<S: RecordSink> Assembler<S> {
     pub fn new(sink: S) -> Self {
@@ -95,6 +101,7 @@ impl<S: RecordSink> Assembler<S> {
             next_seq: 0,
             scratch: String::new(),
             warnings: Vec::new(),
+            attachment_index: HashMap::new(),
         }
     }
 
@@ -102,6 +109,7 @@ impl<S: RecordSink> Assembler<S> {
     /// returns the sink and the warnings the readers reported.
     pub fn finish(mut self) -> crate::Result<(S, Vec<Warning>)> {
         self.keys.clear();
+        self.attachment_index.clear();
         for (_, record) in std::mem::take(&mut self.open) {
             self.sink.record(record)?;
         }
@@ -169,14 +177,24 @@ impl<S: RecordSink> EventSink for Assembler<S> {
         }
         if let Some(file) = &ev.file {
             if !file.bytes.is_empty() {
-                match rec
-                    .attachments
-                    .iter_mut()
-                    .find(|a| a.name == file.name.as_ref())
-                {
-                    Some(a) => a.bytes.extend_from_slice(&file.bytes),
+                let name = file.name.as_ref();
+                let found = if rec.attachments.len() <= SCAN_ATTACHMENTS {
+                    rec.attachments.iter().position(|a| a.name == name)
+                } else {
+                    let index = self.attachment_index.entry(seq).or_insert_with(|| {
+                        let names = rec.attachments.iter().map(|a| a.name.clone());
+                        names.zip(0..).collect()
+                    });
+                    let found = index.get(name).copied();
+                    if found.is_none() {
+                        index.insert(name.to_owned(), rec.attachments.len());
+                    }
+                    found
+                };
+                match found {
+                    Some(i) => rec.attachments[i].bytes.extend_from_slice(&file.bytes),
                     None => rec.attachments.push(Attachment {
-                        name: file.name.to_string(),
+                        name: name.to_owned(),
                         mime: ev.mime.as_deref().map(str::to_owned),
                         bytes: file.bytes.to_vec(),
                     }),
@@ -186,6 +204,7 @@ impl<S: RecordSink> EventSink for Assembler<S> {
         if ev.status.is_some_and(Status::is_final) {
             let record = self.open.remove(&seq).expect("open record");
             self.keys.remove(self.scratch.as_str());
+            self.attachment_index.remove(&seq);
             self.sink.record(record)?;
         }
         Ok(())
