@@ -193,11 +193,18 @@ impl<S: RecordSink> EventSink for Assembler<S> {
                 };
                 match found {
                     Some(i) => rec.attachments[i].bytes.extend_from_slice(&file.bytes),
-                    None => rec.attachments.push(Attachment {
-                        name: name.to_owned(),
-                        mime: ev.mime.as_deref().map(str::to_owned),
-                        bytes: file.bytes.to_vec(),
-                    }),
+                    None => {
+                        // Most tests have one attachment; a first push would
+                        // reserve room for four.
+                        if rec.attachments.is_empty() {
+                            rec.attachments.reserve_exact(1);
+                        }
+                        rec.attachments.push(Attachment {
+                            name: name.to_owned(),
+                            mime: ev.mime.as_deref().map(str::to_owned),
+                            bytes: file.bytes.to_vec(),
+                        });
+                    }
                 }
             }
         }
