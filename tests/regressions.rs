@@ -206,7 +206,7 @@ fn many_attachment_names_are_indexed() {
     }
     asm.event(chunk("log-1".into(), b'c', Some(Status::Success)))
         .unwrap();
-    asm.finish().unwrap();
+    drop(asm.finish().unwrap());
     let details = clean_details(&records[0].attachments);
     let took = started.elapsed();
     assert_eq!(records.len(), 1);
