@@ -31,7 +31,23 @@ pub struct DetailsWriter {
     reordered: bool,
     name: String,
     gzip: bool,
-    scratch: Vec<u8>,
+}
+
+/// Counts the bytes written through it.
+struct Counted<'a, W> {
+    inner: &'a mut W,
+    n: u64,
+}
+
+impl<W: Write> Write for Counted<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl DetailsWriter {
@@ -46,7 +62,6 @@ impl DetailsWriter {
             reordered: false,
             name: name.to_owned(),
             gzip,
-            scratch: Vec::new(),
         };
         w.put(b"{")?;
         Ok(w)
@@ -60,17 +75,28 @@ impl DetailsWriter {
         Ok(())
     }
 
+    /// Writes the entry's details value to the spool, straight from the
+    /// serializer (a test's details can be as large as its logs); returns
+    /// where it starts and how long it is.
+    fn put_value(&mut self, e: &Entry) -> Result<(u64, u64)> {
+        let start = self.pos;
+        let mut w = Counted {
+            inner: &mut self.spool,
+            n: 0,
+        };
+        serde_json::to_writer(&mut w, &Pairs(&e.details))
+            .map_err(|err| Error::io(&self.spool_path, err.into()))?;
+        self.pos += w.n;
+        Ok((start, w.n))
+    }
+
     pub fn entry(&mut self, e: &Entry) -> Result<()> {
-        self.scratch.clear();
-        serde_json::to_writer(&mut self.scratch, &Pairs(&e.details)).expect("in-memory JSON");
-        let value = std::mem::take(&mut self.scratch);
         match self.index.get(&e.name) {
             Some(&slot) => {
                 self.reordered = true;
-                let start = self.pos;
-                self.put(&value)?;
+                let (start, len) = self.put_value(e)?;
                 self.slots[slot].start = start;
-                self.slots[slot].len = value.len() as u64;
+                self.slots[slot].len = len;
             }
             None => {
                 if !self.reordered {
@@ -81,17 +107,15 @@ impl DetailsWriter {
                     self.put(&key)?;
                     self.put(b": ")?;
                 }
-                let start = self.pos;
-                self.put(&value)?;
+                let (start, len) = self.put_value(e)?;
                 self.index.insert(e.name.clone(), self.slots.len());
                 self.slots.push(Slot {
                     name: e.name.clone(),
                     start,
-                    len: value.len() as u64,
+                    len,
                 });
             }
         }
-        self.scratch = value;
         Ok(())
     }
 
