@@ -76,7 +76,7 @@ impl Staging {
     /// caller adds `.gz` to the name).
     pub fn create(&mut self, name: &str, gzip: bool) -> Result<OutFile> {
         let tmp = self.temp_path(name);
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let file = File::create(&tmp).map_err(|e| Error::io(self.dir.join(name), e))?;
         self.open.push(tmp.clone());
         let w = BufWriter::with_capacity(BUF_SIZE, file);
         let inner = if gzip {
@@ -100,7 +100,7 @@ impl Staging {
             .write(true)
             .create_new(true)
             .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
+            .map_err(|e| Error::io(self.dir.join(name), e))?;
         self.open.push(tmp.clone());
         Ok((file, tmp))
     }

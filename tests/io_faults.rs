@@ -194,7 +194,10 @@ fn read_only_dest_keeps_the_previous_export() {
         None
     };
     let o = run(&["-f".as_ref(), large().as_os_str(), dest.as_os_str()]);
-    assert_failed_naming(&o, &dest.to_string_lossy());
+    // The message names the file it could not write, not its temporary.
+    let raw = dest.join("tempest_file_testtools.subunit_0_raw.json");
+    assert_failed_naming(&o, &format!("{}: ", raw.display()));
+    assert!(!stderr(&o).contains(".part"), "{}", stderr(&o));
     assert_eq!(common::snapshot(&dest), before);
     if !is_root() {
         set_mode(&dest, 0o755);

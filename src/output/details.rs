@@ -24,6 +24,8 @@ struct Slot {
 pub struct DetailsWriter {
     spool: BufWriter<File>,
     spool_path: PathBuf,
+    /// The final path, which error messages name.
+    path: PathBuf,
     pos: u64,
     index: HashMap<String, usize>,
     slots: Vec<Slot>,
@@ -56,6 +58,7 @@ impl DetailsWriter {
         let mut w = DetailsWriter {
             spool: BufWriter::with_capacity(256 * 1024, file),
             spool_path,
+            path: stage.dir().join(name),
             pos: 0,
             index: HashMap::new(),
             slots: Vec::new(),
@@ -70,7 +73,7 @@ impl DetailsWriter {
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
         self.spool
             .write_all(bytes)
-            .map_err(|e| Error::io(&self.spool_path, e))?;
+            .map_err(|e| Error::io(&self.path, e))?;
         self.pos += bytes.len() as u64;
         Ok(())
     }
@@ -85,7 +88,7 @@ impl DetailsWriter {
             n: 0,
         };
         serde_json::to_writer(&mut w, &Pairs(&e.details))
-            .map_err(|err| Error::io(&self.spool_path, err.into()))?;
+            .map_err(|err| Error::io(&self.path, err.into()))?;
         self.pos += w.n;
         Ok((start, w.n))
     }
@@ -120,13 +123,13 @@ impl DetailsWriter {
     }
 
     pub fn finish(mut self, stage: &mut Staging) -> Result<()> {
-        let spool_err = |e: io::Error| Error::io(&self.spool_path, e);
+        let spool_err = |e: io::Error| Error::io(&self.path, e);
         if !self.reordered && !self.gzip {
             self.put(b"}")?;
             let f = self
                 .spool
                 .into_inner()
-                .map_err(|e| Error::io(&self.spool_path, e.into_error()))?;
+                .map_err(|e| Error::io(&self.path, e.into_error()))?;
             drop(f);
             stage.adopt(self.spool_path, &self.name);
             return Ok(());
@@ -135,7 +138,7 @@ impl DetailsWriter {
         let mut file = self
             .spool
             .into_inner()
-            .map_err(|e| Error::io(&self.spool_path, e.into_error()))?;
+            .map_err(|e| Error::io(&self.path, e.into_error()))?;
         file.seek(SeekFrom::Start(0)).map_err(spool_err)?;
         let mut out = stage.create(&self.name, self.gzip)?;
         if !self.reordered {
