@@ -4,6 +4,9 @@
 //! test records (`record`) → outputs (`output::*`), in a single pass over
 //! each stream.
 
+#![forbid(unsafe_code)]
+
+pub mod crc;
 pub mod details;
 pub mod dstat;
 pub mod encode;

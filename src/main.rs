@@ -1,6 +1,8 @@
 //! The `stackviz-export` command: parse and check arguments, run the export,
 //! map errors to exit codes (2 for usage, 1 for everything else).
 
+#![forbid(unsafe_code)]
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

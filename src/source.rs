@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
 
+use crate::crc::SpanCrc;
 use crate::v2::{self, SIGNATURE};
 
 /// How much of a stream is looked at to tell v1 from v2.
@@ -138,6 +139,7 @@ fn sniff(head: &mut Vec<u8>, rest: &mut dyn Read) -> io::Result<Protocol> {
 }
 
 fn has_v2_packet(head: &mut Vec<u8>, rest: &mut dyn Read) -> io::Result<bool> {
+    let mut spans = SpanCrc::new();
     let mut at = 0;
     while let Some(i) = memchr::memchr(SIGNATURE, &head[at..]) {
         let p = at + i;
@@ -154,8 +156,8 @@ fn has_v2_packet(head: &mut Vec<u8>, rest: &mut dyn Read) -> io::Result<bool> {
                         read_up_to(rest, head, p + len)?;
                     }
                     if head.len() - p >= len {
-                        let (content, crc) = head[p..p + len].split_at(len - 4);
-                        if crc32fast::hash(content)
+                        let crc = &head[p + len - 4..p + len];
+                        if spans.crc(head, 0, p, p + len - 4)
                             == u32::from_be_bytes(crc.try_into().expect("4 bytes"))
                         {
                             return Ok(true);

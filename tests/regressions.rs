@@ -1,0 +1,242 @@
+//! Inputs that once misbehaved (found by fuzzing or by review), kept so they
+//! stay fixed. Each states what went wrong.
+
+use std::io::{self, Read};
+use std::time::{Duration, Instant};
+
+use std::borrow::Cow;
+use std::io::Cursor;
+
+use stackviz_export::encode::encode_event;
+use stackviz_export::event::{Event, EventSink, Status, Warning};
+use stackviz_export::source::{self, Protocol};
+use stackviz_export::v2::Decoder;
+
+#[derive(Default)]
+struct Keep {
+    events: Vec<Event<'static>>,
+    warnings: Vec<Warning>,
+}
+
+impl EventSink for Keep {
+    fn event(&mut self, ev: Event<'_>) -> stackviz_export::Result<()> {
+        self.events.push(ev.into_owned());
+        Ok(())
+    }
+    fn warning(&mut self, w: Warning) {
+        self.warnings.push(w);
+    }
+}
+
+/// Hands out at most `step` bytes per read, like a pipe.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+fn decode(r: impl Read) -> Keep {
+    let mut k = Keep::default();
+    Decoder::new(r).run(&mut k).expect("decode");
+    k
+}
+
+fn parser_errors(k: &Keep) -> Vec<String> {
+    k.events
+        .iter()
+        .filter_map(|e| e.file.as_ref())
+        .filter(|f| f.name == "Parser Error")
+        .map(|f| String::from_utf8(f.bytes.to_vec()).expect("utf-8"))
+        .collect()
+}
+
+/// A packet whose length field says less than its own header (here 5) made
+/// the "Short read" message count however many bytes happened to be
+/// buffered, so the same stream gave different details through a pipe.
+/// python-subunit reads to the end of the stream for such a packet and
+/// reports how much it got.
+#[test]
+fn short_length_message_does_not_depend_on_read_sizes() {
+    let data = include_bytes!("data/short_length_read_size.bin");
+    let whole = decode(&data[..]);
+    for step in [1, 2, 7, 31, 64] {
+        let part = decode(Trickle { data, step });
+        assert_eq!(whole.events, part.events, "read size {step}");
+        assert_eq!(whole.warnings, part.warnings, "read size {step}");
+    }
+    // The damaged packet starts at byte 96; 37 bytes follow its 6-byte header.
+    assert_eq!(
+        parser_errors(&whole),
+        ["Short read - got 31 bytes, wanted -1 bytes"]
+    );
+}
+
+/// Every 0xB3 byte is a resynchronisation candidate whose CRC has to be
+/// checked over its claimed length. With every fourth byte a candidate
+/// claiming ~240 KB, checking each one by hashing its span cost ~60 GB of
+/// CRC for this 1 MiB input.
+#[test]
+fn resync_over_many_long_candidates_is_linear() {
+    let data: Vec<u8> = [0xB3u8, 0x00, 0x00, 0x83].repeat(256 * 1024);
+    let started = Instant::now();
+    let k = decode(&data[..]);
+    let took = started.elapsed();
+    // The first candidate is tried as a packet (bad CRC); no later one has
+    // a valid CRC, so the rest is one run of skipped bytes.
+    assert_eq!(parser_errors(&k).len(), 1);
+    assert!(parser_errors(&k)[0].starts_with("Bad checksum"));
+    // Bytes passed over while resynchronising after a damaged packet are
+    // not reported as skipped, so the damage is the only warning.
+    assert_eq!(k.warnings.len(), 1, "{:?}", k.warnings);
+    assert_eq!(k.warnings[0].offset, 0);
+    assert!(
+        took < Duration::from_secs(20),
+        "resynchronisation took {took:?}"
+    );
+}
+
+/// A false header claiming the largest packet right after each good packet:
+/// each one was hashed over its whole claimed 4 MiB before being found
+/// damaged, though it consumes a single byte.
+#[test]
+fn false_long_headers_between_packets_cost_little() {
+    let n = 1500;
+    let mut data = Vec::new();
+    for i in 0..n {
+        let ev = Event {
+            test_id: Some(Cow::Owned(format!("t.{i}"))),
+            status: Some(Status::Success),
+            ..Event::default()
+        };
+        encode_event(&ev, &mut data).unwrap();
+        data.extend_from_slice(&[0xB3, 0x00, 0x00, 0xBF, 0xFF, 0xFF]);
+    }
+    data.resize(data.len() + (4 << 20), 0);
+    let started = Instant::now();
+    let k = decode(&data[..]);
+    let took = started.elapsed();
+    let ok = k
+        .events
+        .iter()
+        .filter(|e| e.status == Some(Status::Success));
+    assert_eq!(ok.count(), n);
+    let errors = parser_errors(&k);
+    assert_eq!(errors.len(), n);
+    assert!(errors.iter().all(|e| e.starts_with("Bad checksum")));
+    assert!(took < Duration::from_secs(20), "decoding took {took:?}");
+}
+
+/// Telling v1 from v2 looks for a valid packet in the first 64 KiB; with
+/// every byte a candidate claiming 3.4 MB, that hashed ~200 GB.
+#[test]
+fn sniffing_many_long_candidates_is_linear() {
+    let data = vec![0xB3u8; 0x33_B3B3 + 100_000];
+    let started = Instant::now();
+    let opened = source::prepare(Box::new(Cursor::new(data.clone()))).unwrap();
+    assert_eq!(opened.protocol, Protocol::V2);
+    let k = decode(opened.into_reader());
+    let took = started.elapsed();
+    assert_eq!(parser_errors(&k).len(), 1);
+    assert!(took < Duration::from_secs(20), "sniffing took {took:?}");
+}
+
+/// A 4-byte length field in the last six bytes of the buffer: the header
+/// check read the whole varint, whose fourth byte was not there, and
+/// panicked ("5 header bytes are buffered"), at the end of a stream or
+/// wherever a read happened to stop.
+#[test]
+fn four_byte_length_in_the_last_bytes_is_a_parse_error() {
+    let data = include_bytes!("data/four_byte_length_at_end.bin");
+    let whole = decode(&data[..]);
+    for step in [1, 3, 6, 64] {
+        let part = decode(Trickle { data, step });
+        assert_eq!(whole.events, part.events, "read size {step}");
+    }
+    // Minimal: a header whose length byte says "4 bytes", at the end.
+    assert_eq!(
+        parser_errors(&decode(&[0xB3u8, 0, 0, 0xFF][..])),
+        ["Short read - got 3 bytes, wanted 5 bytes"]
+    );
+    assert_eq!(
+        parser_errors(&decode(&[0xB3u8, 0x20, 0x01, 0xC0, 0x00, 0x00][..])),
+        ["3 byte maximum given but 4 byte value found."]
+    );
+}
+
+/// A test with tens of thousands of differently named attachments: each
+/// chunk looked its attachment up by a linear search, and so did the detail
+/// cleaning, so 100 000 names (an 8 MB stream) took a minute.
+#[test]
+fn many_attachment_names_are_indexed() {
+    use stackviz_export::details::{clean_details, Attachment};
+    use stackviz_export::record::{Assembler, Record};
+
+    let n = 40_000;
+    let mut records = Vec::new();
+    let started = Instant::now();
+    let mut asm = Assembler::new(|r: Record| {
+        records.push(r);
+        Ok(())
+    });
+    let chunk = |name: String, byte: u8, status: Option<Status>| Event {
+        test_id: Some(Cow::Borrowed("t.many")),
+        mime: Some(Cow::Borrowed("text/plain")),
+        file: Some(stackviz_export::event::FileChunk {
+            name: Cow::Owned(name),
+            bytes: Cow::Owned(vec![byte]),
+            eof: false,
+        }),
+        status,
+        ..Event::default()
+    };
+    for i in 0..n {
+        asm.event(chunk(format!("log-{i}"), b'a', None)).unwrap();
+    }
+    // Second chunks, in another order, append to the right attachments.
+    for i in (0..n).step_by(7).rev() {
+        asm.event(chunk(format!("log-{i}"), b'b', None)).unwrap();
+    }
+    asm.event(chunk("log-1".into(), b'c', Some(Status::Success)))
+        .unwrap();
+    drop(asm.finish().unwrap());
+    let details = clean_details(records[0].attachments.clone());
+    let took = started.elapsed();
+    assert_eq!(records.len(), 1);
+    let atts = &records[0].attachments;
+    assert_eq!(atts.len(), n);
+    for (i, a) in atts.iter().enumerate() {
+        assert_eq!(a.name, format!("log-{i}"));
+        let want: &[u8] = match (i % 7 == 0, i == 1) {
+            (true, _) => b"ab",
+            (false, true) => b"ac",
+            _ => b"a",
+        };
+        assert_eq!(a.bytes, want, "{}", a.name);
+    }
+    // Keys clean to `log0`, `log1`, …: all distinct, in order.
+    assert_eq!(details.len(), n);
+    assert_eq!(details[7], ("log7".to_owned(), "ab".to_owned()));
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+
+    // Colliding keys among many: first position, last value.
+    let att = |name: &str, text: &str| Attachment {
+        name: name.into(),
+        mime: Some("text/plain".into()),
+        bytes: text.as_bytes().to_vec(),
+    };
+    let mut many: Vec<Attachment> = (0..20).map(|i| att(&format!("k{i}"), "x")).collect();
+    many.insert(3, att("k-5", "first"));
+    many.push(att("k.5", "last"));
+    let d = clean_details(many.clone());
+    assert_eq!(d.len(), 20);
+    assert_eq!(d[3], ("k5".to_owned(), "last".to_owned()));
+    assert_eq!(d[0], ("k0".to_owned(), "x".to_owned()));
+}
