@@ -289,6 +289,8 @@ pub struct Decoder<R> {
     base: u64,
     summary: DecodeSummary,
     spans: SpanCrc,
+    /// Stream offset up to which a damaged packet's claim may reach.
+    damage_end: u64,
 }
 
 impl<R: Read> Decoder<R> {
@@ -308,6 +310,7 @@ impl<R: Read> Decoder<R> {
             base: 0,
             summary: DecodeSummary::default(),
             spans: SpanCrc::new(),
+            damage_end: 0,
         }
     }
 
@@ -336,8 +339,15 @@ impl<R: Read> Decoder<R> {
                 let at = self.offset();
                 let (buf, pos, base, spans) =
                     (&self.buf[..self.end], self.pos, self.base, &mut self.spans);
+                // Packets that do not overlap are hashed directly; only near
+                // damage, where claimed spans overlap, are prefix CRCs worth it.
+                let near_damage = at < self.damage_end;
                 match attempt(&buf[pos..], self.eof, |n| {
-                    spans.crc(buf, base, pos, pos + n)
+                    if near_damage {
+                        spans.crc(buf, base, pos, pos + n)
+                    } else {
+                        crc32fast::hash(&buf[pos..pos + n])
+                    }
                 }) {
                     Attempt::NeedMore(n) => self.fill(n)?,
                     Attempt::Packet(ev, len) => {
@@ -348,6 +358,7 @@ impl<R: Read> Decoder<R> {
                     }
                     Attempt::Damaged(err) => {
                         self.summary.damaged += 1;
+                        self.damage_end = at + (6 + MAX_PACKET) as u64;
                         sink.warning(Warning {
                             offset: at,
                             message: format!("damaged packet: {}", err.0),
