@@ -240,3 +240,29 @@ fn many_attachment_names_are_indexed() {
     assert_eq!(d[3], ("k5".to_owned(), "last".to_owned()));
     assert_eq!(d[0], ("k0".to_owned(), "x".to_owned()));
 }
+
+/// Found by the read_v1 fuzz target: v1 is text, so a test id may hold a
+/// NUL byte (v2 strings cannot). It must export as ordinary, escaped JSON.
+#[test]
+fn nul_in_a_v1_test_id_exports_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("nul.subunit");
+    std::fs::write(
+        &input,
+        b"time: 2026-11-22 01:43:59.000000Z\ntest: pkg.T.te\0st\ntime: 2026-11-22 01:43:59.500000Z\nsuccess: pkg.T.te\0st\n",
+    )
+    .unwrap();
+    let opts = stackviz_export::export::Options {
+        dest: dir.path().join("out"),
+        files: vec![input],
+        ..Default::default()
+    };
+    stackviz_export::export::export(&opts, &mut stackviz_export::export::Collect::default())
+        .unwrap();
+    let raw = std::fs::read_to_string(dir.path().join("out/tempest_file_nul.subunit_0_raw.json"))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v[0]["name"], "pkg.T.te\u{0}st");
+    assert_eq!(v[0]["status"], "success");
+    assert_eq!(v[0]["duration"], 0.5);
+}
