@@ -18,14 +18,28 @@ impl Attachment {
     /// its charset, or no MIME type and valid UTF-8. Empty text counts as
     /// absent.
     pub fn text(&self) -> Option<String> {
+        self.clone().into_text()
+    }
+
+    /// [`Attachment::text`], reusing the bytes when they already are the
+    /// text (UTF-8), so a large log is not held twice.
+    pub fn into_text(self) -> Option<String> {
         let text = match &self.mime {
-            None => String::from_utf8(self.bytes.clone()).ok()?,
+            None => String::from_utf8(self.bytes).ok()?,
             Some(mime) => {
                 let ct = ContentType::parse(mime);
                 if ct.maintype() != "text" {
                     return None;
                 }
-                decode(&self.bytes, ct.charset.as_deref())
+                let utf8 = ct
+                    .charset
+                    .as_deref()
+                    .is_some_and(|c| Charset::lookup(c).is_none_or(|c| c == Charset::Utf8));
+                match String::from_utf8(self.bytes) {
+                    Ok(text) if utf8 => text,
+                    Ok(text) => decode(text.as_bytes(), ct.charset.as_deref()),
+                    Err(e) => decode(e.as_bytes(), ct.charset.as_deref()),
+                }
             }
         };
         (!text.is_empty()).then_some(text)
@@ -36,13 +50,19 @@ impl Attachment {
 /// from names, empty and non-text attachments left out, and colliding keys
 /// kept at the first position with the last value.
 pub fn clean_details(attachments: &[Attachment]) -> Vec<(String, String)> {
+    clean_owned_details(attachments.to_vec())
+}
+
+/// [`clean_details`], consuming the attachments so text can reuse their
+/// bytes.
+pub fn clean_owned_details(attachments: Vec<Attachment>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(attachments.len());
     // Key → position, for tests with many attachments.
     let mut index = std::collections::HashMap::new();
     let many = attachments.len() > 8;
     for a in attachments {
-        let Some(text) = a.text() else { continue };
         let key = clean_key(&a.name);
+        let Some(text) = a.into_text() else { continue };
         let slot = if many {
             index.get(&key).copied()
         } else {

@@ -49,7 +49,7 @@ impl Entry {
             start: rec.start,
             end: rec.end,
             duration,
-            details: details::clean_details(&rec.attachments),
+            details: details::clean_owned_details(rec.attachments),
             id: rec.id,
         }
     }

@@ -191,7 +191,8 @@ fn memory_follows_the_data_not_the_length_fields() {
     );
 
     // One 32 MiB attachment over 512 packets is held until its test
-    // finishes, then decoded to text once.
+    // finishes and then becomes its text in place (it is UTF-8); the
+    // vector's growth may briefly hold one and a half times it.
     let size = 32 * MIB;
     let mut huge = Vec::new();
     let id = "pkg.mod.Test.test_huge".to_owned();
@@ -206,7 +207,7 @@ fn memory_follows_the_data_not_the_length_fields() {
     drop(block);
     let peak = export_peak(&huge);
     assert!(
-        peak < empty + 5 * size / 2,
+        peak < empty + 2 * size,
         "a {size}-byte attachment: peak {peak}"
     );
     eprintln!(
