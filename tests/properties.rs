@@ -3,6 +3,7 @@
 //! complete, and damage never breaks the output.
 
 mod common;
+use common::Keep;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -11,7 +12,7 @@ use std::rc::Rc;
 
 use proptest::prelude::*;
 use stackviz_export::encode::encode_event;
-use stackviz_export::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+use stackviz_export::event::{Event, EventSink, FileChunk, Status, Timestamp};
 use stackviz_export::export::{self, Collect, FormatKind, Options};
 use stackviz_export::record::{Assembler, Record};
 use stackviz_export::v2::Decoder;
@@ -120,22 +121,6 @@ fn encode_all(events: &[Event<'_>]) -> (Vec<u8>, Vec<usize>) {
         ends.push(out.len());
     }
     (out, ends)
-}
-
-#[derive(Default)]
-struct Keep {
-    events: Vec<Event<'static>>,
-    warnings: Vec<Warning>,
-}
-
-impl EventSink for Keep {
-    fn event(&mut self, ev: Event<'_>) -> stackviz_export::Result<()> {
-        self.events.push(ev.into_owned());
-        Ok(())
-    }
-    fn warning(&mut self, w: Warning) {
-        self.warnings.push(w);
-    }
 }
 
 /// Records in emission order, and how many of them were completed by a

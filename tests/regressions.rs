@@ -8,25 +8,12 @@ use std::borrow::Cow;
 use std::io::Cursor;
 
 use stackviz_export::encode::encode_event;
-use stackviz_export::event::{Event, EventSink, Status, Warning};
+use stackviz_export::event::{Event, EventSink, Status};
 use stackviz_export::source::{self, Protocol};
 use stackviz_export::v2::Decoder;
 
-#[derive(Default)]
-struct Keep {
-    events: Vec<Event<'static>>,
-    warnings: Vec<Warning>,
-}
-
-impl EventSink for Keep {
-    fn event(&mut self, ev: Event<'_>) -> stackviz_export::Result<()> {
-        self.events.push(ev.into_owned());
-        Ok(())
-    }
-    fn warning(&mut self, w: Warning) {
-        self.warnings.push(w);
-    }
-}
+mod common;
+use common::Keep;
 
 /// Hands out at most `step` bytes per read, like a pipe.
 struct Trickle<'a> {

@@ -8,6 +8,7 @@ use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
+use stackviz_export::event::{Event, EventSink, Warning};
 
 /// Every file of an export directory: name → bytes (decompressed for `.gz`).
 pub type Snapshot = BTreeMap<String, Vec<u8>>;
@@ -125,4 +126,21 @@ pub fn check_export(dir: &Path) -> Checked {
         }
     }
     Checked { files, raw }
+}
+
+/// Keeps every event and warning a reader delivers.
+#[derive(Default)]
+pub struct Keep {
+    pub events: Vec<Event<'static>>,
+    pub warnings: Vec<Warning>,
+}
+
+impl EventSink for Keep {
+    fn event(&mut self, ev: Event<'_>) -> stackviz_export::Result<()> {
+        self.events.push(ev.into_owned());
+        Ok(())
+    }
+    fn warning(&mut self, w: Warning) {
+        self.warnings.push(w);
+    }
 }
