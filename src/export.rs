@@ -312,7 +312,6 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     }
     let mut stage = Staging::new(&plan.dest)?;
     let mut meta = ExportMeta {
-        gzip: plan.gzip,
         env: plan.env.clone(),
         ..ExportMeta::default()
     };

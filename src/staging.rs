@@ -132,16 +132,10 @@ impl Staging {
         Ok(())
     }
 
-    /// Completes a file but keeps it as scratch (removed unless adopted).
+    /// Completes a file but keeps it as scratch (removed at the end).
     pub fn finish_scratch(&mut self, file: OutFile) -> Result<PathBuf> {
         let (tmp, _) = file.close()?;
         Ok(tmp)
-    }
-
-    /// Moves a finished scratch file into place as `name` at commit.
-    pub fn adopt(&mut self, tmp: PathBuf, name: &str) {
-        self.open.retain(|p| p != &tmp);
-        self.done.push((tmp, self.dir.join(name)));
     }
 
     /// Renames every finished file into place, in order.
@@ -199,10 +193,6 @@ pub struct OutFile {
 }
 
 impl OutFile {
-    pub fn path(&self) -> &Path {
-        &self.name
-    }
-
     /// Uncompressed bytes written so far.
     pub fn position(&self) -> u64 {
         self.written

@@ -1,7 +1,7 @@
 //! Inputs that once misbehaved (found by fuzzing or by review), kept so they
 //! stay fixed. Each states what went wrong.
 
-use std::io::{self, Read};
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use std::borrow::Cow;
@@ -13,22 +13,7 @@ use stackviz_export::source::{self, Protocol};
 use stackviz_export::v2::Decoder;
 
 mod common;
-use common::Keep;
-
-/// Hands out at most `step` bytes per read, like a pipe.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
+use common::{Keep, Trickle};
 
 fn decode(r: impl Read) -> Keep {
     let mut k = Keep::default();

@@ -4,9 +4,12 @@
 //! encode/decode round trip.
 #![no_main]
 
-use std::io::{self, Read};
-
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+use common::Trickle;
+
 use stackviz_export::encode::encode_event;
 use stackviz_export::event::{Event, EventSink, Warning};
 use stackviz_export::v2::{Decoder, SIGNATURE};
@@ -27,21 +30,6 @@ impl EventSink for Keep {
     }
     fn warning(&mut self, w: Warning) {
         self.warnings.push(w);
-    }
-}
-
-/// Hands out at most `step` bytes per read.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
     }
 }
 

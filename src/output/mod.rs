@@ -40,7 +40,6 @@ pub struct ExportMeta {
     pub dstat_source_name: Option<String>,
     /// The `--dstat` path itself, for formats that chart it.
     pub dstat_path: Option<std::path::PathBuf>,
-    pub gzip: bool,
     /// CI metadata from `-e`, as (dataset key, value).
     pub env: Vec<(&'static str, String)>,
 }
@@ -126,20 +125,6 @@ impl Serialize for Iso {
             "" => s.collect_str(self),
             text => s.serialize_str(text),
         }
-    }
-}
-
-/// An ordered string map serialised as a JSON object.
-pub struct Pairs<'a>(pub &'a [(String, String)]);
-
-impl Serialize for Pairs<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
     }
 }
 

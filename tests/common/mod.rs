@@ -144,3 +144,18 @@ impl EventSink for Keep {
         self.warnings.push(w);
     }
 }
+
+/// Hands out at most `step` bytes per read, like a pipe.
+pub struct Trickle<'a> {
+    pub data: &'a [u8],
+    pub step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
