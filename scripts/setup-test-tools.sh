@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the full test suite needs beyond cargo, idempotently:
+#   - chromium          headless browser for the --html report tests
+#   - postgresql        server binaries for the shared-history tests
+#   - .tools/venv       Python venv with the real subunit2sql tools (reference
+#                       and client of the history store) and junitparser (a
+#                       JUnit consumer that reads our XML)
+# Used by .ci/run; a developer runs it once: `bash scripts/setup-test-tools.sh`.
+# Needs root (or sudo) for apt, and python3 with venv/pip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "Installing ${need_apt[*]} with apt"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+venv=.tools/venv
+if [ ! -x "$venv/bin/subunit2sql" ] || [ ! -f "$venv/.complete" ]; then
+    echo "Creating $venv (subunit2sql, junitparser)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check \
+        subunit2sql "oslo.db<12" "SQLAlchemy<1.4" "alembic<1.5" \
+        junitparser
+    touch "$venv/.complete"
+fi
+echo "test tools ready: chromium, postgresql ($(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)), $venv"
