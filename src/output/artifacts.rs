@@ -7,9 +7,9 @@ use serde::Serialize;
 use super::details::DetailsWriter;
 use super::raw::RawWriter;
 use super::{write_json, ExportMeta, Format, StreamMeta};
-use crate::record::Entry;
-use crate::staging::Staging;
-use crate::stats::Stats;
+use crate::model::record::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
 use crate::Result;
 
 struct Current {

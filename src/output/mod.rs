@@ -5,15 +5,16 @@
 pub mod artifacts;
 pub mod details;
 pub mod html;
+pub mod json;
 pub mod raw;
 pub mod tempest;
 pub mod tree;
 
 use serde::{Serialize, Serializer};
 
-use crate::record::Entry;
-use crate::staging::Staging;
-use crate::stats::Stats;
+use crate::model::record::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
 use crate::Result;
 
 /// Which provider a stream came from, and the names its files get.
@@ -130,7 +131,7 @@ impl Serialize for Iso {
 
 /// Writes `value` as JSON, mapping errors to the file's path.
 pub fn write_json<T: Serialize + ?Sized>(
-    out: &mut crate::staging::OutFile,
+    out: &mut crate::write::staging::OutFile,
     value: &T,
 ) -> Result<()> {
     serde_json::to_writer(&mut *out, value).map_err(|e| out.io_err(e.into()))

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::{write_json, Iso};
-use crate::record::Entry;
-use crate::staging::{OutFile, Staging};
+use crate::model::record::Entry;
+use crate::write::staging::{OutFile, Staging};
 use crate::Result;
 
 #[derive(Serialize)]

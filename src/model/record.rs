@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::details::{self, Attachment};
-use crate::event::{Event, EventSink, Status, Warning};
+use crate::decode::event::{Event, EventSink, Status, Warning};
+use crate::model::attachment::{self, Attachment};
 
 /// A finished (or, at end of stream, abandoned) test record.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +53,7 @@ impl Entry {
             start: rec.start,
             end: rec.end,
             duration,
-            details: details::clean_details(rec.attachments),
+            details: attachment::clean_details(rec.attachments),
             details_json: Vec::new(),
             id: rec.id,
         }
@@ -63,7 +63,7 @@ impl Entry {
     /// work can run on another thread than the writers.
     pub fn prepare_json(&mut self) {
         self.details_json.clear();
-        crate::json::write_pairs(&mut self.details_json, &self.details);
+        crate::output::json::write_pairs(&mut self.details_json, &self.details);
     }
 
     pub fn detail(&self, key: &str) -> Option<&str> {
@@ -286,7 +286,7 @@ pub fn clean_name(id: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{FileChunk, Timestamp};
+    use crate::decode::event::{FileChunk, Timestamp};
     use std::borrow::Cow;
 
     fn ev(id: &str) -> Event<'static> {

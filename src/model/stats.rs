@@ -3,8 +3,8 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::model::record::Entry;
 use crate::output::Iso;
-use crate::record::Entry;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Issue {

@@ -31,7 +31,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::{BufRead, ErrorKind};
 
-use crate::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+use crate::decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 
 mod chunked;
 

@@ -57,14 +57,14 @@ use flate2::Compression;
 use serde::Serialize;
 
 use super::{ExportMeta, Format, StreamMeta};
-use crate::record::Entry;
-use crate::staging::{OutFile, Staging};
-use crate::stats::{failure_lines, Stats};
+use crate::model::record::Entry;
+use crate::model::stats::{failure_lines, Stats};
+use crate::write::staging::{OutFile, Staging};
 use crate::{Error, Result};
 
-const PAGE: &str = include_str!("html/page.html");
-const STYLE: &str = include_str!("html/style.css");
-const SCRIPT: &str = include_str!("html/app.js");
+const PAGE: &str = include_str!("page.html");
+const STYLE: &str = include_str!("style.css");
+const SCRIPT: &str = include_str!("app.js");
 
 /// The most attachment text kept per test, in UTF-8 bytes.
 pub const ATTACHMENT_CAP: usize = 64 * 1024;
@@ -877,7 +877,7 @@ mod tests {
         }
     }
 
-    const REAL: &[u8] = include_bytes!("../../fixtures/conformance/cli_dstat_real/dstat.csv");
+    const REAL: &[u8] = include_bytes!("../../../fixtures/conformance/cli_dstat_real/dstat.csv");
 
     #[test]
     fn real_dstat_log_parses_into_series() {

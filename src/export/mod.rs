@@ -6,17 +6,19 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::decode::v1;
+use crate::decode::v2::{DecodeError, Decoder};
+use crate::input::dstat;
+use crate::input::repo::Repository;
+use crate::input::source::{self, Origin, Protocol};
+use crate::model::record::{Assembler, Entry, Record};
+use crate::model::stats::Stats;
 use crate::output::artifacts::Artifacts;
 use crate::output::html::Html;
 use crate::output::tempest::Tempest;
 use crate::output::{ExportMeta, Format, StreamMeta};
-use crate::record::{Assembler, Entry, Record};
-use crate::repo::Repository;
-use crate::source::{self, Origin, Protocol};
-use crate::staging::Staging;
-use crate::stats::Stats;
-use crate::v2::{DecodeError, Decoder};
-use crate::{dstat, v1, Error, Result};
+use crate::write::staging::Staging;
+use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FormatKind {
@@ -161,7 +163,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         providers.push(Provider {
             kind: Kind::Repo,
             given: given.clone(),
-            base: crate::repo::repo_basename(given),
+            base: crate::input::repo::repo_basename(given),
             runs: runs
                 .into_iter()
                 .map(|r| (Origin::File(r.path), Some(r.id)))
@@ -390,7 +392,7 @@ const MAX_WARNINGS: usize = 20;
 /// What the decoding thread reports when it is done.
 struct Decoded {
     bytes: u64,
-    warnings: Vec<crate::event::Warning>,
+    warnings: Vec<crate::decode::event::Warning>,
 }
 
 /// Decodes a stream and assembles entries, sending them on in batches.

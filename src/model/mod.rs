@@ -1,0 +1,5 @@
+//! Events to test records and entries, attachments to text, stats.
+
+pub mod attachment;
+pub mod record;
+pub mod stats;
