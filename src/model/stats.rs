@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::model::record::Entry;
+use crate::model::entry::Entry;
 use crate::output::Iso;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::model::record::Entry;
+use crate::model::entry::Entry;
 use crate::output::json;
 use crate::write::staging::{OutFile, Staging};
 use crate::{Error, Result};

@@ -12,7 +12,7 @@ pub mod tree;
 
 use serde::{Serialize, Serializer};
 
-use crate::model::record::Entry;
+use crate::model::entry::Entry;
 use crate::model::stats::Stats;
 use crate::write::staging::Staging;
 use crate::Result;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{write_json, Iso};
-use crate::model::record::Entry;
+use crate::model::entry::Entry;
 use crate::write::staging::{OutFile, Staging};
 use crate::Result;
 

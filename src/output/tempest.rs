@@ -7,7 +7,7 @@ use super::details::DetailsWriter;
 use super::raw::RawWriter;
 use super::tree::TreeBuilder;
 use super::{write_json, ExportMeta, Format, StreamMeta};
-use crate::model::record::Entry;
+use crate::model::entry::Entry;
 use crate::model::stats::Stats;
 use crate::write::staging::Staging;
 use crate::Result;

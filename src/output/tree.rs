@@ -8,7 +8,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::raw::Empty;
 use super::Iso;
-use crate::model::record::Entry;
+use crate::model::entry::Entry;
 
 struct Test {
     name_full: String,
