@@ -19,7 +19,6 @@ pub use decode::{event, v1, v2};
 pub use input::{dstat, repo, source};
 pub use model::attachment as details;
 pub use model::{record, stats};
-pub use output::json;
 pub use write::staging;
 
 use std::io;

@@ -13,10 +13,11 @@ use crate::decode::v2::{DecodeError, Decoder};
 use crate::input::dstat;
 use crate::input::source::{self, Protocol};
 use crate::model::entry::Entry;
-use crate::model::record::{Assembler, Record};
+use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
 use crate::output::artifacts::Artifacts;
 use crate::output::html::Html;
+use crate::output::json::prepare_details_json;
 use crate::output::tempest::Tempest;
 use crate::output::{ExportMeta, Format};
 use crate::write::staging::Staging;
@@ -49,7 +50,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         rep.info("Exporting DStat log");
         let name = format!(
             "{}{}",
-            formats[0].dstat_name(),
+            formats[0].dstat_name().unwrap_or("dstat.csv"),
             if plan.gzip { ".gz" } else { "" }
         );
         copy_dstat(&mut stage, path, &name, plan.gzip, rep)?;
@@ -114,13 +115,11 @@ const BATCH_BYTES: usize = 512 * 1024;
 const BATCH_ENTRIES: usize = 256;
 /// Batches in flight; bounds the memory between the two threads.
 const BATCHES_IN_FLIGHT: usize = 4;
-/// Warnings printed per stream; the rest are counted.
-const MAX_WARNINGS: usize = 20;
 
 /// What the decoding thread reports when it is done.
 struct Decoded {
     bytes: u64,
-    warnings: Vec<crate::decode::event::Warning>,
+    warnings: Warnings,
 }
 
 /// Decodes a stream and assembles entries, sending them on in batches.
@@ -196,44 +195,38 @@ fn export_stream(
     let raw = s.origin.open().map_err(|e| read_err(0, e))?;
     let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
     let gzip_error = opened.gzip_error.clone();
-    for f in formats.iter_mut() {
-        f.begin_stream(stage, &s.meta)?;
-    }
+    let mut writers = formats
+        .iter_mut()
+        .map(|f| f.begin_stream(stage, &s.meta))
+        .collect::<Result<Vec<_>>>()?;
     let mut stats = Stats::default();
     let mut last_note = Instant::now();
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
-    let (written, decoded) = std::thread::scope(|scope| {
+    let decoded = std::thread::scope(|scope| -> Result<Decoded> {
         let spawn_err = |e: io::Error| Error::Other(format!("cannot start a thread: {e}"));
         let decoder = std::thread::Builder::new()
             .name("decode".into())
             .spawn_scoped(scope, || decode_stream(opened, &label, tx))
-            .map_err(spawn_err);
-        let decoder = match decoder {
-            Ok(d) => d,
-            Err(e) => return (Err(e), None),
-        };
+            .map_err(spawn_err)?;
         // Three stages: decode, serialise details, write.
-        let serialiser = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("serialise".into())
             .spawn_scoped(scope, move || {
                 for mut batch in rx_decoded {
-                    batch.iter_mut().for_each(Entry::prepare_json);
+                    batch.iter_mut().for_each(prepare_details_json);
                     if tx_ready.send(batch).is_err() {
                         break;
                     }
                 }
             })
-            .map_err(spawn_err);
-        if let Err(e) = serialiser {
-            return (Err(e), None);
-        }
+            .map_err(spawn_err)?;
         let mut written = Ok(());
         'batches: for batch in rx.iter() {
             for e in &batch {
                 stats.add(e);
-                for f in formats.iter_mut() {
-                    if let Err(err) = f.entry(e) {
+                for w in writers.iter_mut() {
+                    if let Err(err) = w.entry(e) {
                         written = Err(err);
                         break 'batches;
                     }
@@ -249,19 +242,18 @@ fn export_stream(
         let decoded = decoder
             .join()
             .unwrap_or_else(|_| Err(Error::Other("the decoder panicked".into())));
-        (written, Some(decoded))
-    });
-    written?;
-    let decoded = decoded.expect("decoder ran")?;
-    // A badly damaged stream could say the same thing thousands of times.
-    let shown = decoded.warnings.len().min(MAX_WARNINGS);
-    for w in &decoded.warnings[..shown] {
+        written?;
+        decoded
+    })?;
+    // A badly damaged stream could say the same thing thousands of times:
+    // the assembler keeps the first few and counts the rest.
+    for w in &decoded.warnings.kept {
         rep.warn(&format!("{label}: byte offset {}: {}", w.offset, w.message));
     }
-    if decoded.warnings.len() > shown {
+    if decoded.warnings.dropped > 0 {
         rep.warn(&format!(
             "{label}: {} more warnings not shown",
-            decoded.warnings.len() - shown
+            decoded.warnings.dropped
         ));
     }
     if let Some(e) = gzip_error.lock().expect("lock").take() {
@@ -269,8 +261,8 @@ fn export_stream(
             "{label}: the gzip data is damaged ({e}); exported what came before"
         ));
     }
-    for f in formats.iter_mut() {
-        f.end_stream(stage, &stats)?;
+    for w in writers {
+        w.end(stage, &stats)?;
     }
     Ok((stats.count, decoded.bytes))
 }

@@ -4,19 +4,76 @@ use crate::decode::event::Status;
 use crate::model::attachment;
 use crate::model::record::Record;
 
+/// A test's status as StackViz reports it: a packet status, or `Unknown`
+/// when no packet carried one. The discriminants index [`TestStatus::NAMES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TestStatus {
+    /// `success`
+    Success = 0,
+    /// `fail` (v1 `error` too)
+    Fail = 1,
+    /// `skip`
+    Skip = 2,
+    /// `xfail`: an expected failure
+    XFail = 3,
+    /// `uxsuccess`: an unexpected success
+    UxSuccess = 4,
+    /// `exists`: listed, not run
+    Exists = 5,
+    /// `inprogress`: started, never finished
+    InProgress = 6,
+    /// `unknown`: no packet carried a status
+    Unknown = 7,
+}
+
+impl TestStatus {
+    /// The words StackViz writes, in discriminant order.
+    pub const NAMES: [&'static str; 8] = [
+        "success",
+        "fail",
+        "skip",
+        "xfail",
+        "uxsuccess",
+        "exists",
+        "inprogress",
+        "unknown",
+    ];
+
+    /// The word StackViz writes for this status.
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+impl From<Status> for TestStatus {
+    fn from(s: Status) -> TestStatus {
+        match s {
+            Status::Exists => TestStatus::Exists,
+            Status::InProgress => TestStatus::InProgress,
+            Status::Success => TestStatus::Success,
+            Status::UxSuccess => TestStatus::UxSuccess,
+            Status::Skip => TestStatus::Skip,
+            Status::Fail => TestStatus::Fail,
+            Status::XFail => TestStatus::XFail,
+        }
+    }
+}
+
 /// A record turned into the values every output writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub id: String,
     pub name: String,
-    pub status: &'static str,
+    pub status: TestStatus,
     pub tags: Vec<String>,
     pub start: Option<i64>,
     pub end: Option<i64>,
     pub duration: f64,
     /// Cleaned key → text, in first-key order with the last value.
     pub details: Vec<(String, String)>,
-    /// `details` as a JSON object, once `prepare_json` ran (empty before).
+    /// `details` pre-rendered as a JSON object by the export's serialising
+    /// thread (`output::json::prepare_details_json`), so the bulk of the
+    /// JSON work runs beside the writers; empty until then.
     pub details_json: Vec<u8>,
 }
 
@@ -29,7 +86,7 @@ impl Entry {
         };
         Entry {
             name: clean_name(&rec.id).into_owned(),
-            status: rec.status.map_or("unknown", Status::as_str),
+            status: rec.status.map_or(TestStatus::Unknown, TestStatus::from),
             tags: rec.tags,
             start: rec.start,
             end: rec.end,
@@ -38,13 +95,6 @@ impl Entry {
             details_json: Vec::new(),
             id: rec.id,
         }
-    }
-
-    /// Serialises the details ahead of time, so that the bulk of the JSON
-    /// work can run on another thread than the writers.
-    pub fn prepare_json(&mut self) {
-        self.details_json.clear();
-        crate::output::json::write_pairs(&mut self.details_json, &self.details);
     }
 
     pub fn detail(&self, key: &str) -> Option<&str> {
@@ -85,4 +135,18 @@ pub fn clean_name(id: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     Cow::Borrowed(id)
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+
+    #[test]
+    fn status_words_match_the_packet_statuses() {
+        for bits in 1..8u16 {
+            let s = Status::from_bits(bits).unwrap();
+            assert_eq!(TestStatus::from(s).as_str(), s.as_str());
+        }
+        assert_eq!(TestStatus::Unknown.as_str(), "unknown");
+    }
 }

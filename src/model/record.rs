@@ -57,8 +57,19 @@ struct Open {
 
 const INDEX_AFTER: usize = 16;
 
-/// Warnings an assembler keeps; further ones are only counted.
-const KEPT_WARNINGS: usize = 100;
+/// Warnings an assembler keeps (and the export shows); further ones are
+/// only counted.
+pub const KEPT_WARNINGS: usize = 20;
+
+/// The warnings readers reported for one stream: the first
+/// [`KEPT_WARNINGS`], and how many more there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Warnings {
+    /// The first warnings, in stream order.
+    pub kept: Vec<Warning>,
+    /// How many came after those.
+    pub dropped: u64,
+}
 
 impl<S: RecordSink> Assembler<S> {
     pub fn new(sink: S) -> Self {
@@ -75,18 +86,16 @@ impl<S: RecordSink> Assembler<S> {
 
     /// Emits the records that never finished, in creation order, and
     /// returns the sink and the warnings the readers reported.
-    pub fn finish(mut self) -> crate::Result<(S, Vec<Warning>)> {
+    pub fn finish(mut self) -> crate::Result<(S, Warnings)> {
         self.keys.clear();
         for (_, open) in std::mem::take(&mut self.open) {
             self.sink.record(open.record)?;
         }
-        if self.dropped_warnings > 0 {
-            self.warnings.push(Warning {
-                offset: self.warnings.last().map_or(0, |w| w.offset),
-                message: format!("and {} more like these", self.dropped_warnings),
-            });
-        }
-        Ok((self.sink, self.warnings))
+        let warnings = Warnings {
+            kept: self.warnings,
+            dropped: self.dropped_warnings,
+        };
+        Ok((self.sink, warnings))
     }
 
     /// The lookup key without allocating: id, NUL (which subunit strings
@@ -204,7 +213,7 @@ impl<S: RecordSink> EventSink for Assembler<S> {
 mod tests {
     use super::*;
     use crate::decode::event::{FileChunk, Timestamp};
-    use crate::model::entry::{clean_name, Entry};
+    use crate::model::entry::{clean_name, Entry, TestStatus};
     use std::borrow::Cow;
 
     fn ev(id: &str) -> Event<'static> {
@@ -250,7 +259,10 @@ mod tests {
         assert_eq!(ids, ["b", "a", "c", "d"]);
         assert_eq!(recs[1].status, Some(Status::InProgress));
         assert_eq!(recs[3].status, None);
-        assert_eq!(Entry::from_record(recs[3].clone()).status, "unknown");
+        assert_eq!(
+            Entry::from_record(recs[3].clone()).status,
+            TestStatus::Unknown
+        );
     }
 
     #[test]

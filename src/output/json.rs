@@ -1,9 +1,134 @@
-//! JSON string escaping for the bulk of the output (attachment text).
+//! JSON helpers: timestamps as Python's `isoformat()`, stats as StackViz
+//! writes them, and fast string escaping for the bulk of the output
+//! (attachment text).
 //!
 //! serde_json escapes byte by byte; attachment text is megabytes of mostly
-//! plain characters, so this scans eight bytes at a time for the three things
-//! JSON must escape (`"`, `\`, control characters) and copies the runs
+//! plain characters, so [`write_str`] scans eight bytes at a time for the three things
+//! JSON must escape (`"`, `\\`, control characters) and copies the runs
 //! between them.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::model::entry::Entry;
+use crate::model::stats::{Issue, Stats};
+use crate::write::staging::OutFile;
+use crate::Result;
+
+/// A timestamp in microseconds, serialised like Python's `isoformat()` of
+/// an aware UTC datetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Iso(pub i64);
+
+impl Iso {
+    /// Formats into a stack buffer; chrono's strftime is slow on the hot path.
+    fn render(self, buf: &mut [u8; 40]) -> &str {
+        use chrono::{Datelike, Timelike};
+        let secs = self.0.div_euclid(1_000_000);
+        let micros = self.0.rem_euclid(1_000_000) as u32;
+        let Some(dt) = chrono::DateTime::from_timestamp(secs, 0) else {
+            return "";
+        };
+        let year = dt.year();
+        if !(0..=9999).contains(&year) {
+            return "";
+        }
+        fn put(buf: &mut [u8], at: usize, value: u32, width: usize) {
+            let mut v = value;
+            for i in (0..width).rev() {
+                buf[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        buf[..19].copy_from_slice(b"0000-00-00T00:00:00");
+        put(buf, 0, year as u32, 4);
+        put(buf, 5, dt.month(), 2);
+        put(buf, 8, dt.day(), 2);
+        put(buf, 11, dt.hour(), 2);
+        put(buf, 14, dt.minute(), 2);
+        put(buf, 17, dt.second(), 2);
+        let mut n = 19;
+        if micros != 0 {
+            buf[n] = b'.';
+            put(buf, n + 1, micros, 6);
+            n += 7;
+        }
+        buf[n..n + 6].copy_from_slice(b"+00:00");
+        n += 6;
+        std::str::from_utf8(&buf[..n]).expect("ASCII")
+    }
+}
+
+impl std::fmt::Display for Iso {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut buf = [0u8; 40];
+        match self.render(&mut buf) {
+            "" => {
+                // Outside what Python's datetime can hold; still say something.
+                let secs = self.0.div_euclid(1_000_000);
+                write!(f, "{secs}")
+            }
+            s => f.write_str(s),
+        }
+    }
+}
+
+impl Serialize for Iso {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 40];
+        match self.render(&mut buf) {
+            "" => s.collect_str(self),
+            text => s.serialize_str(text),
+        }
+    }
+}
+
+/// Writes `value` as JSON, mapping errors to the file's path.
+pub fn write_json<T: Serialize + ?Sized>(out: &mut OutFile, value: &T) -> Result<()> {
+    serde_json::to_writer(&mut *out, value).map_err(|e| out.io_err(e.into()))
+}
+
+/// Serialises [`Stats`] as StackViz's stats object.
+pub(crate) struct StatsJson<'a>(pub &'a Stats);
+
+impl Serialize for StatsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        serialize_stats(self.0, s)
+    }
+}
+
+/// `serialize_with` form of [`StatsJson`].
+pub(crate) fn serialize_stats<S: Serializer>(
+    stats: &Stats,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    {
+        struct Item<'a, T>(&'a Issue, &'a Option<T>);
+        impl<T: Serialize> Serialize for Item<'_, T> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(3))?;
+                m.serialize_entry("name", &self.0.name)?;
+                m.serialize_entry("duration", &self.0.duration)?;
+                m.serialize_entry("details", self.1)?;
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("count", &stats.count)?;
+        m.serialize_entry("start", &stats.start.map(Iso))?;
+        m.serialize_entry("end", &stats.end.map(Iso))?;
+        if stats.count == 0 {
+            // Python's sum starts from the integer 0.
+            m.serialize_entry("total_duration", &0)?;
+        } else {
+            m.serialize_entry("total_duration", &stats.total_duration)?;
+        }
+        let failures: Vec<_> = stats.failures.iter().map(|(i, d)| Item(i, d)).collect();
+        m.serialize_entry("failures", &failures)?;
+        let skips: Vec<_> = stats.skips.iter().map(|(i, d)| Item(i, d)).collect();
+        m.serialize_entry("skips", &skips)?;
+        m.end()
+    }
+}
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
@@ -112,6 +237,12 @@ fn escape_bytes(b: u8) -> ([u8; 6], usize) {
     }
 }
 
+/// Fills [`Entry::details_json`] ahead of the writers (on its own thread).
+pub(crate) fn prepare_details_json(e: &mut Entry) {
+    e.details_json.clear();
+    write_pairs(&mut e.details_json, &e.details);
+}
+
 /// Appends `{"k": "v", …}` for ordered pairs.
 pub fn write_pairs(out: &mut Vec<u8>, pairs: &[(String, String)]) {
     out.push(b'{');
@@ -164,5 +295,26 @@ mod tests {
                 assert_eq!(ours(&s), serde_json::to_string(&s).unwrap());
             }
         }
+    }
+
+    #[test]
+    fn isoformat_like_python() {
+        assert_eq!(
+            Iso(1_444_074_544_812_133).to_string(),
+            "2015-10-05T19:49:04.812133+00:00"
+        );
+        assert_eq!(
+            Iso(1_444_074_544_000_000).to_string(),
+            "2015-10-05T19:49:04+00:00"
+        );
+        assert_eq!(
+            Iso(1_444_074_544_000_001).to_string(),
+            "2015-10-05T19:49:04.000001+00:00"
+        );
+        assert_eq!(Iso(0).to_string(), "1970-01-01T00:00:00+00:00");
+        assert_eq!(
+            Iso(4_294_967_295_000_000).to_string(),
+            "2106-02-07T06:28:15+00:00"
+        );
     }
 }

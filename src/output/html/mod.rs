@@ -59,8 +59,8 @@ use self::escape::{escape_html, escape_script_json};
 use self::lanes::worker_number;
 use self::page::{Page, PageDstat, PageStream};
 use self::spool::Spool;
-use super::{ExportMeta, Format, StreamMeta};
-use crate::model::entry::Entry;
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::{Entry, TestStatus};
 use crate::model::stats::{failure_lines, Stats};
 use crate::write::staging::{OutFile, Staging};
 use crate::{Error, Result};
@@ -87,22 +87,6 @@ const REASON_CAP: usize = 2000;
 /// How far back a cut attachment may start later to begin at a line.
 const LINE_SNAP: usize = 512;
 
-/// Status codes in the page data index this list.
-pub const STATUSES: [&str; 8] = [
-    "success",
-    "fail",
-    "skip",
-    "xfail",
-    "uxsuccess",
-    "exists",
-    "inprogress",
-    "unknown",
-];
-
-fn status_code(s: &str) -> u8 {
-    STATUSES.iter().position(|x| *x == s).unwrap_or(7) as u8
-}
-
 /// What the page needs of one stream.
 struct StreamData {
     name: String,
@@ -125,7 +109,7 @@ struct StreamData {
 /// The `index.html` report.
 pub struct Html {
     streams: Vec<StreamData>,
-    current: Option<StreamData>,
+    /// Created with the first stream; each stream's writer holds it.
     spool: Option<Spool>,
     warnings: Vec<String>,
 }
@@ -140,7 +124,6 @@ impl Html {
     pub fn new() -> Self {
         Html {
             streams: Vec::new(),
-            current: None,
             spool: None,
             warnings: Vec::new(),
         }
@@ -148,20 +131,20 @@ impl Html {
 }
 
 impl Format for Html {
-    /// Never used: the main format names the dstat copy.
-    fn dstat_name(&self) -> &'static str {
-        "dstat.csv"
-    }
-
-    fn begin_stream(&mut self, stage: &mut Staging, meta: &StreamMeta) -> Result<()> {
-        if self.spool.is_none() {
-            let (file, path) = stage.scratch("index.html.attachments")?;
-            self.spool = Some(Spool::new(file, path));
-        }
-        if let Some(sp) = &mut self.spool {
-            sp.chunk_no = 0;
-        }
-        self.current = Some(StreamData {
+    fn begin_stream<'a>(
+        &'a mut self,
+        stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> Result<Box<dyn StreamWriter + 'a>> {
+        let mut spool = match self.spool.take() {
+            Some(sp) => sp,
+            None => {
+                let (file, path) = stage.scratch("index.html.attachments")?;
+                Spool::new(file, path)
+            }
+        };
+        spool.chunk_no = 0;
+        let data = StreamData {
             name: meta.description.clone(),
             names: Vec::new(),
             status: Vec::new(),
@@ -175,61 +158,14 @@ impl Format for Html {
             start: None,
             end: None,
             total: 0.0,
-        });
-        Ok(())
+        };
+        Ok(Box::new(HtmlStream {
+            index: self.streams.len(),
+            html: self,
+            data,
+            spool,
+        }))
     }
-
-    fn entry(&mut self, e: &Entry) -> Result<()> {
-        let cur = self.current.as_mut().expect("entry outside a stream");
-        let sp = self.spool.as_mut().expect("spool opened in begin_stream");
-        let i = cur.names.len() as u32;
-        if sp.chunk_tests == 0 {
-            cur.chunk_starts.push(i);
-            sp.chunk.push(b'[');
-        } else {
-            sp.chunk.push(b',');
-        }
-        let id = (e.id != e.name).then_some(e.id.as_str());
-        let record = (id, &e.tags, cap_attachments(&e.details));
-        serde_json::to_writer(&mut sp.chunk, &record).expect("in-memory JSON");
-        sp.chunk_tests += 1;
-        if sp.chunk.len() >= CHUNK_BYTES || sp.chunk_tests >= CHUNK_TESTS {
-            sp.close_chunk(self.streams.len())?;
-        }
-
-        cur.names.push(e.name.clone());
-        cur.status.push(status_code(e.status));
-        cur.span.push(match (e.start, e.end) {
-            (Some(s), Some(x)) => Some((s.min(x), s.max(x))),
-            (Some(t), None) | (None, Some(t)) => Some((t, t)),
-            (None, None) => None,
-        });
-        cur.duration.push(e.duration);
-        cur.worker
-            .push(e.tags.iter().find_map(|t| worker_number(t)));
-        match e.status {
-            "fail" => cur.failures.push((i, failure_lines(e.detail("traceback")))),
-            "skip" => cur
-                .skips
-                .push((i, e.detail("reason").map(|r| shorten(r, REASON_CAP)))),
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn end_stream(&mut self, _stage: &mut Staging, stats: &Stats) -> Result<()> {
-        let mut cur = self.current.take().expect("end outside a stream");
-        if let Some(sp) = &mut self.spool {
-            sp.close_chunk(self.streams.len())?;
-        }
-        cur.count = stats.count;
-        cur.start = stats.start;
-        cur.end = stats.end;
-        cur.total = stats.total_duration;
-        self.streams.push(cur);
-        Ok(())
-    }
-
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> Result<()> {
         let mut dstat = None;
         let mut dstat_note = None;
@@ -256,7 +192,7 @@ impl Format for Html {
         let streams: Vec<PageStream<'_>> = self.streams.iter().map(PageStream::new).collect();
         let page = Page {
             generator: concat!("stackviz-export ", env!("CARGO_PKG_VERSION")),
-            statuses: STATUSES,
+            statuses: TestStatus::NAMES,
             cap: ATTACHMENT_CAP,
             streams,
             dstat: dstat.as_ref().map(|d| PageDstat {
@@ -309,6 +245,71 @@ impl Html {
         io::copy(&mut file, out).map_err(|e| out.io_err(e))?;
         drop(file);
         stage.discard(&sp.path);
+        Ok(())
+    }
+}
+
+/// One stream of the report: its page data, and the spool while it runs.
+struct HtmlStream<'a> {
+    html: &'a mut Html,
+    index: usize,
+    data: StreamData,
+    spool: Spool,
+}
+
+impl StreamWriter for HtmlStream<'_> {
+    fn entry(&mut self, e: &Entry) -> Result<()> {
+        let cur = &mut self.data;
+        let sp = &mut self.spool;
+        let i = cur.names.len() as u32;
+        if sp.chunk_tests == 0 {
+            cur.chunk_starts.push(i);
+            sp.chunk.push(b'[');
+        } else {
+            sp.chunk.push(b',');
+        }
+        let id = (e.id != e.name).then_some(e.id.as_str());
+        let record = (id, &e.tags, cap_attachments(&e.details));
+        serde_json::to_writer(&mut sp.chunk, &record).expect("in-memory JSON");
+        sp.chunk_tests += 1;
+        if sp.chunk.len() >= CHUNK_BYTES || sp.chunk_tests >= CHUNK_TESTS {
+            sp.close_chunk(self.index)?;
+        }
+
+        cur.names.push(e.name.clone());
+        cur.status.push(e.status as u8);
+        cur.span.push(match (e.start, e.end) {
+            (Some(s), Some(x)) => Some((s.min(x), s.max(x))),
+            (Some(t), None) | (None, Some(t)) => Some((t, t)),
+            (None, None) => None,
+        });
+        cur.duration.push(e.duration);
+        cur.worker
+            .push(e.tags.iter().find_map(|t| worker_number(t)));
+        match e.status {
+            TestStatus::Fail => cur.failures.push((i, failure_lines(e.detail("traceback")))),
+            TestStatus::Skip => cur
+                .skips
+                .push((i, e.detail("reason").map(|r| shorten(r, REASON_CAP)))),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn end(self: Box<Self>, _stage: &mut Staging, stats: &Stats) -> Result<()> {
+        let HtmlStream {
+            html,
+            index,
+            data: mut cur,
+            mut spool,
+        } = *self;
+        spool.close_chunk(index)?;
+        html.spool = Some(spool);
+        cur.count = stats.count;
+        cur.start = stats.start;
+        cur.end = stats.end;
+        cur.total = stats.total_duration;
+        html.streams.push(cur);
         Ok(())
     }
 }
