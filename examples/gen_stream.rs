@@ -25,8 +25,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use stackviz_export::encode::{encode_event, encode_file_chunks, FILE_CHUNK_SIZE};
-use stackviz_export::event::{Event, Status, Timestamp};
+use stackviz_export::testkit::encode::{encode_event, encode_file_chunks, FILE_CHUNK_SIZE};
+use stackviz_export::{Event, Status, Timestamp};
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Generate a tempest-like subunit v2 stream")]

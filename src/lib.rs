@@ -6,20 +6,23 @@
 
 #![forbid(unsafe_code)]
 
-pub mod decode;
-pub mod export;
-pub mod input;
-pub mod model;
-pub mod output;
-pub mod write;
+mod decode;
+mod export;
+mod input;
+mod model;
+mod output;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+mod write;
 
-pub use decode::v2::crc;
-pub use decode::v2::encode;
-pub use decode::{event, v1, v2};
-pub use input::{dstat, repo, source};
-pub use model::attachment as details;
-pub use model::{record, stats};
-pub use write::staging;
+pub use decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+pub use decode::v1::read_v1;
+pub use decode::v2::{DecodeError, DecodeSummary, Decoder, SIGNATURE};
+pub use export::{export, plan, run, Collect, FormatKind, Options, Plan, Reporter, Summary};
+pub use input::source::{prepare as sniff_stream, Opened, Protocol};
+pub use model::attachment::{clean_details, Attachment};
+pub use model::entry::{Entry, TestStatus};
+pub use model::record::{Assembler, Record, RecordSink, Warnings};
 
 use std::io;
 use std::path::PathBuf;

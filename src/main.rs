@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use stackviz_export::export::{self, FormatKind, Options, Reporter};
-use stackviz_export::Error;
+use stackviz_export::{export, Error, FormatKind, Options, Reporter};
 
 /// Turn subunit test-result streams into the data files the StackViz
 /// front-end reads.
@@ -148,7 +147,7 @@ fn main() -> ExitCode {
         quiet: cli.quiet,
         tty: std::io::stderr().is_terminal(),
     };
-    match export::export(&opts, &mut rep) {
+    match export(&opts, &mut rep) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e}");

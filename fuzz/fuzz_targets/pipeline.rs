@@ -6,12 +6,11 @@ use std::io::Cursor;
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use stackviz_export::export::{self, Collect, FormatKind, Options};
-use stackviz_export::source::{self, Protocol};
+use stackviz_export::{export, Collect, FormatKind, Options};
+use stackviz_export::{sniff_stream, Protocol};
 use stackviz_export::Error;
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+use stackviz_export::testkit::export_check as common;
 
 fn scratch_root() -> &'static Path {
     let shm = Path::new("/dev/shm");
@@ -23,7 +22,7 @@ fn scratch_root() -> &'static Path {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let protocol = source::prepare(Box::new(Cursor::new(data.to_vec())))
+    let protocol = sniff_stream(Box::new(Cursor::new(data.to_vec())))
         .expect("sniffing a slice cannot fail")
         .protocol;
     let tmp = tempfile::Builder::new()
@@ -41,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
             gzip,
             ..Options::default()
         };
-        match export::export(&opts, &mut Collect::default()) {
+        match export(&opts, &mut Collect::default()) {
             Ok(summary) => {
                 let checked = common::check_export(&dest);
                 assert_eq!(checked.raw.len(), 1);

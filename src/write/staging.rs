@@ -61,10 +61,6 @@ impl Staging {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn temp_path(&mut self, name: &str) -> PathBuf {
         self.counter += 1;
         self.dir.join(format!(

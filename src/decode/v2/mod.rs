@@ -13,12 +13,11 @@ use crate::decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warni
 use crate::decode::v2::crc::SpanCrc;
 
 pub mod crc;
+#[cfg(any(test, feature = "testkit"))]
 pub mod encode;
 
 pub const SIGNATURE: u8 = 0xB3;
 
-/// Version nibble 0x2 in the top four bits of the flags (not enforced).
-pub const FLAG_VERSION_2: u16 = 0x2000;
 pub const FLAG_TEST_ID: u16 = 0x0800;
 pub const FLAG_ROUTE_CODE: u16 = 0x0400;
 pub const FLAG_TIMESTAMP: u16 = 0x0200;
