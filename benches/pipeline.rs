@@ -8,10 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use stackviz_export::testkit::encode::encode_event;
 use stackviz_export::Decoder;
 use stackviz_export::{export, Collect, Options};
-use stackviz_export::{
-    model::entry::Entry,
-    record::{Assembler, Record},
-};
+use stackviz_export::{Assembler, Entry, Record};
 use stackviz_export::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 
 /// About 1,000 tests on 4 workers, each with a ~5 KB log: ~6 MB.

@@ -562,7 +562,7 @@ impl Worker {
                     test: idx,
                     status: None,
                     attachment: Some((name, mime, bytes)),
-                })
+                });
             };
             if test.status != Status::Skip && c.f64() < args.log_prob {
                 let size = c.uniform(512f64.ln(), 20480f64.ln()).exp() as usize;

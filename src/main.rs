@@ -150,11 +150,14 @@ fn main() -> ExitCode {
     match export(&opts, &mut rep) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e}");
-            ExitCode::from(match e {
+            let code = match e {
                 Error::Usage(_) => 2,
                 _ => 1,
-            })
+            };
+            // `{:#}` prints the error and its causes, separated by colons.
+            let e = anyhow::Error::new(e);
+            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e:#}");
+            ExitCode::from(code)
         }
     }
 }

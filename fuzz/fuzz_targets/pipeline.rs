@@ -2,13 +2,10 @@
 //! and leaves a complete, parseable set of files.
 #![no_main]
 
-use std::io::Cursor;
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use stackviz_export::{export, Collect, FormatKind, Options};
-use stackviz_export::{sniff_stream, Protocol};
-use stackviz_export::Error;
 
 use stackviz_export::testkit::export_check as common;
 
@@ -22,9 +19,6 @@ fn scratch_root() -> &'static Path {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let protocol = sniff_stream(Box::new(Cursor::new(data.to_vec())))
-        .expect("sniffing a slice cannot fail")
-        .protocol;
     let tmp = tempfile::Builder::new()
         .prefix("svx-fuzz")
         .tempdir_in(scratch_root())
@@ -45,11 +39,6 @@ fuzz_target!(|data: &[u8]| {
                 let checked = common::check_export(&dest);
                 assert_eq!(checked.raw.len(), 1);
                 assert_eq!(checked.raw[0].len() as u64, summary.tests);
-            }
-            // Until the v1 reader lands, v1 input is refused cleanly.
-            Err(Error::Other(m)) if protocol == Protocol::V1 && m.contains("not supported") => {
-                assert!(!dest.join("config.json").exists());
-                assert!(common::temp_files(&dest).is_empty());
             }
             Err(e) => panic!("export failed: {e}"),
         }

@@ -21,7 +21,9 @@ pub use crate::output::json::write_str as write_json_str;
 /// Keeps every event and warning a reader delivers.
 #[derive(Default)]
 pub struct Keep {
+    /// Every event, detached from the reader's buffer.
     pub events: Vec<Event<'static>>,
+    /// Every warning.
     pub warnings: Vec<Warning>,
 }
 
@@ -37,7 +39,9 @@ impl EventSink for Keep {
 
 /// Hands out at most `step` bytes per read, like a pipe.
 pub struct Trickle<'a> {
+    /// What is left to read.
     pub data: &'a [u8],
+    /// Largest read.
     pub step: usize,
 }
 

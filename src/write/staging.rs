@@ -46,10 +46,7 @@ impl Staging {
         }
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         if !dir.is_dir() {
-            return Err(Error::Other(format!(
-                "{}: output path is not a directory",
-                dir.display()
-            )));
+            return Err(Error::NotADirectory(dir.to_path_buf()));
         }
         Ok(Staging {
             dir: dir.to_path_buf(),
