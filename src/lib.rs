@@ -60,6 +60,7 @@ mod export;
 mod input;
 mod model;
 mod output;
+mod pycompat;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod write;
