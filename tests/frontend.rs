@@ -650,3 +650,53 @@ fn help_explains_the_fix_flag() {
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains(FLAG), "{help}");
 }
+
+#[test]
+fn real_converter_streams_come_out_drawable() {
+    // Streams from pytest-subunit, junitxml2subunit, subunit-1to2, damaged
+    // and untimed ones: after the fix, no null timestamp, dense worker tags,
+    // and the untagged ones never overlap in a lane.
+    for (case, file) in [
+        ("prod_pytest_subunit", "pytest.subunit"),
+        ("prod_junitxml2subunit", "junit.subunit"),
+        ("prod_subunit_1to2", "v1.subunit"),
+        ("syn_corrupt_middle", "c.subunit"),
+        ("syn_no_timestamps", "n.subunit"),
+        ("syn_exists_no_timestamp", "list.subunit"),
+        ("syn_no_end_timestamp", "n.subunit"),
+        ("real_tempestlike_live_stream", "live.subunit"),
+    ] {
+        let s = conformance(case, file);
+        let plain = run_with(&s, None, true, false, &[]);
+        let before = raw(&plain, file, true);
+        let fixed = run_with(&s, None, true, true, &[]);
+        let after = raw(&fixed, file, true);
+        assert_eq!(before.len(), after.len(), "{case}");
+        let untagged = before
+            .iter()
+            .all(|e| workers(std::slice::from_ref(e)).values().all(Vec::is_empty));
+        for e in &after {
+            assert!(
+                !e["timestamps"][0].is_null() && !e["timestamps"][1].is_null(),
+                "{case}: {e}"
+            );
+        }
+        if untagged {
+            assert_dense_lanes(&after);
+        }
+        let ids: BTreeSet<u32> = after
+            .iter()
+            .flat_map(tags)
+            .filter_map(|t| t.strip_prefix("worker-").and_then(|n| n.parse().ok()))
+            .collect();
+        assert_eq!(ids, (0..ids.len() as u32).collect(), "{case}");
+        // The warnings without the flag named it exactly when it changed something.
+        assert_eq!(
+            plain.flag_warnings().is_empty(),
+            fixed.fix_reports().is_empty(),
+            "{case}: {}\n{}",
+            plain.stderr,
+            fixed.stderr
+        );
+    }
+}
