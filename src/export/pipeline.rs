@@ -3,10 +3,10 @@
 
 use std::io::{self, BufReader};
 use std::path::Path;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
-use super::options::{FormatKind, Options, Reporter};
+use super::options::{FormatKind, Options, Progress, Reporter};
 use super::plan::{plan, Plan, Stream};
 use crate::decode::v1;
 use crate::decode::v2::{DecodeError, Decoder};
@@ -28,7 +28,28 @@ use crate::{Error, Result};
 pub struct Summary {
     pub streams: usize,
     pub tests: u64,
+    /// Tests with status `fail`.
+    pub failed: u64,
     pub bytes: u64,
+    /// Files renamed into place in DEST.
+    pub files: usize,
+}
+
+impl Summary {
+    /// The closing line: what was written where, e.g.
+    /// "wrote 5 files for 1 stream (282 tests, 1 failed) to out/".
+    pub fn line(&self, dest: &Path) -> String {
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "wrote {} for {} ({}, {} failed) to {}",
+            plural(self.files as u64, "file", "files"),
+            plural(self.streams as u64, "stream", "streams"),
+            plural(self.tests, "test", "tests"),
+            self.failed,
+            dest.display()
+        )
+    }
 }
 
 /// Runs a checked plan: writes everything to temporary files in DEST and
@@ -42,6 +63,9 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         formats.push(Box::new(Html::new()));
     }
     let mut stage = Staging::new(&plan.dest)?;
+    for w in &plan.warnings {
+        rep.warn(w);
+    }
     let mut meta = ExportMeta {
         env: plan.env.clone(),
         ..ExportMeta::default()
@@ -65,9 +89,10 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     }
     let mut summary = Summary::default();
     for s in &plan.streams {
-        let (tests, bytes) = export_stream(s, &mut formats, &mut stage, rep)?;
+        let (stats, bytes) = export_stream(s, &mut formats, &mut stage, rep)?;
         summary.streams += 1;
-        summary.tests += tests;
+        summary.tests += stats.count;
+        summary.failed += stats.failures.len() as u64;
         summary.bytes += bytes;
     }
     // Last format first, so the main format's config.json stays the last
@@ -80,7 +105,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
             rep.warn(&w);
         }
     }
-    stage.commit()?;
+    summary.files = stage.commit()?;
     Ok(summary)
 }
 
@@ -178,13 +203,14 @@ fn decode_stream(
     Ok(Decoded { bytes, warnings })
 }
 
-/// Reads one stream once, feeding every format. Returns (tests, bytes).
+/// Reads one stream once, feeding every format. Returns its stats and
+/// the bytes decoded.
 fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
     stage: &mut Staging,
     rep: &mut dyn Reporter,
-) -> Result<(u64, u64)> {
+) -> Result<(Stats, u64)> {
     let label = s.origin.label();
     rep.info(&format!("Exporting {}", s.meta.description));
     let read_err = |offset: u64, e: io::Error| Error::Read {
@@ -192,7 +218,17 @@ fn export_stream(
         offset,
         source: e,
     };
+    let read = Arc::new(AtomicU64::new(0));
     let raw = s.origin.open().map_err(|e| read_err(0, e))?;
+    let raw = Box::new(source::Counted::new(raw, read.clone()));
+    let mut progress = Progress {
+        what: &s.meta.description,
+        bytes: 0,
+        total: s.origin.size(),
+        tests: 0,
+        done: false,
+    };
+    rep.progress(&progress);
     let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
     let gzip_error = opened.gzip_error.clone();
     let mut writers = formats
@@ -200,7 +236,6 @@ fn export_stream(
         .map(|f| f.begin_stream(stage, &s.meta))
         .collect::<Result<Vec<_>>>()?;
     let mut stats = Stats::default();
-    let mut last_note = Instant::now();
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let decoded = std::thread::scope(|scope| -> Result<Decoded> {
@@ -232,10 +267,9 @@ fn export_stream(
                     }
                 }
             }
-            if last_note.elapsed() > Duration::from_secs(2) {
-                last_note = Instant::now();
-                rep.progress(&s.meta.description, stats.count);
-            }
+            progress.bytes = read.load(Ordering::Relaxed);
+            progress.tests = stats.count;
+            rep.progress(&progress);
         }
         // Stops the decoder if writing failed first.
         drop(rx);
@@ -245,6 +279,10 @@ fn export_stream(
         written?;
         decoded
     })?;
+    progress.bytes = read.load(Ordering::Relaxed);
+    progress.tests = stats.count;
+    progress.done = true;
+    rep.progress(&progress);
     // A badly damaged stream could say the same thing thousands of times:
     // the assembler keeps the first few and counts the rest.
     for w in &decoded.warnings.kept {
@@ -264,5 +302,5 @@ fn export_stream(
     for w in writers {
         w.end(stage, &stats)?;
     }
-    Ok((stats.count, decoded.bytes))
+    Ok((stats, decoded.bytes))
 }
