@@ -385,7 +385,7 @@ fn an_unreadable_stream_file_is_a_usage_error() {
     let o = run_unprivileged(&["-f".as_ref(), input.as_os_str(), dest.as_os_str()]);
     let err = assert_usage_error(&o, &dest);
     assert!(err.contains(&*input.to_string_lossy()), "{err}");
-    assert!(err.contains("Permission denied"), "{err}");
+    assert!(err.to_lowercase().contains("permission denied"), "{err}");
 }
 
 #[test]
@@ -407,7 +407,7 @@ fn an_unreadable_dstat_log_is_a_usage_error() {
     ]);
     let err = assert_usage_error(&o, &dest);
     assert!(err.contains(&*dstat.to_string_lossy()), "{err}");
-    assert!(err.contains("Permission denied"), "{err}");
+    assert!(err.to_lowercase().contains("permission denied"), "{err}");
 }
 
 #[test]
@@ -423,7 +423,7 @@ fn an_unreadable_stestr_directory_reports_the_permission_error() {
     let o = run_unprivileged(&["-r".as_ref(), repo.as_os_str(), dest.as_os_str()]);
     set_mode(&repo, 0o755);
     let err = assert_usage_error(&o, &dest);
-    assert!(err.contains("Permission denied"), "{err}");
+    assert!(err.to_lowercase().contains("permission denied"), "{err}");
     assert!(!err.contains("not a test repository"), "{err}");
 }
 
@@ -508,7 +508,7 @@ fn on_a_terminal_progress_is_redrawn_in_place_and_quiet_prints_nothing() {
     assert!(!out.contains("tests so far"), "{out}");
     assert!(
         out.lines()
-            .any(|l| l.starts_with("wrote 4 files for 1 stream (282 tests, 1 failed)")),
+            .any(|l| l.contains("wrote 4 files for 1 stream (282 tests, 1 failed)")),
         "{out:?}"
     );
     let (code, out) = run_on_a_terminal(&[

@@ -186,7 +186,7 @@ fn assert_cannot_write_into(o: &Output, dest: &Path) {
         "{err}"
     );
     assert!(last.contains(&*dest.to_string_lossy()), "{err}");
-    assert!(!last.contains(".tmp"), "names a temporary file: {err}");
+    assert!(!last.contains(".part"), "names a temporary file: {err}");
 }
 
 /// DEST that this user may not write into. Root ignores modes, so as root
