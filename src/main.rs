@@ -165,13 +165,13 @@ impl Reporter for Console {
             return;
         }
         let bar = self.bar.get_or_insert_with(|| progress_bar(p));
+        bar.set_message(tests_so_far(p.tests));
         bar.set_position(p.bytes);
-        bar.set_message(format!(
-            "{} test{}",
-            p.tests,
-            if p.tests == 1 { "" } else { "s" }
-        ));
     }
+}
+
+fn tests_so_far(n: u64) -> String {
+    format!("{n} test{}", if n == 1 { "" } else { "s" })
 }
 
 /// `run.subunit [=====>    ] 12.3 MiB/50.5 MiB (310 MiB/s, 2400 tests)`,
@@ -186,7 +186,8 @@ fn progress_bar(p: &Progress) -> ProgressBar {
         .progress_chars("=> ");
     let bar = ProgressBar::with_draw_target(p.total, ProgressDrawTarget::stderr())
         .with_style(style)
-        .with_prefix(p.what.to_owned());
+        .with_prefix(p.what.to_owned())
+        .with_message(tests_so_far(p.tests));
     bar.set_position(p.bytes);
     bar
 }
