@@ -12,8 +12,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, Parser, ValueEnum};
 use clap_complete::Shell;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use stackviz_export::export::{self, FormatKind, Options, Progress, Reporter};
-use stackviz_export::Error;
+use stackviz_export::{export, Error, FormatKind, Options, Progress, Reporter};
 
 /// Turn subunit test-result streams into the data files the StackViz
 /// front-end reads.
@@ -289,7 +288,7 @@ fn main() -> ExitCode {
         tty: io::stderr().is_terminal(),
         bar: None,
     };
-    let result = export::export(&opts, &mut console);
+    let result = export(&opts, &mut console);
     if let Some(bar) = console.bar.take() {
         bar.finish_and_clear();
     }
@@ -299,11 +298,14 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let _ = writeln!(io::stderr(), "stackviz-export: error: {e}");
-            ExitCode::from(match e {
+            let code = match e {
                 Error::Usage(_) => 2,
                 _ => 1,
-            })
+            };
+            // `{:#}` prints the error and its causes, separated by colons.
+            let e = anyhow::Error::new(e);
+            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e:#}");
+            ExitCode::from(code)
         }
     }
 }

@@ -46,10 +46,7 @@ impl Staging {
         }
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         if !dir.is_dir() {
-            return Err(Error::Other(format!(
-                "{}: output path is not a directory",
-                dir.display()
-            )));
+            return Err(Error::NotADirectory(dir.to_path_buf()));
         }
         let stage = Staging {
             dir: dir.to_path_buf(),
@@ -81,10 +78,6 @@ impl Staging {
                 self.dir.display()
             ))),
         }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn temp_path(&mut self, name: &str) -> PathBuf {
