@@ -49,6 +49,8 @@ struct StreamRow {
 pub struct Markdown {
     streams: Vec<StreamRow>,
     detailed: String,
+    /// Set once a failure did not fit the detailed budget.
+    tracebacks_cut: bool,
     brief: String,
     failures: u64,
     not_listed: u64,
@@ -65,6 +67,7 @@ impl Markdown {
         Markdown {
             streams: Vec::new(),
             detailed: String::new(),
+            tracebacks_cut: false,
             brief: String::new(),
             failures: 0,
             not_listed: 0,
@@ -127,7 +130,7 @@ impl Markdown {
         if let Some(r) = reason {
             let _ = write!(title, " — {}", inline(side::head(r, NAME_WIDTH)));
         }
-        if self.detailed.len() < DETAILED_BUDGET {
+        if !self.tracebacks_cut {
             let mut block = String::new();
             let _ = writeln!(
                 block,
@@ -155,7 +158,7 @@ impl Markdown {
                 return;
             }
             // Past the budget: this and later failures are listed briefly.
-            self.detailed.push_str("\u{0}");
+            self.tracebacks_cut = true;
         }
         let line = format!("- {title}\n");
         if self.brief.len() + line.len() <= BRIEF_BUDGET {
@@ -249,10 +252,9 @@ impl Markdown {
         let mut cut_notes = Vec::new();
         if self.failures > 0 {
             let _ = writeln!(out, "### Failures ({})\n", self.failures);
-            let detailed = self.detailed.trim_end_matches('\u{0}');
-            out.push_str(detailed);
+            out.push_str(&self.detailed);
             if !self.brief.is_empty() {
-                if !detailed.is_empty() {
+                if !self.detailed.is_empty() {
                     out.push_str("More failures, without their tracebacks:\n\n");
                 }
                 out.push_str(&self.brief);
@@ -265,7 +267,7 @@ impl Markdown {
                     self.not_listed
                 );
             }
-            if self.detailed.ends_with('\u{0}') {
+            if self.tracebacks_cut {
                 cut_notes.push("tracebacks of later failures");
             }
         }
@@ -496,6 +498,5 @@ mod tests {
             "_Left out to stay within GitHub's size limit: tracebacks of later failures._"
         ));
         assert!(md.contains("bytes of the traceback not shown"));
-        assert!(!md.contains('\u{0}'));
     }
 }
