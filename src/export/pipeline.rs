@@ -16,19 +16,27 @@ use crate::model::entry::Entry;
 use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
 use crate::output::artifacts::Artifacts;
+use crate::output::ctrf::CtrfFile;
 use crate::output::html::Html;
 use crate::output::json::prepare_details_json;
+use crate::output::junit::JunitFile;
+use crate::output::markdown::MarkdownFile;
+use crate::output::summary::Results;
 use crate::output::tempest::Tempest;
+use crate::output::trace::TraceFile;
 use crate::output::{ExportMeta, Format};
 use crate::write::staging::Staging;
 use crate::{Error, Result};
 
 /// What an export did.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Summary {
     pub streams: usize,
     pub tests: u64,
     pub bytes: u64,
+    /// Counts, failures and slowest tests: the console summary and what
+    /// `--exit-code` decides on.
+    pub results: Results,
 }
 
 /// Runs a checked plan: writes everything to temporary files in DEST and
@@ -40,6 +48,20 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     }];
     if plan.html {
         formats.push(Box::new(Html::new()));
+    }
+    let notes = plan.annotations.as_ref().map(|a| a.0.clone());
+    let ci = &plan.ci;
+    if let Some(p) = &ci.junit {
+        formats.push(Box::new(JunitFile::new(p.clone())));
+    }
+    if let Some(p) = &ci.ctrf {
+        formats.push(Box::new(CtrfFile::new(p.clone())));
+    }
+    if let Some(p) = &ci.markdown {
+        formats.push(Box::new(MarkdownFile::new(p.clone(), notes.clone())));
+    }
+    if let Some(p) = &ci.trace {
+        formats.push(Box::new(TraceFile::new(p.clone())));
     }
     let mut stage = Staging::new(&plan.dest)?;
     let mut meta = ExportMeta {
@@ -63,9 +85,12 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
             "{d}: the repository has no runs; nothing to export"
         ));
     }
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        results: Results::new(notes),
+        ..Summary::default()
+    };
     for s in &plan.streams {
-        let (tests, bytes) = export_stream(s, &mut formats, &mut stage, rep)?;
+        let (tests, bytes) = export_stream(s, &mut formats, &mut summary.results, &mut stage, rep)?;
         summary.streams += 1;
         summary.tests += tests;
         summary.bytes += bytes;
@@ -182,6 +207,7 @@ fn decode_stream(
 fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
+    results: &mut Results,
     stage: &mut Staging,
     rep: &mut dyn Reporter,
 ) -> Result<(u64, u64)> {
@@ -199,6 +225,7 @@ fn export_stream(
         .iter_mut()
         .map(|f| f.begin_stream(stage, &s.meta))
         .collect::<Result<Vec<_>>>()?;
+    results.begin_stream(&s.meta.description);
     let mut stats = Stats::default();
     let mut last_note = Instant::now();
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
@@ -225,6 +252,7 @@ fn export_stream(
         'batches: for batch in rx.iter() {
             for e in &batch {
                 stats.add(e);
+                results.entry(e);
                 for w in writers.iter_mut() {
                     if let Err(err) = w.entry(e) {
                         written = Err(err);
@@ -264,5 +292,6 @@ fn export_stream(
     for w in writers {
         w.end(stage, &stats)?;
     }
+    results.end_stream(stats.start, stats.end);
     Ok((stats.count, decoded.bytes))
 }

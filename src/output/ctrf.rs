@@ -13,10 +13,11 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 use super::side::{self, Outcome};
-use super::{ExportMeta, Format, StreamMeta};
-use crate::record::Entry;
-use crate::staging::{OutFile, Staging};
-use crate::stats::Stats;
+use super::side::{Forward, SideStream};
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::{OutFile, Staging};
 
 /// The CTRF specification version this writer follows.
 pub const SPEC_VERSION: &str = "0.1.0";
@@ -169,7 +170,10 @@ impl<W: Write> Ctrf<W> {
             Outcome::Skipped | Outcome::XFail => e
                 .detail("reason")
                 .map(|r| side::head(r.trim(), TRACE_CAP).to_owned()),
-            Outcome::Unfinished => Some(format!("the test did not finish (status: {})", e.status)),
+            Outcome::Unfinished => Some(format!(
+                "the test did not finish (status: {})",
+                e.status.as_str()
+            )),
             Outcome::Passed => None,
         };
         let trace = if failed || outcome == Outcome::XFail {
@@ -191,7 +195,7 @@ impl<W: Write> Ctrf<W> {
             suite,
             message,
             trace,
-            raw_status: e.status,
+            raw_status: e.status.as_str(),
             tags: e.tags.clone(),
             thread_id: side::worker(e).map(|w| format!("worker-{w}")),
             retries: None,
@@ -315,27 +319,13 @@ impl CtrfFile {
 }
 
 impl Format for CtrfFile {
-    fn dstat_name(&self) -> &'static str {
-        "dstat.csv"
-    }
-
-    fn begin_stream(&mut self, stage: &mut Staging, meta: &StreamMeta) -> crate::Result<()> {
+    fn begin_stream<'a>(
+        &'a mut self,
+        stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> crate::Result<Box<dyn StreamWriter + 'a>> {
         self.doc(stage)?.begin_stream(&meta.description);
-        Ok(())
-    }
-
-    fn entry(&mut self, e: &Entry) -> crate::Result<()> {
-        if let Some(d) = &mut self.doc {
-            d.entry(e);
-        }
-        Ok(())
-    }
-
-    fn end_stream(&mut self, stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
-        let path = self.path.clone();
-        self.doc(stage)?
-            .end_stream(stats.start, stats.end)
-            .map_err(|e| crate::Error::io(&path, e))
+        Ok(Box::new(Forward(self)))
     }
 
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> crate::Result<()> {
@@ -348,6 +338,22 @@ impl Format for CtrfFile {
             .finish(&meta.env, now)
             .map_err(|e| crate::Error::io(&self.path, e))?;
         stage.finish(out)
+    }
+}
+
+impl SideStream for CtrfFile {
+    fn side_entry(&mut self, e: &Entry) -> crate::Result<()> {
+        if let Some(d) = &mut self.doc {
+            d.entry(e);
+        }
+        Ok(())
+    }
+
+    fn side_end(&mut self, stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
+        let path = self.path.clone();
+        self.doc(stage)?
+            .end_stream(stats.start, stats.end)
+            .map_err(|e| crate::Error::io(&path, e))
     }
 }
 

@@ -19,11 +19,12 @@ use quick_junit::{
 use rustc_hash::FxHashMap as HashMap;
 
 use super::side::{self, Outcome};
-use super::{ExportMeta, Format, StreamMeta};
+use super::side::{Forward, SideStream};
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::Entry;
 use crate::model::failure;
-use crate::record::Entry;
-use crate::staging::Staging;
-use crate::stats::Stats;
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
 
 /// Attachment text kept per failing (or erroring, skipped) test.
 const FAILED_OUTPUT_CAP: usize = 64 * 1024;
@@ -136,7 +137,10 @@ impl Junit {
             }
             Outcome::Unfinished => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                s.set_message(format!("the test did not finish (status: {})", e.status));
+                s.set_message(format!(
+                    "the test did not finish (status: {})",
+                    e.status.as_str()
+                ));
                 s.set_type("Unfinished");
                 s
             }
@@ -364,24 +368,13 @@ impl JunitFile {
 }
 
 impl Format for JunitFile {
-    fn dstat_name(&self) -> &'static str {
-        "dstat.csv"
-    }
-
-    fn begin_stream(&mut self, _stage: &mut Staging, meta: &StreamMeta) -> crate::Result<()> {
+    fn begin_stream<'a>(
+        &'a mut self,
+        _stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> crate::Result<Box<dyn StreamWriter + 'a>> {
         self.junit.begin_stream(&meta.description);
-        Ok(())
-    }
-
-    fn entry(&mut self, e: &Entry) -> crate::Result<()> {
-        self.junit.entry(e);
-        Ok(())
-    }
-
-    fn end_stream(&mut self, _stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
-        self.junit
-            .end_stream(stats.start, stats.end, stats.total_duration);
-        Ok(())
+        Ok(Box::new(Forward(self)))
     }
 
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> crate::Result<()> {
@@ -395,6 +388,19 @@ impl Format for JunitFile {
 
     fn warnings(&mut self) -> Vec<String> {
         self.junit.warnings()
+    }
+}
+
+impl SideStream for JunitFile {
+    fn side_entry(&mut self, e: &Entry) -> crate::Result<()> {
+        self.junit.entry(e);
+        Ok(())
+    }
+
+    fn side_end(&mut self, _stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
+        self.junit
+            .end_stream(stats.start, stats.end, stats.total_duration);
+        Ok(())
     }
 }
 

@@ -14,11 +14,12 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::side::{self, Annotator, Outcome};
+use super::side::{Forward, SideStream};
 use super::summary::{seconds, Counts};
-use super::{ExportMeta, Format, StreamMeta};
-use crate::record::Entry;
-use crate::staging::Staging;
-use crate::stats::Stats;
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
 
 /// Largest file written, in bytes: below GitHub's 1,024 KiB limit with room
 /// for what other steps add to the same summary.
@@ -409,29 +410,31 @@ impl MarkdownFile {
 }
 
 impl Format for MarkdownFile {
-    fn dstat_name(&self) -> &'static str {
-        "dstat.csv"
-    }
-
-    fn begin_stream(&mut self, _stage: &mut Staging, meta: &StreamMeta) -> crate::Result<()> {
+    fn begin_stream<'a>(
+        &'a mut self,
+        _stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> crate::Result<Box<dyn StreamWriter + 'a>> {
         self.md.begin_stream(&meta.description);
-        Ok(())
-    }
-
-    fn entry(&mut self, e: &Entry) -> crate::Result<()> {
-        self.md.entry(e);
-        Ok(())
-    }
-
-    fn end_stream(&mut self, _stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
-        self.md.end_stream(stats.start, stats.end);
-        Ok(())
+        Ok(Box::new(Forward(self)))
     }
 
     fn finish(&mut self, stage: &mut Staging, _meta: &ExportMeta) -> crate::Result<()> {
         let mut out = stage.create_at(&self.path)?;
         out.write_all_ctx(self.md.render().as_bytes())?;
         stage.finish(out)
+    }
+}
+
+impl SideStream for MarkdownFile {
+    fn side_entry(&mut self, e: &Entry) -> crate::Result<()> {
+        self.md.entry(e);
+        Ok(())
+    }
+
+    fn side_end(&mut self, _stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
+        self.md.end_stream(stats.start, stats.end);
+        Ok(())
     }
 }
 

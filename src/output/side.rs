@@ -2,7 +2,10 @@
 //! share: how a StackViz status maps to a CI outcome, the worker of a test,
 //! the JUnit-style name split, and text capping that keeps the end.
 
-use crate::record::Entry;
+use super::StreamWriter;
+use crate::model::entry::{Entry, TestStatus};
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
 
 /// A test's outcome as CI tools count it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,14 +23,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn of(status: &str) -> Outcome {
+    pub fn of(status: TestStatus) -> Outcome {
         match status {
-            "success" => Outcome::Passed,
-            "fail" => Outcome::Failed,
-            "uxsuccess" => Outcome::UxSuccess,
-            "skip" => Outcome::Skipped,
-            "xfail" => Outcome::XFail,
-            _ => Outcome::Unfinished,
+            TestStatus::Success => Outcome::Passed,
+            TestStatus::Fail => Outcome::Failed,
+            TestStatus::UxSuccess => Outcome::UxSuccess,
+            TestStatus::Skip => Outcome::Skipped,
+            TestStatus::XFail => Outcome::XFail,
+            TestStatus::Exists | TestStatus::InProgress | TestStatus::Unknown => {
+                Outcome::Unfinished
+            }
         }
     }
 
@@ -91,18 +96,40 @@ pub trait Annotator: Send + Sync {
     fn annotate(&self, stream: &str, test_id: &str) -> Option<String>;
 }
 
+/// The per-stream half of a side output. Side outputs keep their state
+/// in one value for the whole run (a report spans every stream), so their
+/// stream writer only forwards to it.
+pub(crate) trait SideStream {
+    fn side_entry(&mut self, e: &Entry) -> crate::Result<()>;
+    fn side_end(&mut self, stage: &mut Staging, stats: &Stats) -> crate::Result<()>;
+}
+
+/// The [`StreamWriter`] of a side output: borrows it for the stream.
+pub(crate) struct Forward<'a, T: SideStream>(pub &'a mut T);
+
+impl<T: SideStream> StreamWriter for Forward<'_, T> {
+    fn entry(&mut self, e: &Entry) -> crate::Result<()> {
+        self.0.side_entry(e)
+    }
+
+    fn end(self: Box<Self>, stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
+        self.0.side_end(stage, stats)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::entry::TestStatus;
 
     #[test]
     fn outcomes_and_names() {
-        assert_eq!(Outcome::of("success"), Outcome::Passed);
-        assert_eq!(Outcome::of("uxsuccess"), Outcome::UxSuccess);
-        assert!(Outcome::of("uxsuccess").is_failure());
-        assert!(!Outcome::of("xfail").is_failure());
-        assert_eq!(Outcome::of("inprogress"), Outcome::Unfinished);
-        assert_eq!(Outcome::of("unknown"), Outcome::Unfinished);
+        assert_eq!(Outcome::of(TestStatus::Success), Outcome::Passed);
+        assert_eq!(Outcome::of(TestStatus::UxSuccess), Outcome::UxSuccess);
+        assert!(Outcome::of(TestStatus::UxSuccess).is_failure());
+        assert!(!Outcome::of(TestStatus::XFail).is_failure());
+        assert_eq!(Outcome::of(TestStatus::InProgress), Outcome::Unfinished);
+        assert_eq!(Outcome::of(TestStatus::Unknown), Outcome::Unfinished);
         assert_eq!(split_name("a.b.C.test_x"), ("a.b.C", "test_x"));
         assert_eq!(split_name("plain"), ("", "plain"));
         assert_eq!(split_name("trailing."), ("", "trailing."));

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::side::{self, Annotator, Outcome};
-use crate::record::Entry;
+use crate::model::entry::Entry;
 
 /// Failing tests listed in the summary; the rest are counted.
 pub const MAX_FAILURES: usize = 20;
@@ -321,13 +321,23 @@ fn clean(text: &str) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::model::entry::TestStatus;
 
-    pub(crate) fn entry(
-        name: &str,
-        status: &'static str,
-        duration: f64,
-        tb: Option<&str>,
-    ) -> Entry {
+    /// A test entry with status word `status` on worker 0.
+    pub(crate) fn entry(name: &str, status: &str, duration: f64, tb: Option<&str>) -> Entry {
+        let status = [
+            TestStatus::Success,
+            TestStatus::Fail,
+            TestStatus::Skip,
+            TestStatus::XFail,
+            TestStatus::UxSuccess,
+            TestStatus::Exists,
+            TestStatus::InProgress,
+            TestStatus::Unknown,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == status)
+        .expect("a status word");
         Entry {
             id: name.to_owned(),
             name: name.to_owned(),

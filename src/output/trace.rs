@@ -16,10 +16,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::side;
-use super::{ExportMeta, Format, StreamMeta};
-use crate::record::Entry;
-use crate::staging::{OutFile, Staging};
-use crate::stats::Stats;
+use super::side::{Forward, SideStream};
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::{OutFile, Staging};
 
 #[derive(Serialize)]
 struct Slice<'a> {
@@ -120,14 +121,14 @@ impl<W: Write> Trace<W> {
         let end = e.end.unwrap_or(start);
         let slice = Slice {
             name: &e.name,
-            cat: e.status,
+            cat: e.status.as_str(),
             ph: "X",
             pid: self.pid,
             tid,
             ts: start,
             dur: (end - start).max(0),
             args: SliceArgs {
-                status: e.status,
+                status: e.status.as_str(),
                 duration: e.duration,
                 tags: &e.tags,
                 id: (e.id != e.name).then_some(e.id.as_str()),
@@ -212,26 +213,16 @@ impl TraceFile {
 }
 
 impl Format for TraceFile {
-    fn dstat_name(&self) -> &'static str {
-        "dstat.csv"
-    }
-
-    fn begin_stream(&mut self, stage: &mut Staging, meta: &StreamMeta) -> crate::Result<()> {
+    fn begin_stream<'a>(
+        &'a mut self,
+        stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> crate::Result<Box<dyn StreamWriter + 'a>> {
         let path = self.path.clone();
         self.trace(stage)?
             .begin_stream(&meta.description)
-            .map_err(|e| crate::Error::io(&path, e))
-    }
-
-    fn entry(&mut self, e: &Entry) -> crate::Result<()> {
-        match &mut self.trace {
-            Some(t) => t.entry(e).map_err(|err| crate::Error::io(&self.path, err)),
-            None => Ok(()),
-        }
-    }
-
-    fn end_stream(&mut self, _stage: &mut Staging, _stats: &Stats) -> crate::Result<()> {
-        Ok(())
+            .map_err(|e| crate::Error::io(&path, e))?;
+        Ok(Box::new(Forward(self)))
     }
 
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> crate::Result<()> {
@@ -271,6 +262,19 @@ impl Format for TraceFile {
 
     fn warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
+    }
+}
+
+impl SideStream for TraceFile {
+    fn side_entry(&mut self, e: &Entry) -> crate::Result<()> {
+        match &mut self.trace {
+            Some(t) => t.entry(e).map_err(|err| crate::Error::io(&self.path, err)),
+            None => Ok(()),
+        }
+    }
+
+    fn side_end(&mut self, _stage: &mut Staging, _stats: &Stats) -> crate::Result<()> {
+        Ok(())
     }
 }
 

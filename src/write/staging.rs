@@ -28,6 +28,8 @@ pub struct Staging {
     open: Vec<PathBuf>,
     /// DEST and the parents this run created, innermost first.
     created: Vec<PathBuf>,
+    /// Directories created for files outside DEST, innermost first.
+    created_outside: Vec<PathBuf>,
     committed: bool,
     counter: u32,
 }
@@ -56,6 +58,7 @@ impl Staging {
             done: Vec::new(),
             open: Vec::new(),
             created,
+            created_outside: Vec::new(),
             committed: false,
             counter: 0,
         })
@@ -80,9 +83,47 @@ impl Staging {
     /// on a thread of their own, so they overlap with producing the data.
     pub fn create(&mut self, name: &str, gzip: bool) -> Result<OutFile> {
         let tmp = self.temp_path(name);
+        let final_name = self.dir.join(name);
+        self.open_file(tmp, final_name, gzip)
+    }
+
+    /// Opens a file outside DEST (a CI report such as `--junit FILE`): it
+    /// is written under a temporary name beside `path` and renamed into
+    /// place at commit like every other file. Missing parent directories
+    /// are created, and removed again if the export fails.
+    pub fn create_at(&mut self, path: &Path) -> Result<OutFile> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| Error::Usage(format!("not a file name: {}", path.display())))?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut missing = Vec::new();
+        let mut p = Some(parent.as_path());
+        while let Some(d) = p {
+            if d.as_os_str().is_empty() || d.exists() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            p = d.parent();
+        }
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        self.created_outside.extend(missing);
+        self.counter += 1;
+        let tmp = parent.join(format!(
+            ".{}.{}-{}.part",
+            name,
+            std::process::id(),
+            self.counter
+        ));
+        self.open_file(tmp, path.to_path_buf(), false)
+    }
+
+    fn open_file(&mut self, tmp: PathBuf, final_name: PathBuf, gzip: bool) -> Result<OutFile> {
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         self.open.push(tmp.clone());
-        let final_name = self.dir.join(name);
         let sink: Box<dyn Write + Send> = if gzip {
             Box::new(GzEncoder::new(file, Compression::new(GZIP_LEVEL)))
         } else {
@@ -158,6 +199,13 @@ impl Drop for Staging {
             let _ = fs::remove_file(p);
         }
         // Only directories this run created, and only if left empty.
+        // Innermost first within each file's list; a second round takes
+        // parents shared by several files.
+        for _ in 0..2 {
+            for d in &self.created_outside {
+                let _ = fs::remove_dir(d);
+            }
+        }
         for d in &self.created {
             if fs::remove_dir(d).is_err() {
                 break;

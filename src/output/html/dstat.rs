@@ -4,7 +4,7 @@ use super::MAX_DSTAT_POINTS;
 
 /// A dstat log as chart series.
 #[derive(Debug, PartialEq)]
-pub(super) struct DstatSeries {
+pub(crate) struct DstatSeries {
     /// µs since the epoch, ascending.
     pub t: Vec<i64>,
     /// (`usr`, `sys`, `idl`, `wai`, `used`, `read`, `writ`, `recv`, `send`)
@@ -28,7 +28,7 @@ const DSTAT_COLUMNS: [(&str, &[&str], &str); 9] = [
 
 /// Parses a classic dstat CSV. `near` (µs since the epoch) picks each
 /// row's year: the one that puts the row closest to it.
-pub(super) fn parse_dstat(bytes: &[u8], near: i64) -> Result<DstatSeries, String> {
+pub(crate) fn parse_dstat(bytes: &[u8], near: i64) -> Result<DstatSeries, String> {
     if let Some(why) = crate::dstat::problem(bytes) {
         return Err(why);
     }

@@ -54,7 +54,7 @@ mod spool;
 use std::io::{self, Seek, SeekFrom};
 
 use self::cap::{cap_attachments, shorten};
-use self::dstat::parse_dstat;
+pub(crate) use self::dstat::parse_dstat;
 use self::escape::{escape_html, escape_script_json};
 use self::lanes::worker_number;
 use self::page::{Page, PageDstat, PageStream};
