@@ -326,3 +326,48 @@ impl Write for OutFile {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_outside_dest_appear_only_at_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let report = tmp.path().join("reports/ci/junit.xml");
+        let mut stage = Staging::new(&tmp.path().join("out")).unwrap();
+        let mut f = stage.create_at(&report).unwrap();
+        f.write_all(b"<testsuites/>").unwrap();
+        stage.finish(f).unwrap();
+        assert!(!report.exists(), "not before the commit");
+        let parts: Vec<_> = fs::read_dir(report.parent().unwrap()).unwrap().collect();
+        assert_eq!(parts.len(), 1, "only the temporary file");
+        stage.commit().unwrap();
+        assert_eq!(fs::read(&report).unwrap(), b"<testsuites/>");
+        assert_eq!(fs::read_dir(report.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_aborted_export_removes_files_and_directories_it_made_outside_dest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("reports/a/x.json");
+        let b = tmp.path().join("reports/b/y.json");
+        let kept = tmp.path().join("kept");
+        fs::create_dir(&kept).unwrap();
+        {
+            let mut stage = Staging::new(&tmp.path().join("out")).unwrap();
+            for p in [&a, &b, &kept.join("z.md")] {
+                let mut f = stage.create_at(p).unwrap();
+                f.write_all(b"{}").unwrap();
+                stage.finish(f).unwrap();
+            }
+        }
+        assert!(!tmp.path().join("reports").exists());
+        assert!(!tmp.path().join("out").exists());
+        assert_eq!(
+            fs::read_dir(&kept).unwrap().count(),
+            0,
+            "existing directory kept, emptied"
+        );
+    }
+}
