@@ -26,14 +26,19 @@ use crate::model::failure;
 use crate::model::stats::Stats;
 use crate::write::staging::Staging;
 
-/// Attachment text kept per failing (or erroring, skipped) test.
-const FAILED_OUTPUT_CAP: usize = 64 * 1024;
+/// Traceback text kept per failure (the end).
+const TRACEBACK_CAP: usize = 16 * 1024;
+/// Attachment text kept per failing (or erroring, skipped) test. The full
+/// text stays in the StackViz data; CI pages only need the end, and every
+/// byte here passes through the writer's escape-code filter, the costliest
+/// part of this output.
+const FAILED_OUTPUT_CAP: usize = 8 * 1024;
 /// Attachment text kept per passing test.
-const PASSED_OUTPUT_CAP: usize = 4 * 1024;
+const PASSED_OUTPUT_CAP: usize = 1024;
 /// Attachment text kept for passing tests in the whole file; past it only
-/// tests that did not pass keep theirs. Keeps the file under GitLab's
-/// 30 MB limit on ordinary runs and bounds the memory the report holds.
-const PASSED_OUTPUT_BUDGET: usize = 8 * 1024 * 1024;
+/// tests that did not pass keep theirs. Keeps the file well under GitLab's
+/// 30 MB limit and bounds the memory the report holds.
+const PASSED_OUTPUT_BUDGET: usize = 1024 * 1024;
 /// GitLab ignores reports above these.
 const GITLAB_MAX_BYTES: u64 = 30 * 1024 * 1024;
 const GITLAB_MAX_CASES: usize = 500_000;
@@ -107,7 +112,7 @@ impl Junit {
                     }
                 }
                 if let Some(tb) = e.detail("traceback") {
-                    s.set_description(capped(tb, FAILED_OUTPUT_CAP));
+                    s.set_description(capped(tb, TRACEBACK_CAP));
                 }
                 s
             }
@@ -130,7 +135,7 @@ impl Junit {
                 if outcome == Outcome::XFail {
                     s.set_type("xfail");
                     if let Some(tb) = e.detail("traceback") {
-                        s.set_description(capped(tb, FAILED_OUTPUT_CAP));
+                        s.set_description(capped(tb, TRACEBACK_CAP));
                     }
                 }
                 s
@@ -175,19 +180,19 @@ impl Junit {
     /// `<system-out>` (`stderr` to `<system-err>`), capped with the end
     /// kept, since the end of a log is where a failure shows.
     fn attach_output(&mut self, case: &mut TestCase, e: &Entry, outcome: Outcome) {
-        let mut out = String::new();
-        let mut err = String::new();
-        for (k, v) in &e.details {
-            if k == "traceback" || k == "reason" {
-                continue;
-            }
-            let into = if k == "stderr" { &mut err } else { &mut out };
-            into.push_str(&format!("--- {k} ---\n"));
-            into.push_str(v);
-            if !v.ends_with('\n') {
-                into.push('\n');
-            }
-        }
+        let shown = |k: &str| k != "traceback" && k != "reason";
+        let out: Vec<(&str, &str)> = e
+            .details
+            .iter()
+            .filter(|(k, _)| shown(k) && k != "stderr")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let err: Vec<(&str, &str)> = e
+            .details
+            .iter()
+            .filter(|(k, _)| k == "stderr")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         if out.is_empty() && err.is_empty() {
             return;
         }
@@ -201,13 +206,11 @@ impl Junit {
             FAILED_OUTPUT_CAP
         };
         let mut used = 0;
-        if !out.is_empty() {
-            let text = capped(&out, cap);
+        if let Some(text) = joined_tail(&out, cap) {
             used += text.len();
             case.set_system_out(text);
         }
-        if !err.is_empty() {
-            let text = capped(&err, cap);
+        if let Some(text) = joined_tail(&err, cap) {
             used += text.len();
             case.set_system_err(text);
         }
@@ -297,6 +300,57 @@ fn capped(text: &str, max: usize) -> String {
         (t, 0) => t.to_owned(),
         (t, cut) => format!("[… {cut} bytes cut]\n{t}"),
     }
+}
+
+/// The end (at most `max` bytes) of the attachments written one after the
+/// other, each under a `--- name ---` line, marked when cut. Copies only
+/// what is kept: attachments can be large.
+fn joined_tail(parts: &[(&str, &str)], max: usize) -> Option<String> {
+    if parts.is_empty() {
+        return None;
+    }
+    let piece_len = |(k, v): &(&str, &str)| k.len() + 9 + v.len() + usize::from(!v.ends_with('\n'));
+    let total: usize = parts.iter().map(piece_len).sum();
+    let mut room = max;
+    let mut first = parts.len();
+    while first > 0 && piece_len(&parts[first - 1]) <= room {
+        first -= 1;
+        room -= piece_len(&parts[first]);
+    }
+    let mut out = String::with_capacity(max.min(total) + 32);
+    let kept_whole: usize = parts[first..].iter().map(piece_len).sum();
+    if first > 0 {
+        // The end of one more attachment's text may fit, without its header.
+        let (_, v) = parts[first - 1];
+        let newline = usize::from(!v.ends_with('\n'));
+        let end = if room > newline {
+            side::tail(v, room - newline).0
+        } else {
+            ""
+        };
+        let kept = if end.is_empty() {
+            0
+        } else {
+            end.len() + newline
+        };
+        out.push_str(&format!("[… {} bytes cut]\n", total - kept_whole - kept));
+        if !end.is_empty() {
+            out.push_str(end);
+            if newline == 1 {
+                out.push('\n');
+            }
+        }
+    }
+    for (k, v) in &parts[first..] {
+        out.push_str("--- ");
+        out.push_str(k);
+        out.push_str(" ---\n");
+        out.push_str(v);
+        if !v.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Some(out)
 }
 
 /// Folds an earlier attempt of the same test into the latest one: its
@@ -481,6 +535,29 @@ mod tests {
     }
 
     #[test]
+    fn joined_tails_copy_only_the_end() {
+        let parts = [("a", "12345"), ("b", "xyz")];
+        // "--- a ---\n12345\n--- b ---\nxyz\n" is 32 bytes.
+        assert_eq!(
+            joined_tail(&parts, 100).unwrap(),
+            "--- a ---\n12345\n--- b ---\nxyz\n"
+        );
+        assert_eq!(
+            joined_tail(&parts, 19).unwrap(),
+            "[… 11 bytes cut]\n2345\n--- b ---\nxyz\n"
+        );
+        assert_eq!(
+            joined_tail(&parts, 22).unwrap(),
+            "[… 10 bytes cut]\n12345\n--- b ---\nxyz\n"
+        );
+        assert_eq!(
+            joined_tail(&parts, 14).unwrap(),
+            "[… 16 bytes cut]\n--- b ---\nxyz\n"
+        );
+        assert_eq!(joined_tail(&[], 10), None);
+    }
+
+    #[test]
     fn output_is_capped_with_the_end_kept() {
         let mut e = entry("a.T.test_log", "fail", 1.0, None);
         let log = format!("{}THE END", "x".repeat(FAILED_OUTPUT_CAP + 100));
@@ -489,7 +566,10 @@ mod tests {
             ("stderr".into(), "oops\u{1b}[0m".into()),
         ];
         let xml = render(&[e]);
-        assert!(xml.contains("<system-out>[… "), "{xml:.300}");
+        assert!(
+            xml.contains("<system-out>[… 130 bytes cut]\nxxx"),
+            "{xml:.300}"
+        );
         assert!(xml.contains("THE END\n</system-out>"));
         assert!(xml.contains("<system-err>--- stderr ---\noops\n</system-err>"));
     }
