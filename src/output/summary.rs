@@ -19,15 +19,22 @@ const REASON_WIDTH: usize = 200;
 /// Tests per outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// `success`
     pub passed: u64,
+    /// `fail`
     pub failed: u64,
+    /// `uxsuccess`: passed although expected to fail
     pub uxsuccess: u64,
+    /// `skip`
     pub skipped: u64,
+    /// `xfail`: failed as expected
     pub xfail: u64,
+    /// No final status: hung, cut off, or only listed.
     pub unfinished: u64,
 }
 
 impl Counts {
+    /// Counts one test.
     pub fn add(&mut self, o: Outcome) {
         *match o {
             Outcome::Passed => &mut self.passed,
@@ -39,6 +46,7 @@ impl Counts {
         } += 1;
     }
 
+    /// All tests.
     pub fn total(&self) -> u64 {
         self.passed + self.failed + self.uxsuccess + self.skipped + self.xfail + self.unfinished
     }
@@ -95,7 +103,9 @@ pub struct Slow {
 /// Everything the summary and the exit status need.
 #[derive(Default)]
 pub struct Results {
+    /// One line per stream, in export order.
     pub streams: Vec<StreamLine>,
+    /// The first [`MAX_FAILURES`] failing tests.
     pub failures: Vec<Failed>,
     /// Failures past [`MAX_FAILURES`], not listed.
     pub more_failures: u64,
@@ -117,6 +127,7 @@ impl std::fmt::Debug for Results {
 }
 
 impl Results {
+    /// Empty results; `annotator` adds notes to listed tests.
     pub fn new(annotator: Option<Arc<dyn Annotator>>) -> Results {
         Results {
             annotator,
@@ -124,10 +135,12 @@ impl Results {
         }
     }
 
+    /// Starts the stream called `name`.
     pub fn begin_stream(&mut self, name: &str) {
         self.current = Some((name.to_owned(), Counts::default(), 0.0));
     }
 
+    /// Counts one test entry.
     pub fn entry(&mut self, e: &Entry) {
         let outcome = Outcome::of(e.status);
         let Some((stream, counts, time)) = &mut self.current else {
