@@ -81,6 +81,20 @@ struct Cli {
     #[arg(long)]
     html: bool,
 
+    /// Change the data so that the chosen --format's StackViz front-end
+    /// draws them (the default output matches the Python tool instead).
+    ///
+    /// Writes the dstat copy in the row layout that front-end reads (a
+    /// blank line after "Cmdline" for tempest, none for artifacts; a
+    /// pcp-dstat header as dstat's), gives every test a dense worker-0..n-1
+    /// tag (sparse ids renumbered, untagged tests placed by time overlap),
+    /// and gives entries without timestamps the latest one before them,
+    /// tagged timestamp-filled-in. Lists on stderr what it changed. Holds
+    /// each stream's entries in memory until the stream ends. Without it,
+    /// each such problem gets one warning.
+    #[arg(long = "fix-for-frontend")]
+    fix_for_frontend: bool,
+
     /// Exit with status 3 when any test failed or unexpectedly succeeded,
     /// or when no test ran at all; every output is written first.
     #[arg(long = "exit-code", help_heading = "Results for CI")]
@@ -182,6 +196,7 @@ fn main() -> ExitCode {
             markdown: cli.markdown,
             trace: cli.trace,
         },
+        fix_for_frontend: cli.fix_for_frontend,
     };
     let mut rep = Stderr {
         quiet: cli.quiet,

@@ -68,7 +68,6 @@ pub struct Trace<W: Write> {
     threads: HashSet<u64>,
     /// Tests that had no start time and so no place on the time axis.
     untimed: u64,
-    earliest: Option<i64>,
 }
 
 impl<W: Write> Trace<W> {
@@ -80,7 +79,6 @@ impl<W: Write> Trace<W> {
             pid: 0,
             threads: HashSet::default(),
             untimed: 0,
-            earliest: None,
         })
     }
 
@@ -109,7 +107,6 @@ impl<W: Write> Trace<W> {
             self.untimed += 1;
             return Ok(());
         };
-        self.earliest = Some(self.earliest.map_or(start, |c| c.min(start)));
         let worker = side::worker(e);
         let tid = worker.map_or(0, |w| u64::from(w) + 1);
         if self.threads.insert(tid) {
@@ -135,11 +132,6 @@ impl<W: Write> Trace<W> {
             },
         };
         self.event(&slice)
-    }
-
-    /// The earliest test start seen (µs), to place dstat rows in a year.
-    pub fn earliest(&self) -> Option<i64> {
-        self.earliest
     }
 
     /// Tests left out for want of a start time.
@@ -236,20 +228,13 @@ impl Format for TraceFile {
             ));
         }
         let t = self.trace.as_mut().expect("opened above");
-        if let Some(dstat) = &meta.dstat_path {
-            let parsed = match t.earliest() {
-                None => Err("no test has a timestamp to place it on the time axis".to_owned()),
-                Some(near) => std::fs::read(dstat)
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| super::html::parse_dstat(&bytes, near)),
-            };
-            match parsed {
-                Ok(d) => t.dstat(&d.t, &d.series).map_err(io)?,
-                Err(why) => self.warnings.push(format!(
-                    "{}: no dstat counters in the trace: {why}",
-                    path.display()
-                )),
-            }
+        match &meta.dstat_charts {
+            Some(Ok(d)) => t.dstat(&d.t, &d.series).map_err(io)?,
+            Some(Err(why)) => self.warnings.push(format!(
+                "{}: no dstat counters in the trace: {why}",
+                path.display()
+            )),
+            None => {}
         }
         let out = self
             .trace
