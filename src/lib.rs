@@ -69,7 +69,8 @@ pub use decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning}
 pub use decode::v1::read_v1;
 pub use decode::v2::{DecodeError, DecodeSummary, Decoder, SIGNATURE};
 pub use export::{
-    export, plan, run, Annotations, CiFiles, Collect, FormatKind, Options, Plan, Reporter, Summary,
+    export, plan, run, Annotations, CiFiles, Collect, FormatKind, Options, Plan, Progress,
+    Reporter, Summary,
 };
 pub use input::source::{prepare as sniff_stream, Opened, Protocol};
 pub use model::attachment::{clean_details, Attachment};
