@@ -107,3 +107,24 @@ for fmt in tempest artifacts; do
     printf '  %-9s 3. peak RSS on M: %.1f MiB (target <= 48); 3xM / M: %.2fx (target <= 1.25x)\n' "$fmt" \
         "$(echo "${R[$fmt/M]} / 1024" | bc -l)" "$(echo "${R[$fmt/M3]} / ${R[$fmt/M]}" | bc -l)"
 done
+
+# --- CI side outputs: each of --junit/--ctrf/--markdown/--trace, then all
+# four, vs the plain export of M, measured side by side (target: all four
+# within 1.3x of plain). Kept as its own block so it merges cleanly.
+ci="$work/ci"
+mkdir -p "$ci"
+echo
+printf '%-28s %9s %10s %10s\n' "side outputs on M" "time (s)" "x plain" "RSS (MiB)"
+measure "$exe" -q -f "$M" "$work/out"
+ci_plain=$MED_S
+printf '%-28s %9s %10.2f %10.1f\n' "plain" "$MED_S" 1 "$(echo "$MED_RSS / 1024" | bc -l)"
+for side in "--junit $ci/junit.xml" "--ctrf $ci/ctrf.json" "--markdown $ci/summary.md" "--trace $ci/trace.json" \
+    "--junit $ci/junit.xml --ctrf $ci/ctrf.json --markdown $ci/summary.md --trace $ci/trace.json"; do
+    # shellcheck disable=SC2086
+    measure "$exe" -q $side -f "$M" "$work/out"
+    label=$(echo "$side" | sed "s| $ci/[^ ]*||g")
+    [ "${#label}" -gt 28 ] && label="all four"
+    printf '%-28s %9s %10.2f %10.1f\n' "$label" "$MED_S" "$(echo "$MED_S / $ci_plain" | bc -l)" \
+        "$(echo "$MED_RSS / 1024" | bc -l)"
+done
+printf '  all four side outputs / plain: %.2fx (target <= 1.3x)\n' "$(echo "$MED_S / $ci_plain" | bc -l)"

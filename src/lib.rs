@@ -69,12 +69,16 @@ pub use decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning}
 pub use decode::v1::read_v1;
 pub use decode::v2::{DecodeError, DecodeSummary, Decoder, SIGNATURE};
 pub use export::{
-    export, plan, run, Collect, FormatKind, Options, Plan, Progress, Reporter, Summary,
+    export, plan, run, Annotations, CiFiles, Collect, FormatKind, Options, Plan, Progress,
+    Reporter, Summary,
 };
 pub use input::source::{prepare as sniff_stream, Opened, Protocol};
 pub use model::attachment::{clean_details, Attachment};
 pub use model::entry::{Entry, TestStatus};
+pub use model::failure;
 pub use model::record::{Assembler, Record, RecordSink, Warnings};
+pub use output::side::Annotator;
+pub use output::summary::{Counts, Results};
 
 use std::io;
 use std::path::PathBuf;

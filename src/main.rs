@@ -12,7 +12,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, Parser, ValueEnum};
 use clap_complete::Shell;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use stackviz_export::{export, Error, FormatKind, Options, Progress, Reporter};
+use stackviz_export::{export, CiFiles, Error, FormatKind, Options, Progress, Reporter};
 
 /// Turn subunit test-result streams into the data files the StackViz
 /// front-end reads.
@@ -39,9 +39,11 @@ use stackviz_export::{export, Error, FormatKind, Options, Progress, Reporter};
     stestr last --subunit | stackviz-export -i --dstat dstat.csv out/\n  \
     stackviz-export -r path/to/project --all-runs out/\n  \
     stackviz-export --format artifacts -e -z -i out/ < run.subunit\n  \
-    stackviz-export -f run.subunit --dstat dstat.csv --html out/   # then open out/index.html\n\n\
+    stackviz-export -f run.subunit --dstat dstat.csv --html out/   # then open out/index.html\n  \
+    stestr last --subunit | stackviz-export -i --exit-code --junit junit.xml out/   # in CI\n\n\
     Exit status: 0 when every file was written, 1 when reading or writing failed,\n\
-    2 for a usage error (nothing is written then).")]
+    2 for a usage error (nothing is written then), 3 with --exit-code when a test\n\
+    failed or unexpectedly succeeded, or no test ran (after writing everything).")]
 struct Cli {
     /// Output directory; created with missing parents, existing files replaced.
     #[arg(value_name = "DEST", required = true)]
@@ -110,7 +112,34 @@ struct Cli {
     #[arg(long = "fix-for-frontend")]
     fix_for_frontend: bool,
 
-    /// Print only errors (no progress, warnings or summary).
+    /// Exit with status 3 when any test failed or unexpectedly succeeded,
+    /// or when no test ran at all; every output is written first.
+    #[arg(long = "exit-code", help_heading = "Results for CI")]
+    exit_code: bool,
+
+    /// Write JUnit XML for CI test reports (Jenkins, GitLab, GitHub…).
+    ///
+    /// One <testsuite> per stream; failures carry the exception line and
+    /// the traceback; a test run again counts once, with its earlier
+    /// failures as <flakyFailure>/<rerunFailure>. May be outside DEST.
+    #[arg(long, value_name = "FILE", help_heading = "Results for CI")]
+    junit: Option<PathBuf>,
+
+    /// Write a Common Test Report Format (CTRF) JSON report.
+    #[arg(long, value_name = "FILE", help_heading = "Results for CI")]
+    ctrf: Option<PathBuf>,
+
+    /// Write a Markdown job summary (for $GITHUB_STEP_SUMMARY or a merge
+    /// request note), kept under GitHub's 1,024 KiB limit.
+    #[arg(long, value_name = "FILE", help_heading = "Results for CI")]
+    markdown: Option<PathBuf>,
+
+    /// Write the run as a trace for ui.perfetto.dev or chrome://tracing:
+    /// one track per worker, with --dstat the machine load as counters.
+    #[arg(long, value_name = "FILE", help_heading = "Results for CI")]
+    trace: Option<PathBuf>,
+
+    /// Print only errors (no progress, warnings or summaries).
     #[arg(short = 'q', long)]
     quiet: bool,
 
@@ -128,6 +157,11 @@ struct Cli {
     /// (e.g. `stackviz-export --man > stackviz-export.1`).
     #[arg(long, exclusive = true, help_heading = "Shell integration")]
     man: bool,
+}
+
+/// Colour on a terminal, unless NO_COLOR is set to something (no-color.org).
+fn colour_wanted(tty: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    tty && no_color.is_none_or(|v| v.is_empty())
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -296,6 +330,12 @@ fn main() -> ExitCode {
         },
         all_runs: cli.all_runs,
         html: cli.html,
+        ci: CiFiles {
+            junit: cli.junit,
+            ctrf: cli.ctrf,
+            markdown: cli.markdown,
+            trace: cli.trace,
+        },
         fix_for_frontend: cli.fix_for_frontend,
     };
     let mut console = Console {
@@ -309,8 +349,19 @@ fn main() -> ExitCode {
     }
     match result {
         Ok(summary) => {
+            if !cli.quiet {
+                let colour = colour_wanted(
+                    std::io::stderr().is_terminal(),
+                    std::env::var_os("NO_COLOR"),
+                );
+                let _ = write!(std::io::stderr(), "{}", summary.results.render(colour));
+            }
             console.info(&summary.line(&dest));
-            ExitCode::SUCCESS
+            if cli.exit_code && summary.results.should_fail() {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             let code = match e {
@@ -322,5 +373,18 @@ fn main() -> ExitCode {
             let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e:#}");
             ExitCode::from(code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour_wanted(true, None));
+        assert!(colour_wanted(true, Some("".into())));
+        assert!(!colour_wanted(true, Some("1".into())));
+        assert!(!colour_wanted(false, None));
     }
 }

@@ -1,6 +1,8 @@
 //! What the caller asks for, and where messages go.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::output::side::Annotator;
 
 /// The main output layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,6 +40,48 @@ pub struct Options {
     /// Change what keeps the chosen front-end from drawing the data (dstat
     /// layout, worker lanes, untimed entries); see [`crate::model::frontend`].
     pub fix_for_frontend: bool,
+    /// Report files for CI systems; each may sit outside DEST.
+    pub ci: CiFiles,
+}
+
+/// The CI report files asked for; each may sit outside DEST.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CiFiles {
+    /// `--junit FILE`: JUnit XML.
+    pub junit: Option<PathBuf>,
+    /// `--ctrf FILE`: Common Test Report Format JSON.
+    pub ctrf: Option<PathBuf>,
+    /// `--markdown FILE`: a job summary.
+    pub markdown: Option<PathBuf>,
+    /// `--trace FILE`: Trace Event Format JSON.
+    pub trace: Option<PathBuf>,
+}
+
+impl CiFiles {
+    /// (flag, path) of each file asked for.
+    pub(super) fn named(&self) -> Vec<(&'static str, &Path)> {
+        [
+            ("--junit", &self.junit),
+            ("--ctrf", &self.ctrf),
+            ("--markdown", &self.markdown),
+            ("--trace", &self.trace),
+        ]
+        .into_iter()
+        .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+        .collect()
+    }
+}
+
+/// Per-test notes for the console summary and the Markdown report (for
+/// example what a run history says: new, flaky, slower); see
+/// [`Plan::annotate`](super::Plan::annotate).
+#[derive(Clone)]
+pub struct Annotations(pub std::sync::Arc<dyn Annotator>);
+
+impl std::fmt::Debug for Annotations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Annotations(..)")
+    }
 }
 
 /// How far the stream being exported has got.

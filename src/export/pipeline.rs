@@ -17,15 +17,20 @@ use crate::model::frontend::{self, FLAG};
 use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
 use crate::output::artifacts::Artifacts;
+use crate::output::ctrf::CtrfFile;
 use crate::output::html::Html;
 use crate::output::json::prepare_details_json;
+use crate::output::junit::JunitFile;
+use crate::output::markdown::MarkdownFile;
+use crate::output::summary::Results;
 use crate::output::tempest::Tempest;
+use crate::output::trace::TraceFile;
 use crate::output::{ExportMeta, Format, StreamWriter};
 use crate::write::staging::Staging;
 use crate::{Error, Result};
 
 /// What an export did.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Summary {
     /// Streams exported.
     pub streams: usize,
@@ -35,6 +40,9 @@ pub struct Summary {
     pub failed: u64,
     /// Bytes of v2 streams read.
     pub bytes: u64,
+    /// Counts, failures and slowest tests: the console summary and what
+    /// `--exit-code` decides on.
+    pub results: Results,
     /// Files renamed into place in DEST.
     pub files: usize,
 }
@@ -66,6 +74,20 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     if plan.html {
         formats.push(Box::new(Html::new()));
     }
+    let notes = plan.annotations.as_ref().map(|a| a.0.clone());
+    let ci = &plan.ci;
+    if let Some(p) = &ci.junit {
+        formats.push(Box::new(JunitFile::new(p.clone())));
+    }
+    if let Some(p) = &ci.ctrf {
+        formats.push(Box::new(CtrfFile::new(p.clone())));
+    }
+    if let Some(p) = &ci.markdown {
+        formats.push(Box::new(MarkdownFile::new(p.clone(), notes.clone())));
+    }
+    if let Some(p) = &ci.trace {
+        formats.push(Box::new(TraceFile::new(p.clone())));
+    }
     let mut stage = Staging::new(&plan.dest)?;
     for w in &plan.warnings {
         rep.warn(w);
@@ -89,11 +111,21 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
             "{d}: the repository has no runs; nothing to export"
         ));
     }
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        results: Results::new(notes),
+        ..Summary::default()
+    };
     // The tests' time span over every stream, for the dstat log.
     let mut span: Option<(i64, i64)> = None;
     for s in &plan.streams {
-        let (stats, bytes) = export_stream(s, &mut formats, &mut stage, plan.fix, rep)?;
+        let (stats, bytes) = export_stream(
+            s,
+            &mut formats,
+            &mut summary.results,
+            &mut stage,
+            plan.fix,
+            rep,
+        )?;
         summary.streams += 1;
         summary.tests += stats.count;
         summary.failed += stats.failures.len() as u64;
@@ -158,7 +190,7 @@ fn export_dstat(
         out: &mut out,
         fix: plan.fix.then_some(wanted),
         near: tests.map(|t| t.0),
-        charts: plan.html,
+        charts: plan.html || plan.ci.trace.is_some(),
     };
     let scan = match dstat::scan(&mut input, pass) {
         Ok(scan) => scan,
@@ -264,6 +296,7 @@ fn decode_stream(
 fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
+    results: &mut Results,
     stage: &mut Staging,
     fix: bool,
     rep: &mut dyn Reporter,
@@ -292,6 +325,7 @@ fn export_stream(
         .iter_mut()
         .map(|f| f.begin_stream(stage, &s.meta))
         .collect::<Result<Vec<_>>>()?;
+    results.begin_stream(&s.meta.description);
     let mut stats = Stats::default();
     // With --fix-for-frontend the stream's entries wait here until its end.
     let mut held = fix.then(frontend::Fix::default);
@@ -326,7 +360,7 @@ fn export_stream(
                     continue;
                 }
                 check.add(&e);
-                if let Err(err) = feed(&e, &mut stats, &mut writers) {
+                if let Err(err) = feed(&e, &mut stats, results, &mut writers) {
                     written = Err(err);
                     break 'batches;
                 }
@@ -366,7 +400,7 @@ fn export_stream(
     if let Some(held) = held {
         let (entries, changes) = held.finish(fallback_time(&s.origin));
         for e in &entries {
-            feed(e, &mut stats, &mut writers)?;
+            feed(e, &mut stats, results, &mut writers)?;
         }
         for what in changes.describe() {
             rep.info(&format!("stackviz-export: {FLAG}: {label}: {what}"));
@@ -379,12 +413,19 @@ fn export_stream(
     for w in writers {
         w.end(stage, &stats)?;
     }
+    results.end_stream(stats.start, stats.end);
     Ok((stats, decoded.bytes))
 }
 
 /// Counts an entry and hands it to every format's writer.
-fn feed(e: &Entry, stats: &mut Stats, writers: &mut [Box<dyn StreamWriter + '_>]) -> Result<()> {
+fn feed(
+    e: &Entry,
+    stats: &mut Stats,
+    results: &mut Results,
+    writers: &mut [Box<dyn StreamWriter + '_>],
+) -> Result<()> {
     stats.add(e);
+    results.entry(e);
     for w in writers.iter_mut() {
         w.entry(e)?;
     }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
-use super::options::{FormatKind, Options};
+use super::options::{Annotations, CiFiles, FormatKind, Options};
 use crate::input::repo::Repository;
 use crate::input::source::{self, Origin};
 use crate::output::StreamMeta;
@@ -40,6 +40,8 @@ pub struct Plan {
     pub(super) env: Vec<(&'static str, String)>,
     /// Providers with nothing to export (a repository without runs).
     pub(super) empty: Vec<String>,
+    pub(super) ci: CiFiles,
+    pub(super) annotations: Option<Annotations>,
     /// Found while checking the inputs, printed before the export starts.
     pub(super) warnings: Vec<String>,
 }
@@ -49,6 +51,72 @@ impl Plan {
     pub fn stream_count(&self) -> usize {
         self.streams.len()
     }
+
+    /// Adds per-test notes to the console summary and the Markdown report.
+    pub fn annotate(&mut self, annotations: Annotations) {
+        self.annotations = Some(annotations);
+    }
+}
+
+/// Checks a CI report path before anything is written: not a directory,
+/// and its nearest existing ancestor is a directory.
+fn check_side_file(flag: &str, path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err(Error::Usage(format!(
+                "{flag}: {} is a directory; give a file name",
+                path.display()
+            )))
+        }
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            return Err(Error::Usage(format!(
+                "{flag}: {} ({})",
+                path.display(),
+                io_reason(&e)
+            )))
+        }
+        Err(_) => {}
+    }
+    if path.file_name().is_none() {
+        return Err(Error::Usage(format!(
+            "{flag}: {} is not a file name",
+            path.display()
+        )));
+    }
+    let mut up = path.parent();
+    while let Some(dir) = up.filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(m) = std::fs::metadata(dir) {
+            if !m.is_dir() {
+                return Err(Error::Usage(format!(
+                    "{flag}: cannot create {}: {} is not a directory",
+                    path.display(),
+                    dir.display()
+                )));
+            }
+            break;
+        }
+        up = dir.parent();
+    }
+    Ok(())
+}
+
+/// Every CI report path usable, and no two the same file.
+fn check_side_files(ci: &CiFiles) -> Result<()> {
+    let named = ci.named();
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    for (i, (flag, path)) in named.iter().enumerate() {
+        check_side_file(flag, path)?;
+        for (other, p) in &named[..i] {
+            if absolute(p) == absolute(path) {
+                return Err(Error::Usage(format!(
+                    "{other} and {flag} name the same file: {}",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 struct Provider {
@@ -134,6 +202,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
             )));
         }
     }
+    check_side_files(&opts.ci)?;
     let mut providers = Vec::new();
     for given in &opts.repos {
         let repo = Repository::open(given)?;
@@ -276,6 +345,8 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         fix: opts.fix_for_frontend,
         env,
         empty,
+        ci: opts.ci.clone(),
+        annotations: None,
         warnings,
     })
 }

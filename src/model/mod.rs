@@ -2,6 +2,7 @@
 
 pub mod attachment;
 pub mod entry;
+pub mod failure;
 pub mod frontend;
 pub mod lanes;
 pub mod record;

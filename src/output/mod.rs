@@ -3,11 +3,17 @@
 //! beside them.
 
 pub mod artifacts;
+pub mod ctrf;
 pub mod details;
 pub mod html;
 pub(crate) mod json;
+pub mod junit;
+pub mod markdown;
 pub mod raw;
+pub mod side;
+pub mod summary;
 pub mod tempest;
+pub mod trace;
 pub mod tree;
 
 use crate::model::entry::Entry;

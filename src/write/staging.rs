@@ -28,6 +28,8 @@ pub struct Staging {
     open: Vec<PathBuf>,
     /// DEST and the parents this run created, innermost first.
     created: Vec<PathBuf>,
+    /// Directories created for files outside DEST, innermost first.
+    created_outside: Vec<PathBuf>,
     committed: bool,
     counter: u32,
 }
@@ -53,6 +55,7 @@ impl Staging {
             done: Vec::new(),
             open: Vec::new(),
             created,
+            created_outside: Vec::new(),
             committed: false,
             counter: 0,
         };
@@ -95,9 +98,47 @@ impl Staging {
     /// on a thread of their own, so they overlap with producing the data.
     pub fn create(&mut self, name: &str, gzip: bool) -> Result<OutFile> {
         let tmp = self.temp_path(name);
+        let final_name = self.dir.join(name);
+        self.open_file(tmp, final_name, gzip)
+    }
+
+    /// Opens a file outside DEST (a CI report such as `--junit FILE`): it
+    /// is written under a temporary name beside `path` and renamed into
+    /// place at commit like every other file. Missing parent directories
+    /// are created, and removed again if the export fails.
+    pub fn create_at(&mut self, path: &Path) -> Result<OutFile> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| Error::Usage(format!("not a file name: {}", path.display())))?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut missing = Vec::new();
+        let mut p = Some(parent.as_path());
+        while let Some(d) = p {
+            if d.as_os_str().is_empty() || d.exists() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            p = d.parent();
+        }
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        self.created_outside.extend(missing);
+        self.counter += 1;
+        let tmp = parent.join(format!(
+            ".{}.{}-{}.part",
+            name,
+            std::process::id(),
+            self.counter
+        ));
+        self.open_file(tmp, path.to_path_buf(), false)
+    }
+
+    fn open_file(&mut self, tmp: PathBuf, final_name: PathBuf, gzip: bool) -> Result<OutFile> {
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         self.open.push(tmp.clone());
-        let final_name = self.dir.join(name);
         let sink: Box<dyn Write + Send> = if gzip {
             Box::new(GzEncoder::new(file, Compression::new(GZIP_LEVEL)))
         } else {
@@ -173,6 +214,13 @@ impl Drop for Staging {
             let _ = fs::remove_file(p);
         }
         // Only directories this run created, and only if left empty.
+        // Innermost first within each file's list; a second round takes
+        // parents shared by several files.
+        for _ in 0..2 {
+            for d in &self.created_outside {
+                let _ = fs::remove_dir(d);
+            }
+        }
         for d in &self.created {
             if fs::remove_dir(d).is_err() {
                 break;
@@ -291,5 +339,50 @@ impl Write for OutFile {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_outside_dest_appear_only_at_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let report = tmp.path().join("reports/ci/junit.xml");
+        let mut stage = Staging::new(&tmp.path().join("out")).unwrap();
+        let mut f = stage.create_at(&report).unwrap();
+        f.write_all(b"<testsuites/>").unwrap();
+        stage.finish(f).unwrap();
+        assert!(!report.exists(), "not before the commit");
+        let parts: Vec<_> = fs::read_dir(report.parent().unwrap()).unwrap().collect();
+        assert_eq!(parts.len(), 1, "only the temporary file");
+        stage.commit().unwrap();
+        assert_eq!(fs::read(&report).unwrap(), b"<testsuites/>");
+        assert_eq!(fs::read_dir(report.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_aborted_export_removes_files_and_directories_it_made_outside_dest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("reports/a/x.json");
+        let b = tmp.path().join("reports/b/y.json");
+        let kept = tmp.path().join("kept");
+        fs::create_dir(&kept).unwrap();
+        {
+            let mut stage = Staging::new(&tmp.path().join("out")).unwrap();
+            for p in [&a, &b, &kept.join("z.md")] {
+                let mut f = stage.create_at(p).unwrap();
+                f.write_all(b"{}").unwrap();
+                stage.finish(f).unwrap();
+            }
+        }
+        assert!(!tmp.path().join("reports").exists());
+        assert!(!tmp.path().join("out").exists());
+        assert_eq!(
+            fs::read_dir(&kept).unwrap().count(),
+            0,
+            "existing directory kept, emptied"
+        );
     }
 }

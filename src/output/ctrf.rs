@@ -1,0 +1,428 @@
+//! `--ctrf FILE`: the Common Test Report Format (JSON), read by CTRF's
+//! GitHub/GitLab reporters and dashboards.
+//!
+//! Fields follow the published schema: times are integer milliseconds, the
+//! worker is `threadId`, a test id seen again in the same stream is one test
+//! whose earlier attempts are `retryAttempts` (and `flaky` when the last one
+//! passed). Tests are written at the end of each stream, so memory holds one
+//! stream's tests (their tracebacks capped), never the whole run.
+
+use std::io::Write;
+
+use rustc_hash::FxHashMap as HashMap;
+use serde::Serialize;
+
+use super::side::{self, Outcome};
+use super::side::{Forward, SideStream};
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::{OutFile, Staging};
+
+/// The CTRF specification version this writer follows.
+pub const SPEC_VERSION: &str = "0.1.0";
+/// Traceback text kept per test (the end).
+const TRACE_CAP: usize = 16 * 1024;
+/// stdout/stderr text kept per test (the end).
+const OUTPUT_CAP: usize = 4 * 1024;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Attempt {
+    attempt: u32,
+    status: &'static str,
+    duration: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Test {
+    name: String,
+    status: &'static str,
+    duration: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop: Option<i64>,
+    suite: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<String>,
+    raw_status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retries: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    retry_attempts: Vec<Attempt>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    flaky: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stdout: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    stderr: Vec<String>,
+    extra: TestExtra,
+}
+
+/// What has no CTRF field: the subunit id and the attachment names.
+#[derive(Serialize)]
+struct TestExtra {
+    id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<String>,
+}
+
+#[derive(Default, Serialize)]
+struct Summary {
+    tests: u64,
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+    pending: u64,
+    other: u64,
+    flaky: u64,
+    suites: u64,
+    start: i64,
+    stop: i64,
+    duration: i64,
+}
+
+fn status(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Passed => "passed",
+        Outcome::Failed | Outcome::UxSuccess => "failed",
+        Outcome::Skipped => "skipped",
+        Outcome::XFail | Outcome::Unfinished => "other",
+    }
+}
+
+fn ms(us: i64) -> i64 {
+    us.div_euclid(1000)
+}
+
+fn lines(text: &str) -> Vec<String> {
+    side::tail(text, OUTPUT_CAP)
+        .0
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Streams a CTRF document to `out`.
+pub struct Ctrf<W: Write> {
+    out: W,
+    tests: Vec<Test>,
+    by_id: HashMap<String, usize>,
+    suite: String,
+    summary: Summary,
+    start: Option<i64>,
+    stop: Option<i64>,
+    first: bool,
+}
+
+impl<W: Write> Ctrf<W> {
+    /// Writes the document's head.
+    pub fn new(mut out: W) -> std::io::Result<Ctrf<W>> {
+        write!(
+            out,
+            "{{\"reportFormat\":\"CTRF\",\"specVersion\":\"{SPEC_VERSION}\",\"generatedBy\":\"stackviz-export {}\",\"results\":{{\"tool\":{{\"name\":\"subunit\"}},\"tests\":[",
+            env!("CARGO_PKG_VERSION")
+        )?;
+        Ok(Ctrf {
+            out,
+            tests: Vec::new(),
+            by_id: HashMap::default(),
+            suite: String::new(),
+            summary: Summary::default(),
+            start: None,
+            stop: None,
+            first: true,
+        })
+    }
+
+    pub fn begin_stream(&mut self, name: &str) {
+        self.suite = name.to_owned();
+        self.summary.suites += 1;
+    }
+
+    pub fn entry(&mut self, e: &Entry) {
+        let outcome = Outcome::of(e.status);
+        let (class, _) = side::split_name(&e.name);
+        let mut suite = vec![self.suite.clone()];
+        if !class.is_empty() {
+            suite.push(class.to_owned());
+        }
+        let failed = outcome.is_failure();
+        let message = match outcome {
+            Outcome::Failed => side::reason(e).map(str::to_owned),
+            Outcome::UxSuccess => Some("unexpected success: the test was expected to fail".into()),
+            Outcome::Skipped | Outcome::XFail => e
+                .detail("reason")
+                .map(|r| side::head(r.trim(), TRACE_CAP).to_owned()),
+            Outcome::Unfinished => Some(format!(
+                "the test did not finish (status: {})",
+                e.status.as_str()
+            )),
+            Outcome::Passed => None,
+        };
+        let trace = if failed || outcome == Outcome::XFail {
+            e.detail("traceback")
+                .map(|t| side::tail(t, TRACE_CAP).0.to_owned())
+        } else {
+            None
+        };
+        let test = Test {
+            name: if e.name.is_empty() {
+                "(unnamed test)".into()
+            } else {
+                e.name.clone()
+            },
+            status: status(outcome),
+            duration: (e.duration.max(0.0) * 1000.0).round() as u64,
+            start: e.start.map(ms),
+            stop: e.end.map(ms),
+            suite,
+            message,
+            trace,
+            raw_status: e.status.as_str(),
+            tags: e.tags.clone(),
+            thread_id: side::worker(e).map(|w| format!("worker-{w}")),
+            retries: None,
+            retry_attempts: Vec::new(),
+            flaky: false,
+            stdout: e.detail("stdout").map(lines).unwrap_or_default(),
+            stderr: e.detail("stderr").map(lines).unwrap_or_default(),
+            extra: TestExtra {
+                id: e.id.clone(),
+                attachments: e.details.iter().map(|(k, _)| k.clone()).collect(),
+            },
+        };
+        match self.by_id.get(&e.id) {
+            None => {
+                self.by_id.insert(e.id.clone(), self.tests.len());
+                self.tests.push(test);
+            }
+            Some(&i) => {
+                let mut earlier = std::mem::replace(&mut self.tests[i], test);
+                let latest = &mut self.tests[i];
+                let mut attempts = std::mem::take(&mut earlier.retry_attempts);
+                attempts.push(Attempt {
+                    attempt: attempts.len() as u32 + 1,
+                    status: earlier.status,
+                    duration: earlier.duration,
+                    message: earlier.message,
+                    trace: earlier.trace,
+                    start: earlier.start,
+                    stop: earlier.stop,
+                });
+                latest.retries = Some(attempts.len() as u32);
+                latest.flaky =
+                    latest.status == "passed" && attempts.iter().any(|a| a.status == "failed");
+                latest.retry_attempts = attempts;
+            }
+        }
+    }
+
+    /// Writes the stream's tests; `start`/`end` are its time span (µs).
+    pub fn end_stream(&mut self, start: Option<i64>, end: Option<i64>) -> std::io::Result<()> {
+        if let Some(s) = start {
+            self.start = Some(self.start.map_or(s, |c| c.min(s)));
+        }
+        if let Some(x) = end {
+            self.stop = Some(self.stop.map_or(x, |c| c.max(x)));
+        }
+        self.by_id.clear();
+        for t in self.tests.drain(..) {
+            let s = &mut self.summary;
+            s.tests += 1;
+            *match t.status {
+                "passed" => &mut s.passed,
+                "failed" => &mut s.failed,
+                "skipped" => &mut s.skipped,
+                _ => &mut s.other,
+            } += 1;
+            s.flaky += u64::from(t.flaky);
+            if !self.first {
+                self.out.write_all(b",")?;
+            }
+            self.first = false;
+            serde_json::to_writer(&mut self.out, &t)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the summary and environment and closes the document. `env`
+    /// is the `-e` CI metadata; `now_ms` stands in for the run's start and
+    /// stop when no test had a timestamp (the schema requires both).
+    pub fn finish(mut self, env: &[(&str, String)], now_ms: i64) -> std::io::Result<W> {
+        let s = &mut self.summary;
+        s.start = self.start.map_or(now_ms, ms);
+        s.stop = self.stop.map_or(now_ms, ms).max(s.start);
+        s.duration = s.stop - s.start;
+        self.out.write_all(b"],\"summary\":")?;
+        serde_json::to_writer(&mut self.out, &self.summary)?;
+        let mut environment = serde_json::Map::new();
+        environment.insert("osPlatform".into(), std::env::consts::OS.into());
+        let mut extra = serde_json::Map::new();
+        for (k, v) in env {
+            match *k {
+                "name" => {
+                    environment.insert("buildName".into(), v.as_str().into());
+                }
+                "change_project" => {
+                    environment.insert("repositoryName".into(), v.as_str().into());
+                }
+                _ => {}
+            }
+            extra.insert((*k).to_owned(), v.as_str().into());
+        }
+        if !extra.is_empty() {
+            environment.insert("extra".into(), extra.into());
+        }
+        self.out.write_all(b",\"environment\":")?;
+        serde_json::to_writer(&mut self.out, &environment)?;
+        self.out.write_all(b"}}")?;
+        Ok(self.out)
+    }
+}
+
+/// `--ctrf FILE` behind the output trait; the file is opened with the
+/// first stream (or at the end when there is none).
+pub struct CtrfFile {
+    path: std::path::PathBuf,
+    doc: Option<Ctrf<OutFile>>,
+}
+
+impl CtrfFile {
+    pub fn new(path: std::path::PathBuf) -> CtrfFile {
+        CtrfFile { path, doc: None }
+    }
+
+    fn doc(&mut self, stage: &mut Staging) -> crate::Result<&mut Ctrf<OutFile>> {
+        if self.doc.is_none() {
+            let out = stage.create_at(&self.path)?;
+            self.doc = Some(Ctrf::new(out).map_err(|e| crate::Error::io(&self.path, e))?);
+        }
+        Ok(self.doc.as_mut().expect("opened above"))
+    }
+}
+
+impl Format for CtrfFile {
+    fn begin_stream<'a>(
+        &'a mut self,
+        stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> crate::Result<Box<dyn StreamWriter + 'a>> {
+        self.doc(stage)?.begin_stream(&meta.description);
+        Ok(Box::new(Forward(self)))
+    }
+
+    fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> crate::Result<()> {
+        self.doc(stage)?;
+        let doc = self.doc.take().expect("opened above");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let out = doc
+            .finish(&meta.env, now)
+            .map_err(|e| crate::Error::io(&self.path, e))?;
+        stage.finish(out)
+    }
+}
+
+impl SideStream for CtrfFile {
+    fn side_entry(&mut self, e: &Entry) -> crate::Result<()> {
+        if let Some(d) = &mut self.doc {
+            d.entry(e);
+        }
+        Ok(())
+    }
+
+    fn side_end(&mut self, stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
+        let path = self.path.clone();
+        self.doc(stage)?
+            .end_stream(stats.start, stats.end)
+            .map_err(|e| crate::Error::io(&path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::summary::tests::entry;
+
+    #[test]
+    fn document_follows_the_schema_shape() {
+        let mut c = Ctrf::new(Vec::new()).unwrap();
+        c.begin_stream("Subunit File: x");
+        let tb =
+            "Traceback (most recent call last):\n  File \"t\", line 1\nAssertionError: 1 != 2\n";
+        c.entry(&entry("a.T.test_flaky", "fail", 1.0, Some(tb)));
+        c.entry(&entry("a.T.test_flaky", "success", 0.25, None));
+        c.entry(&entry("a.T.test_fail", "fail", 1.0, Some(tb)));
+        c.entry(&entry("a.T.test_xf", "xfail", 0.0, None));
+        c.end_stream(Some(1_000_000), Some(9_500_000)).unwrap();
+        let out = c.finish(&[("name", "job-1".into())], 42).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["reportFormat"], "CTRF");
+        let s = &v["results"]["summary"];
+        assert_eq!(
+            (
+                s["tests"].as_u64(),
+                s["passed"].as_u64(),
+                s["failed"].as_u64(),
+                s["other"].as_u64(),
+                s["flaky"].as_u64()
+            ),
+            (Some(3), Some(1), Some(1), Some(1), Some(1))
+        );
+        assert_eq!(
+            (
+                s["start"].as_i64(),
+                s["stop"].as_i64(),
+                s["duration"].as_i64()
+            ),
+            (Some(1000), Some(9500), Some(8500))
+        );
+        let t = &v["results"]["tests"];
+        assert_eq!(t[0]["name"], "a.T.test_flaky");
+        assert_eq!(t[0]["status"], "passed");
+        assert_eq!(t[0]["duration"], 250);
+        assert_eq!(t[0]["flaky"], true);
+        assert_eq!(t[0]["retries"], 1);
+        assert_eq!(t[0]["retryAttempts"][0]["attempt"], 1);
+        assert_eq!(
+            t[0]["retryAttempts"][0]["message"],
+            "AssertionError: 1 != 2"
+        );
+        assert_eq!(t[0]["threadId"], "worker-0");
+        assert_eq!(t[0]["start"], 1000);
+        assert_eq!(t[0]["suite"], serde_json::json!(["Subunit File: x", "a.T"]));
+        assert_eq!(t[1]["message"], "AssertionError: 1 != 2");
+        assert!(t[1]["trace"].as_str().unwrap().starts_with("Traceback"));
+        assert_eq!(t[2]["status"], "other");
+        assert_eq!(t[2]["rawStatus"], "xfail");
+        assert_eq!(v["results"]["environment"]["buildName"], "job-1");
+    }
+
+    #[test]
+    fn no_tests_still_gives_required_times() {
+        let c = Ctrf::new(Vec::new()).unwrap();
+        let out = c.finish(&[], 77).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["results"]["tests"], serde_json::json!([]));
+        assert_eq!(v["results"]["summary"]["start"], 77);
+        assert_eq!(v["results"]["summary"]["stop"], 77);
+    }
+}

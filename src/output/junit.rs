@@ -1,0 +1,576 @@
+//! `--junit FILE`: JUnit XML for CI test dashboards (Jenkins, GitLab,
+//! GitHub, Azure, CircleCI, Buildkite, Datadog).
+//!
+//! Written with `quick-junit` (nextest's writer), so escaping, invalid XML
+//! characters and the flaky/rerun elements follow one maintained model.
+//! One `<testsuite>` per stream; a test id seen again in the same stream
+//! becomes one `<testcase>` whose earlier failed attempts are
+//! `<flakyFailure>` (last attempt passed) or `<rerunFailure>` (still
+//! failing), so consumers that key on classname+name (GitLab drops
+//! duplicates) count it once.
+
+use std::io::Write;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use quick_junit::{
+    FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
+use rustc_hash::FxHashMap as HashMap;
+
+use super::side::{self, Outcome};
+use super::side::{Forward, SideStream};
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::Entry;
+use crate::model::failure;
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
+
+/// Traceback text kept per failure (the end).
+const TRACEBACK_CAP: usize = 16 * 1024;
+/// Attachment text kept per failing (or erroring, skipped) test. The full
+/// text stays in the StackViz data; CI pages only need the end, and every
+/// byte here passes through the writer's escape-code filter, the costliest
+/// part of this output.
+const FAILED_OUTPUT_CAP: usize = 8 * 1024;
+/// Attachment text kept per passing test.
+const PASSED_OUTPUT_CAP: usize = 1024;
+/// Attachment text kept for passing tests in the whole file; past it only
+/// tests that did not pass keep theirs. Keeps the file well under GitLab's
+/// 30 MB limit and bounds the memory the report holds.
+const PASSED_OUTPUT_BUDGET: usize = 1024 * 1024;
+/// GitLab ignores reports above these.
+const GITLAB_MAX_BYTES: u64 = 30 * 1024 * 1024;
+const GITLAB_MAX_CASES: usize = 500_000;
+
+/// Builds the report while the streams are read; writes it at the end.
+pub struct Junit {
+    report: Report,
+    cases: Vec<TestCase>,
+    by_id: HashMap<String, usize>,
+    suite_name: String,
+    passed_budget: usize,
+    passed_output_dropped: u64,
+    hostname: String,
+    warnings: Vec<String>,
+}
+
+impl Default for Junit {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn when(us: i64) -> Option<DateTime<FixedOffset>> {
+    DateTime::from_timestamp_micros(us).map(|d| d.fixed_offset())
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).unwrap_or_default()
+}
+
+impl Junit {
+    pub fn new() -> Junit {
+        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".to_owned());
+        Junit {
+            report: Report::new("stackviz-export"),
+            cases: Vec::new(),
+            by_id: HashMap::default(),
+            suite_name: String::new(),
+            passed_budget: PASSED_OUTPUT_BUDGET,
+            passed_output_dropped: 0,
+            hostname,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn begin_stream(&mut self, name: &str) {
+        self.suite_name = name.to_owned();
+        self.cases.clear();
+        self.by_id.clear();
+    }
+
+    pub fn entry(&mut self, e: &Entry) {
+        let outcome = Outcome::of(e.status);
+        // The writer drops control characters; tabs and line breaks in a
+        // name read better as spaces (XML attributes would fold them too).
+        let name = e.name.replace(['\t', '\n', '\r'], " ");
+        let (class, method) = side::split_name(&name);
+        let status = match outcome {
+            Outcome::Passed => TestCaseStatus::success(),
+            Outcome::Failed => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                if let Some(r) = side::reason(e) {
+                    s.set_message(r);
+                    if let (Some(ty), _) = failure::split(r) {
+                        s.set_type(ty);
+                    }
+                }
+                if let Some(tb) = e.detail("traceback") {
+                    s.set_description(capped(tb, TRACEBACK_CAP));
+                }
+                s
+            }
+            Outcome::UxSuccess => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message("unexpected success: the test was expected to fail");
+                s.set_type("UnexpectedSuccess");
+                s
+            }
+            Outcome::Skipped | Outcome::XFail => {
+                let mut s = TestCaseStatus::skipped();
+                let reason = e.detail("reason").map(str::trim);
+                let message = match (outcome, reason) {
+                    (Outcome::XFail, Some(r)) => format!("expected failure: {r}"),
+                    (Outcome::XFail, None) => "expected failure".to_owned(),
+                    (_, Some(r)) => r.to_owned(),
+                    (_, None) => "skipped".to_owned(),
+                };
+                s.set_message(side::head(&message, FAILED_OUTPUT_CAP));
+                if outcome == Outcome::XFail {
+                    s.set_type("xfail");
+                    if let Some(tb) = e.detail("traceback") {
+                        s.set_description(capped(tb, TRACEBACK_CAP));
+                    }
+                }
+                s
+            }
+            Outcome::Unfinished => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message(format!(
+                    "the test did not finish (status: {})",
+                    e.status.as_str()
+                ));
+                s.set_type("Unfinished");
+                s
+            }
+        };
+        let mut case = TestCase::new(method, status);
+        case.set_classname(class);
+        case.set_time(secs(e.duration));
+        if let Some(t) = e.start.and_then(when) {
+            case.set_timestamp(t);
+        }
+        if let Some(w) = side::worker(e) {
+            case.add_property(Property::new("worker", w.to_string()));
+        }
+        for tag in &e.tags {
+            case.add_property(Property::new("tag", tag));
+        }
+        self.attach_output(&mut case, e, outcome);
+
+        match self.by_id.get(&e.id) {
+            None => {
+                self.by_id.insert(e.id.clone(), self.cases.len());
+                self.cases.push(case);
+            }
+            Some(&i) => {
+                let earlier = std::mem::replace(&mut self.cases[i], case);
+                merge_attempts(&mut self.cases[i], earlier);
+            }
+        }
+    }
+
+    /// Text attachments other than the traceback and skip reason go to
+    /// `<system-out>` (`stderr` to `<system-err>`), capped with the end
+    /// kept, since the end of a log is where a failure shows.
+    fn attach_output(&mut self, case: &mut TestCase, e: &Entry, outcome: Outcome) {
+        let shown = |k: &str| k != "traceback" && k != "reason";
+        let out: Vec<(&str, &str)> = e
+            .details
+            .iter()
+            .filter(|(k, _)| shown(k) && k != "stderr")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let err: Vec<(&str, &str)> = e
+            .details
+            .iter()
+            .filter(|(k, _)| k == "stderr")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if out.is_empty() && err.is_empty() {
+            return;
+        }
+        let cap = if outcome == Outcome::Passed {
+            if self.passed_budget == 0 {
+                self.passed_output_dropped += 1;
+                return;
+            }
+            PASSED_OUTPUT_CAP.min(self.passed_budget)
+        } else {
+            FAILED_OUTPUT_CAP
+        };
+        let mut used = 0;
+        if let Some(text) = joined_tail(&out, cap) {
+            used += text.len();
+            case.set_system_out(text);
+        }
+        if let Some(text) = joined_tail(&err, cap) {
+            used += text.len();
+            case.set_system_err(text);
+        }
+        if outcome == Outcome::Passed {
+            self.passed_budget = self.passed_budget.saturating_sub(used);
+        }
+    }
+
+    pub fn end_stream(&mut self, start: Option<i64>, end: Option<i64>, test_time: f64) {
+        let mut suite = TestSuite::new(std::mem::take(&mut self.suite_name));
+        if let Some(t) = start.and_then(when) {
+            suite.set_timestamp(t);
+        }
+        let time = match (start, end) {
+            (Some(s), Some(e)) if e >= s => (e - s) as f64 / 1e6,
+            _ => test_time,
+        };
+        suite.set_time(secs(time));
+        suite
+            .extra
+            .insert("hostname".into(), self.hostname.as_str().into());
+        suite.add_test_cases(self.cases.drain(..));
+        self.by_id.clear();
+        self.report.add_test_suite(suite);
+    }
+
+    /// Writes the report; `env` (the `-e` CI metadata) becomes each
+    /// suite's `<properties>`.
+    pub fn finish<W: Write>(&mut self, out: &mut W, env: &[(&str, String)]) -> std::io::Result<()> {
+        for suite in &mut self.report.test_suites {
+            for (k, v) in env {
+                suite.add_property(Property::new(*k, v));
+            }
+        }
+        let start = self
+            .report
+            .test_suites
+            .iter()
+            .filter_map(|s| s.timestamp)
+            .min();
+        if let Some(t) = start {
+            self.report.set_timestamp(t);
+        }
+        let total: Duration = self.report.test_suites.iter().filter_map(|s| s.time).sum();
+        self.report.set_time(total);
+        self.report
+            .serialize(&mut *out)
+            .map_err(std::io::Error::other)?;
+        let cases: usize = self
+            .report
+            .test_suites
+            .iter()
+            .map(|s| s.test_cases.len())
+            .sum();
+        if cases > GITLAB_MAX_CASES {
+            self.warnings.push(format!(
+                "the JUnit report has {cases} test cases; GitLab reads at most {GITLAB_MAX_CASES}"
+            ));
+        }
+        if self.passed_output_dropped > 0 {
+            self.warnings.push(format!(
+                "the JUnit report leaves out the output of {} passing tests to stay small",
+                self.passed_output_dropped
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the written size against GitLab's limit.
+    pub fn check_size(&mut self, bytes: u64) {
+        if bytes > GITLAB_MAX_BYTES {
+            self.warnings.push(format!(
+                "the JUnit report is {} MB; GitLab ignores reports above 30 MB",
+                bytes / (1024 * 1024)
+            ));
+        }
+    }
+
+    pub fn warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+}
+
+/// The end of `text`, marked when cut.
+fn capped(text: &str, max: usize) -> String {
+    match side::tail(text, max) {
+        (t, 0) => t.to_owned(),
+        (t, cut) => format!("[… {cut} bytes cut]\n{t}"),
+    }
+}
+
+/// The end (at most `max` bytes) of the attachments written one after the
+/// other, each under a `--- name ---` line, marked when cut. Copies only
+/// what is kept: attachments can be large.
+fn joined_tail(parts: &[(&str, &str)], max: usize) -> Option<String> {
+    if parts.is_empty() {
+        return None;
+    }
+    let piece_len = |(k, v): &(&str, &str)| k.len() + 9 + v.len() + usize::from(!v.ends_with('\n'));
+    let total: usize = parts.iter().map(piece_len).sum();
+    let mut room = max;
+    let mut first = parts.len();
+    while first > 0 && piece_len(&parts[first - 1]) <= room {
+        first -= 1;
+        room -= piece_len(&parts[first]);
+    }
+    let mut out = String::with_capacity(max.min(total) + 32);
+    let kept_whole: usize = parts[first..].iter().map(piece_len).sum();
+    if first > 0 {
+        // The end of one more attachment's text may fit, without its header.
+        let (_, v) = parts[first - 1];
+        let newline = usize::from(!v.ends_with('\n'));
+        let end = if room > newline {
+            side::tail(v, room - newline).0
+        } else {
+            ""
+        };
+        let kept = if end.is_empty() {
+            0
+        } else {
+            end.len() + newline
+        };
+        out.push_str(&format!("[… {} bytes cut]\n", total - kept_whole - kept));
+        if !end.is_empty() {
+            out.push_str(end);
+            if newline == 1 {
+                out.push('\n');
+            }
+        }
+    }
+    for (k, v) in &parts[first..] {
+        out.push_str("--- ");
+        out.push_str(k);
+        out.push_str(" ---\n");
+        out.push_str(v);
+        if !v.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Some(out)
+}
+
+/// Folds an earlier attempt of the same test into the latest one: its
+/// failure (and the reruns it already carried) become reruns of `latest`.
+fn merge_attempts(latest: &mut TestCase, earlier: TestCase) {
+    let mut runs = Vec::new();
+    match earlier.status {
+        TestCaseStatus::NonSuccess {
+            kind,
+            message,
+            ty,
+            description,
+            reruns,
+        } => {
+            runs.extend(reruns.runs);
+            let mut r = TestRerun::new(kind);
+            if let Some(t) = earlier.timestamp {
+                r.set_timestamp(t);
+            }
+            if let Some(t) = earlier.time {
+                r.set_time(t);
+            }
+            if let Some(m) = message {
+                r.set_message(m);
+            }
+            if let Some(t) = ty {
+                r.set_type(t);
+            }
+            if let Some(d) = description {
+                r.set_stack_trace(d);
+            }
+            if let Some(o) = earlier.system_out {
+                r.set_system_out(o);
+            }
+            if let Some(o) = earlier.system_err {
+                r.set_system_err(o);
+            }
+            runs.push(r);
+        }
+        TestCaseStatus::Success { flaky_runs } => runs.extend(flaky_runs),
+        TestCaseStatus::Skipped { .. } => {}
+    }
+    if runs.is_empty() {
+        return;
+    }
+    match &mut latest.status {
+        TestCaseStatus::Success { flaky_runs } => flaky_runs.extend(runs),
+        status @ TestCaseStatus::NonSuccess { .. } => {
+            status.add_reruns(runs);
+            status.set_rerun_kind(FlakyOrRerun::Rerun);
+        }
+        TestCaseStatus::Skipped { .. } => {}
+    }
+}
+
+/// `--junit FILE` behind the output trait.
+pub struct JunitFile {
+    path: std::path::PathBuf,
+    junit: Junit,
+}
+
+impl JunitFile {
+    pub fn new(path: std::path::PathBuf) -> JunitFile {
+        JunitFile {
+            path,
+            junit: Junit::new(),
+        }
+    }
+}
+
+impl Format for JunitFile {
+    fn begin_stream<'a>(
+        &'a mut self,
+        _stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> crate::Result<Box<dyn StreamWriter + 'a>> {
+        self.junit.begin_stream(&meta.description);
+        Ok(Box::new(Forward(self)))
+    }
+
+    fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> crate::Result<()> {
+        let mut out = stage.create_at(&self.path)?;
+        self.junit
+            .finish(&mut out, &meta.env)
+            .map_err(|e| crate::Error::io(&self.path, e))?;
+        self.junit.check_size(out.position());
+        stage.finish(out)
+    }
+
+    fn warnings(&mut self) -> Vec<String> {
+        self.junit.warnings()
+    }
+}
+
+impl SideStream for JunitFile {
+    fn side_entry(&mut self, e: &Entry) -> crate::Result<()> {
+        self.junit.entry(e);
+        Ok(())
+    }
+
+    fn side_end(&mut self, _stage: &mut Staging, stats: &Stats) -> crate::Result<()> {
+        self.junit
+            .end_stream(stats.start, stats.end, stats.total_duration);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::summary::tests::entry;
+
+    fn render(entries: &[Entry]) -> String {
+        let mut j = Junit::new();
+        j.begin_stream("Subunit File: x");
+        for e in entries {
+            j.entry(e);
+        }
+        j.end_stream(Some(1_000_000), Some(5_000_000), 1.0);
+        let mut out = Vec::new();
+        j.finish(&mut out, &[("name", "job".to_owned())]).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn statuses_map_to_junit_elements() {
+        let tb =
+            "Traceback (most recent call last):\n  File \"t\", line 1\nAssertionError: 1 != 2\n";
+        let mut skip = entry("a.T.test_skip", "skip", 0.0, None);
+        skip.details = vec![("reason".into(), "not today".into())];
+        let xml = render(&[
+            entry("a.T.test_ok", "success", 1.0, None),
+            entry("a.T.test_fail", "fail", 1.0, Some(tb)),
+            skip,
+            entry("a.T.test_xf", "xfail", 0.0, None),
+            entry("a.T.test_ux", "uxsuccess", 0.0, None),
+            entry("a.T.test_hung", "inprogress", 0.0, None),
+        ]);
+        assert!(xml.contains("<testsuites name=\"stackviz-export\" tests=\"6\" skipped=\"2\" failures=\"2\" errors=\"1\""), "{xml}");
+        assert!(xml.contains("<testsuite name=\"Subunit File: x\" tests=\"6\" skipped=\"2\" errors=\"1\" failures=\"2\" timestamp=\"1970-01-01T00:00:01.000+00:00\" time=\"4.000\""), "{xml}");
+        assert!(xml.contains("hostname=\""), "{xml}");
+        assert!(
+            xml.contains("<property name=\"name\" value=\"job\"/>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testcase name=\"test_fail\" classname=\"a.T\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "<failure message=\"AssertionError: 1 != 2\" type=\"AssertionError\">Traceback"
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains("<skipped message=\"not today\"/>"), "{xml}");
+        assert!(
+            xml.contains("<skipped message=\"expected failure\" type=\"xfail\"/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("type=\"UnexpectedSuccess\""), "{xml}");
+        assert!(xml.contains("<error message=\"the test did not finish (status: inprogress)\" type=\"Unfinished\"/>"), "{xml}");
+        assert!(
+            xml.contains("<property name=\"worker\" value=\"0\"/>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn repeated_ids_become_one_case_with_reruns() {
+        let tb = "AssertionError: flaky\n";
+        let xml = render(&[
+            entry("a.T.test_flaky", "fail", 1.0, Some(tb)),
+            entry("a.T.test_flaky", "success", 1.0, None),
+            entry("a.T.test_bad", "fail", 1.0, Some(tb)),
+            entry("a.T.test_bad", "fail", 1.0, Some(tb)),
+        ]);
+        assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
+        assert_eq!(xml.matches("<flakyFailure").count(), 1, "{xml}");
+        assert_eq!(xml.matches("<rerunFailure").count(), 1, "{xml}");
+        assert!(xml.contains("<testsuite name=\"Subunit File: x\" tests=\"2\" skipped=\"0\" errors=\"0\" failures=\"1\""), "{xml}");
+    }
+
+    #[test]
+    fn joined_tails_copy_only_the_end() {
+        let parts = [("a", "12345"), ("b", "xyz")];
+        // "--- a ---\n12345\n--- b ---\nxyz\n" is 32 bytes.
+        assert_eq!(
+            joined_tail(&parts, 100).unwrap(),
+            "--- a ---\n12345\n--- b ---\nxyz\n"
+        );
+        assert_eq!(
+            joined_tail(&parts, 19).unwrap(),
+            "[… 11 bytes cut]\n2345\n--- b ---\nxyz\n"
+        );
+        assert_eq!(
+            joined_tail(&parts, 22).unwrap(),
+            "[… 10 bytes cut]\n12345\n--- b ---\nxyz\n"
+        );
+        assert_eq!(
+            joined_tail(&parts, 14).unwrap(),
+            "[… 16 bytes cut]\n--- b ---\nxyz\n"
+        );
+        assert_eq!(joined_tail(&[], 10), None);
+    }
+
+    #[test]
+    fn output_is_capped_with_the_end_kept() {
+        let mut e = entry("a.T.test_log", "fail", 1.0, None);
+        let log = format!("{}THE END", "x".repeat(FAILED_OUTPUT_CAP + 100));
+        e.details = vec![
+            ("pythonlogging".into(), log),
+            ("stderr".into(), "oops\u{1b}[0m".into()),
+        ];
+        let xml = render(&[e]);
+        assert!(
+            xml.contains("<system-out>[… 130 bytes cut]\nxxx"),
+            "{xml:.300}"
+        );
+        assert!(xml.contains("THE END\n</system-out>"));
+        assert!(xml.contains("<system-err>--- stderr ---\noops\n</system-err>"));
+    }
+}
