@@ -125,6 +125,22 @@ function lowerBound(arr, x) {
   return lo;
 }
 
+// Positions of the k largest of vals[0..n) (a Float64Array), largest
+// first, ties by `tie(a, b)` or else in position order; `keep(i)` may
+// exclude positions. Sorting
+// a typed copy finds the threshold fast, so a million values take well
+// under 100 ms.
+function topK(vals, n, k, keep, tie) {
+  var copy = new Float64Array(n), c = 0, i;
+  for (i = 0; i < n; i++) if (!keep || keep(i)) copy[c++] = vals[i];
+  if (!c) return [];
+  var sorted = copy.subarray(0, c).sort();
+  var cut = sorted[Math.max(0, c - k)], out = [];
+  for (i = 0; i < n; i++) if (vals[i] >= cut && (!keep || keep(i))) out.push(i);
+  out.sort(function (a, b) { return vals[b] - vals[a] || (tie ? tie(a, b) : 0) || a - b; });
+  return out.length > k ? out.slice(0, k) : out;
+}
+
 function utf8Length(s) {
   var n = 0;
   for (var i = 0; i < s.length; i++) {
@@ -217,6 +233,57 @@ function finalEntry(status, cur, e) {
   return e;
 }
 
+// The columnar block of a stream (written by src/output/html): gzip, then
+// base64, of little-endian
+//   "SVC1", u32 n, u32 name bytes, u32 id-extra bytes,
+//   u8 status[n], u8 id kind[n], pad to 8, i32 lane[n], pad to 8,
+//   f64 at[n] (µs from the stream's start; NaN without timestamps),
+//   f64 span[n] (µs), u32 name length[n], u32 id-extra length[n] (both in
+//   UTF-16 units), the names (UTF-8), the id extras (UTF-8).
+// Id kind 0: the id is the name; 1: the name followed by the extra (the
+// `[…]` part the JSON name drops); 2: the extra is the whole id.
+function decodeColumns(raw) {
+  return blockText(raw.columns).then(gunzipBase64).then(function (buf) {
+    var dv = new DataView(buf);
+    if (dv.getUint32(0, true) !== 0x31435653) throw new Error('the test data block is damaged');
+    var n = dv.getUint32(4, true), nb = dv.getUint32(8, true), xb = dv.getUint32(12, true);
+    var off = 16, al = function () { off = (off + 7) & ~7; };
+    var status = new Uint8Array(buf, off, n); off += n;
+    var kind = new Uint8Array(buf, off, n); off += n; al();
+    var lane = new Int32Array(buf, off, n); off += 4 * n; al();
+    var at = new Float64Array(buf, off, n); off += 8 * n;
+    var span = new Float64Array(buf, off, n); off += 8 * n;
+    var nlen = new Uint32Array(buf, off, n); off += 4 * n;
+    var xlen = new Uint32Array(buf, off, n); off += 4 * n;
+    var dec = new TextDecoder();
+    var text = dec.decode(new Uint8Array(buf, off, nb)), extra = xb ? dec.decode(new Uint8Array(buf, off + nb, xb)) : '';
+    var names = new Array(n), ids = null, p = 0, q = 0, i;
+    for (i = 0; i < n; i++) { names[i] = text.slice(p, p + nlen[i]); p += nlen[i]; }
+    if (xb) {
+      ids = [];
+      for (i = 0; i < n; i++) {
+        if (!kind[i]) continue;
+        var x = extra.slice(q, q + xlen[i]);
+        q += xlen[i];
+        ids.push([i, kind[i] === 1 ? names[i] + x : x]);
+      }
+    }
+    var duration = new Float64Array(n);
+    for (i = 0; i < n; i++) duration[i] = isNaN(span[i]) ? 0 : span[i] / 1e6;
+    var out = {};
+    Object.keys(raw).forEach(function (k) { out[k] = raw[k]; });
+    out.names = names; out.status = status; out.lane = lane; out.at = at; out.span = span;
+    out.duration = raw.duration || duration; out.ids = ids;
+    return out;
+  });
+}
+
+// A stream's model, decoding its columnar block first when it has one.
+function loadStream(si) {
+  var raw = DATA.streams[si];
+  return raw.columns ? decodeColumns(raw).then(prepareStream) : Promise.resolve(prepareStream(raw));
+}
+
 function prepareStream(raw) {
   var n = raw.names.length, i;
   var m = {
@@ -226,12 +293,17 @@ function prepareStream(raw) {
   m.status = raw.status instanceof Uint8Array ? raw.status : Uint8Array.from(raw.status);
   m.lane = raw.lane instanceof Int32Array ? raw.lane : Int32Array.from(raw.lane);
   m.duration = raw.duration instanceof Float64Array ? raw.duration : Float64Array.from(raw.duration);
-  m.at = new Float64Array(n);
-  m.span = new Float64Array(n);
-  for (i = 0; i < n; i++) {
-    var a = raw.at[i];
-    m.at[i] = a == null ? NaN : a;
-    m.span[i] = a == null ? NaN : raw.span[i];
+  if (raw.at instanceof Float64Array) {
+    m.at = raw.at;
+    m.span = raw.span;
+  } else {
+    m.at = new Float64Array(n);
+    m.span = new Float64Array(n);
+    for (i = 0; i < n; i++) {
+      var a = raw.at[i];
+      m.at[i] = a == null ? NaN : a;
+      m.span[i] = a == null ? NaN : raw.span[i];
+    }
   }
   // Raw ids where they differ from the name (e.g. parameters the JSON
   // name drops): [[entry, id], ...].
@@ -296,7 +368,8 @@ function prepareStream(raw) {
   var lo = Infinity, hi = -Infinity;
   for (i = 0; i < n; i++) {
     var li = m.lane[i];
-    if (li < 0 || li >= nl || isNaN(m.at[i])) continue;
+    // Listings are not runs: they stay off the timeline.
+    if (li < 0 || li >= nl || isNaN(m.at[i]) || m.status[i] === ST.exists) continue;
     per[li].push(i);
     if (m.at[i] < lo) lo = m.at[i];
     if (m.at[i] + m.span[i] > hi) hi = m.at[i] + m.span[i];
@@ -1033,7 +1106,7 @@ function scheduling(m) {
     if (lastLane < 0 || w.last > per[lastLane].last) lastLane = w.lane;
     if (w.last < firstIdle) firstIdle = w.last;
   });
-  var poles = [], seen = new Set(), lane = lanes[lastLane], tail = [];
+  var poles = [], seen = new Set(), lane = lanes[lastLane], tail = [], i;
   for (var j = lane.count - 1; j >= 0; j--) {
     var i = lane.idx[j], b = at[i] + span[i];
     if (b <= firstIdle) break;
@@ -1041,15 +1114,9 @@ function scheduling(m) {
   }
   tail.sort(function (x, y) { return y[1] - x[1] || x[0] - y[0]; });
   tail.slice(0, 5).forEach(function (p) { if (p[1] > 0) { poles.push({ i: p[0], why: 'tail' }); seen.add(p[0]); } });
-  var longestFirst = [];
-  lanes.forEach(function (ln) { for (var j = 0; j < ln.count; j++) longestFirst.push(ln.idx[j]); });
-  if (longestFirst.length > 5000) {
-    // Only the longest few matter: keep those above a threshold.
-    var spans = Float64Array.from(longestFirst, function (i) { return span[i]; }).sort();
-    var cut = spans[spans.length - 20];
-    longestFirst = longestFirst.filter(function (i) { return span[i] >= cut; });
-  }
-  longestFirst.sort(function (x, y) { return span[y] - span[x] || x - y; });
+  var spans = new Float64Array(m.n);
+  for (i = 0; i < m.n; i++) spans[i] = isNaN(span[i]) || m.lane[i] < 0 || m.status[i] === ST.exists ? -1 : span[i];
+  var longestFirst = topK(spans, m.n, 20, function (x) { return spans[x] >= 0; });
   for (j = 0; j < longestFirst.length && poles.length < 10; j++) {
     if (!seen.has(longestFirst[j])) { poles.push({ i: longestFirst[j], why: 'longest' }); seen.add(longestFirst[j]); }
   }
@@ -1073,7 +1140,7 @@ function schedulingHtml(m, S) {
       : 'This run was as short as its tests allow.') + '</p></div>';
   var maxWall = S.wall || 1;
   var rows = S.per.map(function (w) {
-    return '<tr class="worker" data-lane="' + esc(w.name) + '" data-count="' + w.count + '"' + attr('busy', w.busy) +
+    return '<tr class="worker" data-worker="' + esc(w.name) + '" data-count="' + w.count + '"' + attr('busy', w.busy) +
       attr('idle', w.idle) + attr('skew', w.skew) + ' data-gaps="' + w.gaps + '"' + attr('gap-sum', w.gapSum) + attr('gap-max', w.gapMax) + '>' +
       '<th>' + esc(w.name) + (w.lane === S.lastLane ? ' <span class="badge bad" title="finished last">last</span>' : '') + '</th>' +
       '<td class="num">' + fmtCount(w.count) + '</td>' +
@@ -1100,21 +1167,26 @@ function schedulingHtml(m, S) {
 
 // ------------------------------------------------------- attribution
 
-// Timed entries that ran in [a, b] (µs), most of the window covered first:
-// [[entry, covered µs], ...] and the total count.
-function testsIn(m, a, b) {
-  var out = [];
+// Timed entries that ran in [a, b] (µs), those covering most of the
+// window first: {count, top: [[entry, covered µs], ...] (at most `k`)}.
+function testsIn(m, a, b, k) {
+  var hits = [], cov = [];
   m.laneIdx.forEach(function (lane) {
     for (var j = lowerBound(lane.starts, a - lane.maxSpan); j < lane.count; j++) {
       var i = lane.idx[j], x = m.at[i];
       if (x > b) break;
       var y = x + m.span[i];
       if (y < a || (y === a && m.span[i] > 0)) continue;
-      out.push([i, Math.max(0, Math.min(y, b) - Math.max(x, a))]);
+      hits.push(i);
+      cov.push(Math.max(0, Math.min(y, b) - Math.max(x, a)));
     }
   });
-  out.sort(function (p, q) { return q[1] - p[1] || m.at[p[0]] - m.at[q[0]] || p[0] - q[0]; });
-  return out;
+  // Ties (same coverage) go by start time, then stream order.
+  var n = hits.length, at = m.at;
+  var top = topK(Float64Array.from(cov), n, k, null, function (p, q) {
+    return at[hits[p]] - at[hits[q]] || hits[p] - hits[q];
+  }).map(function (j) { return [hits[j], cov[j]]; });
+  return { count: n, top: top };
 }
 
 var ATTRIBUTION_ROWS = 200;
@@ -1125,21 +1197,21 @@ function attributionHtml(m, d, brush) {
       : 'Shift-drag on the bars to list the tests that ran in a window.') + '</p>';
   }
   var a = brush[0], b = brush[1], len = Math.max(1, b - a);
-  var hits = testsIn(m, a, b);
-  var h = '<div class="attr-head" data-count="' + hits.length + '"><b>' + fmtCount(hits.length) + '</b> ' +
-    (hits.length === 1 ? 'test' : 'tests') + ' ran between +' + (a / 1e6).toFixed(3) + ' s and +' + (b / 1e6).toFixed(3) +
+  var found = testsIn(m, a, b, ATTRIBUTION_ROWS), hits = found.top;
+  var h = '<div class="attr-head" data-count="' + found.count + '"><b>' + fmtCount(found.count) + '</b> ' +
+    (found.count === 1 ? 'test' : 'tests') + ' ran between +' + (a / 1e6).toFixed(3) + ' s and +' + (b / 1e6).toFixed(3) +
     ' s (' + fmtSec(len / 1e6) + ')' + (d ? '; load: ' + loadHtml(loadDuring(d, a, b)) : '') +
     ' <button type="button" class="btn" data-act="clear-brush">Clear</button></div>';
   if (!hits.length) return h;
   h += '<div class="th attr-row"><span></span><span>Name</span><span>Worker</span><span class="num">Start</span><span class="num">Duration</span><span class="num">Covers</span></div>';
-  h += '<ol class="list attr scroll">' + hits.slice(0, ATTRIBUTION_ROWS).map(function (p) {
+  h += '<ol class="list attr scroll">' + hits.map(function (p) {
     var i = p[0];
     return '<li class="tr attr-row" data-row="' + i + '" data-test="' + esc(m.names[i]) + '" data-covered="' + (p[1] / 1e6).toFixed(6) + '">' +
       dot(m.status[i]) + '<span class="name" title="' + esc(m.names[i]) + '">' + nameHtml(m.names[i]) + '</span>' +
       '<span class="lane">' + esc(laneName(m, i)) + '</span><span class="num">+' + (m.at[i] / 1e6).toFixed(3) + ' s</span>' +
       '<span class="num">' + fmtDur(m.duration[i]) + '</span><span class="num">' + fmtPct(p[1] / len) + '</span></li>';
   }).join('') + '</ol>';
-  if (hits.length > ATTRIBUTION_ROWS) h += '<p class="note">The ' + ATTRIBUTION_ROWS + ' that cover most of the window are listed.</p>';
+  if (found.count > ATTRIBUTION_ROWS) h += '<p class="note">The ' + ATTRIBUTION_ROWS + ' that cover most of the window are listed.</p>';
   return h;
 }
 
@@ -1330,6 +1402,7 @@ TestTable.prototype.render = function () {
 // --------------------------------------------------------------- drawer
 
 var drawerOpen = null; // [stream, entry]
+var loading = {};
 
 function openTest(si, ti) {
   var v = views[si], m = v.m, st = m.status[ti];
@@ -1393,8 +1466,7 @@ function hideTip() { $('tip').hidden = true; }
 
 // ----------------------------------------------------------- stream view
 
-function StreamView(si, el, allRows) {
-  var m = prepareStream(DATA.streams[si]);
+function StreamView(si, el, allRows, m) {
   var n = m.reps.length, self = this, i;
   this.si = si;
   this.m = m;
@@ -1637,8 +1709,20 @@ function route() {
     if (views[j]) views[j].visible = j === i;
   }
   $('stream-select').value = String(i);
-  if (!views[i]) views[i] = new StreamView(i, sections[i], p.rows === 'all');
   current = i;
+  if (!views[i]) {
+    var rows = p.rows === 'all';
+    if (!loading[i]) {
+      sections[i].innerHTML = '<p class="empty loading">Reading ' + fmtCount(DATA.streams[i].count) + ' entries…</p>';
+      loading[i] = loadStream(i).then(function (m) {
+        views[i] = new StreamView(i, sections[i], rows, m);
+        if (current === i) route();
+      }, function (err) {
+        sections[i].innerHTML = '<p class="empty">This stream could not be shown: ' + esc(err.message) + '</p>';
+      });
+    }
+    return;
+  }
   var v = views[i];
   $('drawer').hidden = true;
   $('backdrop').hidden = true;
@@ -1654,6 +1738,7 @@ function route() {
   v.show();
   var t = parseInt(p.test, 10);
   if (t >= 0 && t < v.m.n) openTest(i, t);
+  document.documentElement.setAttribute('data-ready', String(Math.round(performance.now())));
 }
 
 function setup() {

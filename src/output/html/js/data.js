@@ -15,6 +15,57 @@ function finalEntry(status, cur, e) {
   return e;
 }
 
+// The columnar block of a stream (written by src/output/html): gzip, then
+// base64, of little-endian
+//   "SVC1", u32 n, u32 name bytes, u32 id-extra bytes,
+//   u8 status[n], u8 id kind[n], pad to 8, i32 lane[n], pad to 8,
+//   f64 at[n] (µs from the stream's start; NaN without timestamps),
+//   f64 span[n] (µs), u32 name length[n], u32 id-extra length[n] (both in
+//   UTF-16 units), the names (UTF-8), the id extras (UTF-8).
+// Id kind 0: the id is the name; 1: the name followed by the extra (the
+// `[…]` part the JSON name drops); 2: the extra is the whole id.
+function decodeColumns(raw) {
+  return blockText(raw.columns).then(gunzipBase64).then(function (buf) {
+    var dv = new DataView(buf);
+    if (dv.getUint32(0, true) !== 0x31435653) throw new Error('the test data block is damaged');
+    var n = dv.getUint32(4, true), nb = dv.getUint32(8, true), xb = dv.getUint32(12, true);
+    var off = 16, al = function () { off = (off + 7) & ~7; };
+    var status = new Uint8Array(buf, off, n); off += n;
+    var kind = new Uint8Array(buf, off, n); off += n; al();
+    var lane = new Int32Array(buf, off, n); off += 4 * n; al();
+    var at = new Float64Array(buf, off, n); off += 8 * n;
+    var span = new Float64Array(buf, off, n); off += 8 * n;
+    var nlen = new Uint32Array(buf, off, n); off += 4 * n;
+    var xlen = new Uint32Array(buf, off, n); off += 4 * n;
+    var dec = new TextDecoder();
+    var text = dec.decode(new Uint8Array(buf, off, nb)), extra = xb ? dec.decode(new Uint8Array(buf, off + nb, xb)) : '';
+    var names = new Array(n), ids = null, p = 0, q = 0, i;
+    for (i = 0; i < n; i++) { names[i] = text.slice(p, p + nlen[i]); p += nlen[i]; }
+    if (xb) {
+      ids = [];
+      for (i = 0; i < n; i++) {
+        if (!kind[i]) continue;
+        var x = extra.slice(q, q + xlen[i]);
+        q += xlen[i];
+        ids.push([i, kind[i] === 1 ? names[i] + x : x]);
+      }
+    }
+    var duration = new Float64Array(n);
+    for (i = 0; i < n; i++) duration[i] = isNaN(span[i]) ? 0 : span[i] / 1e6;
+    var out = {};
+    Object.keys(raw).forEach(function (k) { out[k] = raw[k]; });
+    out.names = names; out.status = status; out.lane = lane; out.at = at; out.span = span;
+    out.duration = raw.duration || duration; out.ids = ids;
+    return out;
+  });
+}
+
+// A stream's model, decoding its columnar block first when it has one.
+function loadStream(si) {
+  var raw = DATA.streams[si];
+  return raw.columns ? decodeColumns(raw).then(prepareStream) : Promise.resolve(prepareStream(raw));
+}
+
 function prepareStream(raw) {
   var n = raw.names.length, i;
   var m = {
@@ -24,12 +75,17 @@ function prepareStream(raw) {
   m.status = raw.status instanceof Uint8Array ? raw.status : Uint8Array.from(raw.status);
   m.lane = raw.lane instanceof Int32Array ? raw.lane : Int32Array.from(raw.lane);
   m.duration = raw.duration instanceof Float64Array ? raw.duration : Float64Array.from(raw.duration);
-  m.at = new Float64Array(n);
-  m.span = new Float64Array(n);
-  for (i = 0; i < n; i++) {
-    var a = raw.at[i];
-    m.at[i] = a == null ? NaN : a;
-    m.span[i] = a == null ? NaN : raw.span[i];
+  if (raw.at instanceof Float64Array) {
+    m.at = raw.at;
+    m.span = raw.span;
+  } else {
+    m.at = new Float64Array(n);
+    m.span = new Float64Array(n);
+    for (i = 0; i < n; i++) {
+      var a = raw.at[i];
+      m.at[i] = a == null ? NaN : a;
+      m.span[i] = a == null ? NaN : raw.span[i];
+    }
   }
   // Raw ids where they differ from the name (e.g. parameters the JSON
   // name drops): [[entry, id], ...].
@@ -94,7 +150,8 @@ function prepareStream(raw) {
   var lo = Infinity, hi = -Infinity;
   for (i = 0; i < n; i++) {
     var li = m.lane[i];
-    if (li < 0 || li >= nl || isNaN(m.at[i])) continue;
+    // Listings are not runs: they stay off the timeline.
+    if (li < 0 || li >= nl || isNaN(m.at[i]) || m.status[i] === ST.exists) continue;
     per[li].push(i);
     if (m.at[i] < lo) lo = m.at[i];
     if (m.at[i] + m.span[i] > hi) hi = m.at[i] + m.span[i];

@@ -41,7 +41,7 @@ function scheduling(m) {
     if (lastLane < 0 || w.last > per[lastLane].last) lastLane = w.lane;
     if (w.last < firstIdle) firstIdle = w.last;
   });
-  var poles = [], seen = new Set(), lane = lanes[lastLane], tail = [];
+  var poles = [], seen = new Set(), lane = lanes[lastLane], tail = [], i;
   for (var j = lane.count - 1; j >= 0; j--) {
     var i = lane.idx[j], b = at[i] + span[i];
     if (b <= firstIdle) break;
@@ -49,15 +49,9 @@ function scheduling(m) {
   }
   tail.sort(function (x, y) { return y[1] - x[1] || x[0] - y[0]; });
   tail.slice(0, 5).forEach(function (p) { if (p[1] > 0) { poles.push({ i: p[0], why: 'tail' }); seen.add(p[0]); } });
-  var longestFirst = [];
-  lanes.forEach(function (ln) { for (var j = 0; j < ln.count; j++) longestFirst.push(ln.idx[j]); });
-  if (longestFirst.length > 5000) {
-    // Only the longest few matter: keep those above a threshold.
-    var spans = Float64Array.from(longestFirst, function (i) { return span[i]; }).sort();
-    var cut = spans[spans.length - 20];
-    longestFirst = longestFirst.filter(function (i) { return span[i] >= cut; });
-  }
-  longestFirst.sort(function (x, y) { return span[y] - span[x] || x - y; });
+  var spans = new Float64Array(m.n);
+  for (i = 0; i < m.n; i++) spans[i] = isNaN(span[i]) || m.lane[i] < 0 || m.status[i] === ST.exists ? -1 : span[i];
+  var longestFirst = topK(spans, m.n, 20, function (x) { return spans[x] >= 0; });
   for (j = 0; j < longestFirst.length && poles.length < 10; j++) {
     if (!seen.has(longestFirst[j])) { poles.push({ i: longestFirst[j], why: 'longest' }); seen.add(longestFirst[j]); }
   }
@@ -81,7 +75,7 @@ function schedulingHtml(m, S) {
       : 'This run was as short as its tests allow.') + '</p></div>';
   var maxWall = S.wall || 1;
   var rows = S.per.map(function (w) {
-    return '<tr class="worker" data-lane="' + esc(w.name) + '" data-count="' + w.count + '"' + attr('busy', w.busy) +
+    return '<tr class="worker" data-worker="' + esc(w.name) + '" data-count="' + w.count + '"' + attr('busy', w.busy) +
       attr('idle', w.idle) + attr('skew', w.skew) + ' data-gaps="' + w.gaps + '"' + attr('gap-sum', w.gapSum) + attr('gap-max', w.gapMax) + '>' +
       '<th>' + esc(w.name) + (w.lane === S.lastLane ? ' <span class="badge bad" title="finished last">last</span>' : '') + '</th>' +
       '<td class="num">' + fmtCount(w.count) + '</td>' +
@@ -108,21 +102,26 @@ function schedulingHtml(m, S) {
 
 // ------------------------------------------------------- attribution
 
-// Timed entries that ran in [a, b] (µs), most of the window covered first:
-// [[entry, covered µs], ...] and the total count.
-function testsIn(m, a, b) {
-  var out = [];
+// Timed entries that ran in [a, b] (µs), those covering most of the
+// window first: {count, top: [[entry, covered µs], ...] (at most `k`)}.
+function testsIn(m, a, b, k) {
+  var hits = [], cov = [];
   m.laneIdx.forEach(function (lane) {
     for (var j = lowerBound(lane.starts, a - lane.maxSpan); j < lane.count; j++) {
       var i = lane.idx[j], x = m.at[i];
       if (x > b) break;
       var y = x + m.span[i];
       if (y < a || (y === a && m.span[i] > 0)) continue;
-      out.push([i, Math.max(0, Math.min(y, b) - Math.max(x, a))]);
+      hits.push(i);
+      cov.push(Math.max(0, Math.min(y, b) - Math.max(x, a)));
     }
   });
-  out.sort(function (p, q) { return q[1] - p[1] || m.at[p[0]] - m.at[q[0]] || p[0] - q[0]; });
-  return out;
+  // Ties (same coverage) go by start time, then stream order.
+  var n = hits.length, at = m.at;
+  var top = topK(Float64Array.from(cov), n, k, null, function (p, q) {
+    return at[hits[p]] - at[hits[q]] || hits[p] - hits[q];
+  }).map(function (j) { return [hits[j], cov[j]]; });
+  return { count: n, top: top };
 }
 
 var ATTRIBUTION_ROWS = 200;
@@ -133,21 +132,21 @@ function attributionHtml(m, d, brush) {
       : 'Shift-drag on the bars to list the tests that ran in a window.') + '</p>';
   }
   var a = brush[0], b = brush[1], len = Math.max(1, b - a);
-  var hits = testsIn(m, a, b);
-  var h = '<div class="attr-head" data-count="' + hits.length + '"><b>' + fmtCount(hits.length) + '</b> ' +
-    (hits.length === 1 ? 'test' : 'tests') + ' ran between +' + (a / 1e6).toFixed(3) + ' s and +' + (b / 1e6).toFixed(3) +
+  var found = testsIn(m, a, b, ATTRIBUTION_ROWS), hits = found.top;
+  var h = '<div class="attr-head" data-count="' + found.count + '"><b>' + fmtCount(found.count) + '</b> ' +
+    (found.count === 1 ? 'test' : 'tests') + ' ran between +' + (a / 1e6).toFixed(3) + ' s and +' + (b / 1e6).toFixed(3) +
     ' s (' + fmtSec(len / 1e6) + ')' + (d ? '; load: ' + loadHtml(loadDuring(d, a, b)) : '') +
     ' <button type="button" class="btn" data-act="clear-brush">Clear</button></div>';
   if (!hits.length) return h;
   h += '<div class="th attr-row"><span></span><span>Name</span><span>Worker</span><span class="num">Start</span><span class="num">Duration</span><span class="num">Covers</span></div>';
-  h += '<ol class="list attr scroll">' + hits.slice(0, ATTRIBUTION_ROWS).map(function (p) {
+  h += '<ol class="list attr scroll">' + hits.map(function (p) {
     var i = p[0];
     return '<li class="tr attr-row" data-row="' + i + '" data-test="' + esc(m.names[i]) + '" data-covered="' + (p[1] / 1e6).toFixed(6) + '">' +
       dot(m.status[i]) + '<span class="name" title="' + esc(m.names[i]) + '">' + nameHtml(m.names[i]) + '</span>' +
       '<span class="lane">' + esc(laneName(m, i)) + '</span><span class="num">+' + (m.at[i] / 1e6).toFixed(3) + ' s</span>' +
       '<span class="num">' + fmtDur(m.duration[i]) + '</span><span class="num">' + fmtPct(p[1] / len) + '</span></li>';
   }).join('') + '</ol>';
-  if (hits.length > ATTRIBUTION_ROWS) h += '<p class="note">The ' + ATTRIBUTION_ROWS + ' that cover most of the window are listed.</p>';
+  if (found.count > ATTRIBUTION_ROWS) h += '<p class="note">The ' + ATTRIBUTION_ROWS + ' that cover most of the window are listed.</p>';
   return h;
 }
 

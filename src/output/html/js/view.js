@@ -3,6 +3,7 @@
 // --------------------------------------------------------------- drawer
 
 var drawerOpen = null; // [stream, entry]
+var loading = {};
 
 function openTest(si, ti) {
   var v = views[si], m = v.m, st = m.status[ti];
@@ -66,8 +67,7 @@ function hideTip() { $('tip').hidden = true; }
 
 // ----------------------------------------------------------- stream view
 
-function StreamView(si, el, allRows) {
-  var m = prepareStream(DATA.streams[si]);
+function StreamView(si, el, allRows, m) {
   var n = m.reps.length, self = this, i;
   this.si = si;
   this.m = m;
@@ -310,8 +310,20 @@ function route() {
     if (views[j]) views[j].visible = j === i;
   }
   $('stream-select').value = String(i);
-  if (!views[i]) views[i] = new StreamView(i, sections[i], p.rows === 'all');
   current = i;
+  if (!views[i]) {
+    var rows = p.rows === 'all';
+    if (!loading[i]) {
+      sections[i].innerHTML = '<p class="empty loading">Reading ' + fmtCount(DATA.streams[i].count) + ' entries…</p>';
+      loading[i] = loadStream(i).then(function (m) {
+        views[i] = new StreamView(i, sections[i], rows, m);
+        if (current === i) route();
+      }, function (err) {
+        sections[i].innerHTML = '<p class="empty">This stream could not be shown: ' + esc(err.message) + '</p>';
+      });
+    }
+    return;
+  }
   var v = views[i];
   $('drawer').hidden = true;
   $('backdrop').hidden = true;
@@ -327,6 +339,7 @@ function route() {
   v.show();
   var t = parseInt(p.test, 10);
   if (t >= 0 && t < v.m.n) openTest(i, t);
+  document.documentElement.setAttribute('data-ready', String(Math.round(performance.now())));
 }
 
 function setup() {
