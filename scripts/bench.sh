@@ -107,3 +107,21 @@ for fmt in tempest artifacts; do
     printf '  %-9s 3. peak RSS on M: %.1f MiB (target <= 48); 3xM / M: %.2fx (target <= 1.25x)\n' "$fmt" \
         "$(echo "${R[$fmt/M]} / 1024" | bc -l)" "$(echo "${R[$fmt/M3]} / ${R[$fmt/M]}" | bc -l)"
 done
+
+# --html on M: CPU time (user + system) beside the plain export, runs
+# interleaved so both see the same machine load (target: <= 1.5x).
+if [ "$have_time" = 1 ]; then
+    echo
+    plain=(); html=()
+    for _ in $(seq "$runs"); do
+        rm -rf "$work/out"
+        /usr/bin/time -f '%U %S' -o "$work/.cpu" "$exe" -q -f "$M" "$work/out" >/dev/null 2>&1
+        plain+=("$(awk '{print $1 + $2}' "$work/.cpu")")
+        rm -rf "$work/out"
+        /usr/bin/time -f '%U %S' -o "$work/.cpu" "$exe" -q -f "$M" --html "$work/out" >/dev/null 2>&1
+        html+=("$(awk '{print $1 + $2}' "$work/.cpu")")
+    done
+    p=$(median "${plain[@]}"); h=$(median "${html[@]}")
+    printf '%-28s %9s CPU s\n' "tempest/M" "$p" "tempest --html/M" "$h"
+    printf '  --html CPU / plain CPU on M: %.2fx (target <= 1.5x)\n' "$(echo "$h / $p" | bc -l)"
+fi

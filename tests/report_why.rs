@@ -239,12 +239,9 @@ fn scheduling_figures_match_the_timestamps() {
     close(num(s, "data-ideal"), ideal, "ideal");
     close(num(s, "data-shorter"), (wall - ideal) / wall, "shorter");
     assert_eq!(attr(s, "data-workers"), per.len().to_string());
-    assert!(s.1.contains("Wall time"));
     let rows = tags(&d, "class=\"worker\"");
     assert_eq!(rows.len(), per.len());
-    for ((w, spans), (row, got)) in lanes.iter().zip(per.iter().zip(&rows)) {
-        let row_tag = row;
-        let _ = got;
+    for ((w, spans), (got, row_tag)) in lanes.iter().zip(per.iter().zip(&rows)) {
         assert_eq!(attr(row_tag, "data-worker"), format!("worker-{w}"));
         assert_eq!(attr(row_tag, "data-count"), spans.len().to_string());
         close(num(row_tag, "data-busy"), got.busy as f64 / 1e6, "busy");
@@ -387,7 +384,7 @@ fn a_link_restores_stream_test_and_window() {
     assert!(!drawer.0.contains_key("hidden"));
     assert_eq!(attr(drawer, "data-test"), "2");
     let title = d.split("id=\"drawer-title\"").nth(1).unwrap();
-    let leaf = b[2].name.rsplit('.').next().unwrap();
+    let leaf = b[2].name.rsplit(['.', ':']).next().unwrap();
     assert!(title[..title.find("</div>").unwrap()].contains(leaf));
     let tl = tags(&d, "class=\"panel timeline\"");
     let tl = tl.iter().find(|t| t.0.contains_key("data-v0") && t.0.contains_key("data-selected")).unwrap();

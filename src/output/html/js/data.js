@@ -15,33 +15,38 @@ function finalEntry(status, cur, e) {
   return e;
 }
 
-// The columnar block of a stream (written by src/output/html): gzip, then
-// base64, of little-endian
+// The columnar blocks of a stream (written by src/output/html): each is
+// gzip, then base64. The arrays block, little-endian:
 //   "SVC1", u32 n, u32 name bytes, u32 id-extra bytes,
-//   u8 status[n], u8 id kind[n], pad to 8, i32 lane[n], pad to 8,
-//   f64 at[n] (µs from the stream's start; NaN without timestamps),
-//   f64 span[n] (µs), u32 name length[n], u32 id-extra length[n] (both in
-//   UTF-16 units), the names (UTF-8), the id extras (UTF-8).
-// Id kind 0: the id is the name; 1: the name followed by the extra (the
-// `[…]` part the JSON name drops); 2: the extra is the whole id.
+//   u8 status[n], u8 id kind[n], u8 final[n], pad to 8, i32 lane[n],
+//   pad to 8, f64 at[n] (µs from the stream's start; NaN without
+//   timestamps), f64 span[n] (µs), u32 name length[n], u32 id-extra
+//   length[n] (both in UTF-16 units).
+// The names block: every name in UTF-8, one after another; the extras
+// block likewise (absent when no id differs from its name). Id kind 0: the
+// id is the name; 1: the name followed by the extra (the `[…]` part the
+// JSON name drops); 2: the extra is the whole id. `final` marks the entry
+// that holds its test's outcome (the exporter merges entries by id).
 function decodeColumns(raw) {
-  return blockText(raw.columns).then(gunzipBase64).then(function (buf) {
-    var dv = new DataView(buf);
-    if (dv.getUint32(0, true) !== 0x31435653) throw new Error('the test data block is damaged');
-    var n = dv.getUint32(4, true), nb = dv.getUint32(8, true), xb = dv.getUint32(12, true);
+  var text = function (id) {
+    return id ? blockText(id).then(gunzipBase64).then(function (b) { return new TextDecoder().decode(b); }) : Promise.resolve('');
+  };
+  return Promise.all([blockText(raw.columns).then(gunzipBase64), text(raw.names_block), text(raw.extras_block)]).then(function (parts) {
+    var buf = parts[0], dv = new DataView(buf);
+    if (buf.byteLength < 16 || dv.getUint32(0, true) !== 0x31435653) throw new Error('the test data block is damaged');
+    var n = dv.getUint32(4, true);
     var off = 16, al = function () { off = (off + 7) & ~7; };
     var status = new Uint8Array(buf, off, n); off += n;
-    var kind = new Uint8Array(buf, off, n); off += n; al();
+    var kind = new Uint8Array(buf, off, n); off += n;
+    var fin = new Uint8Array(buf, off, n); off += n; al();
     var lane = new Int32Array(buf, off, n); off += 4 * n; al();
     var at = new Float64Array(buf, off, n); off += 8 * n;
     var span = new Float64Array(buf, off, n); off += 8 * n;
     var nlen = new Uint32Array(buf, off, n); off += 4 * n;
-    var xlen = new Uint32Array(buf, off, n); off += 4 * n;
-    var dec = new TextDecoder();
-    var text = dec.decode(new Uint8Array(buf, off, nb)), extra = xb ? dec.decode(new Uint8Array(buf, off + nb, xb)) : '';
-    var names = new Array(n), ids = null, p = 0, q = 0, i;
-    for (i = 0; i < n; i++) { names[i] = text.slice(p, p + nlen[i]); p += nlen[i]; }
-    if (xb) {
+    var xlen = new Uint32Array(buf, off, n);
+    var names = new Array(n), all = parts[1], extra = parts[2], ids = null, p = 0, q = 0, i;
+    for (i = 0; i < n; i++) { names[i] = all.slice(p, p + nlen[i]); p += nlen[i]; }
+    if (extra) {
       ids = [];
       for (i = 0; i < n; i++) {
         if (!kind[i]) continue;
@@ -55,7 +60,7 @@ function decodeColumns(raw) {
     var out = {};
     Object.keys(raw).forEach(function (k) { out[k] = raw[k]; });
     out.names = names; out.status = status; out.lane = lane; out.at = at; out.span = span;
-    out.duration = raw.duration || duration; out.ids = ids;
+    out.duration = duration; out.ids = ids; out.final = fin;
     return out;
   });
 }
@@ -108,17 +113,26 @@ function prepareStream(raw) {
     }
   }
   m.names = names;
+  m.rawNames = raw.names;
 
-  // Tests: one per id, represented by its final entry.
-  var testOf = new Int32Array(n), reps = [], byKey = new Map(), multi = 0;
-  for (i = 0; i < n; i++) {
-    var k = (m.ids && m.ids[i]) || raw.names[i];
-    var t = byKey.get(k);
-    if (t === undefined) { t = reps.length; byKey.set(k, t); reps.push(i); } else {
-      reps[t] = finalEntry(m.status, reps[t], i);
-      multi += 1;
+  // Tests: one per id, represented by its final entry (marked by the
+  // exporter; pages without the marks merge here by the same rule).
+  var testOf = null, reps = [], multi = 0;
+  if (raw.final) {
+    for (i = 0; i < n; i++) if (raw.final[i]) reps.push(i);
+    multi = n - reps.length;
+  } else {
+    var byKey = new Map();
+    testOf = new Int32Array(n);
+    for (i = 0; i < n; i++) {
+      var k = (m.ids && m.ids[i]) || raw.names[i];
+      var t = byKey.get(k);
+      if (t === undefined) { t = reps.length; byKey.set(k, t); reps.push(i); } else {
+        reps[t] = finalEntry(m.status, reps[t], i);
+        multi += 1;
+      }
+      testOf[i] = t;
     }
-    testOf[i] = t;
   }
   m.testOf = testOf;
   m.reps = Int32Array.from(reps);
@@ -176,9 +190,9 @@ function prepareStream(raw) {
 
 // The entries (attempts and listings) merged into entry e's test.
 function attemptsOf(m, e) {
-  var t = m.testOf[e], out = [];
   if (!m.merged) return [e];
-  for (var i = 0; i < m.n; i++) if (m.testOf[i] === t) out.push(i);
+  var key = function (i) { return (m.ids && m.ids[i]) || m.rawNames[i]; }, k = key(e), out = [];
+  for (var i = 0; i < m.n; i++) if (key(i) === k) out.push(i);
   return out;
 }
 
@@ -271,7 +285,8 @@ function fillAttachments(el, m, si, ti, withMeta) {
     var h = '';
     if (withMeta) {
       var facts = '';
-      if (rec[0]) facts += '<dt>Test id</dt><dd>' + esc(rec[0]) + '</dd>';
+      var id = (m.ids && m.ids[ti]) || rec[0];
+      if (id && id !== m.names[ti]) facts += '<dt>Test id</dt><dd>' + esc(id) + '</dd>';
       facts += '<dt>Tags</dt><dd>' + (rec[1].length ? rec[1].map(function (t) {
         return '<span class="tag">' + esc(t) + '</span>';
       }).join('') : '<span class="muted">none</span>') + '</dd>';
