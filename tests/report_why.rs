@@ -51,8 +51,8 @@ fn chromium() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
-/// The DOM after the page's scripts ran, with script bodies removed (the
-/// page's own code quotes the class names searched for here).
+/// The DOM after the page's scripts ran, with script and style bodies
+/// removed (the page's own code quotes the class names searched for here).
 fn dom(html: &Path, fragment: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}#{fragment}", html.display());
@@ -75,11 +75,18 @@ fn dom(html: &Path, fragment: &str) -> String {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", chromium().display()));
     assert!(out.status.success(), "chromium failed on {url}");
     let mut dom = String::from_utf8(out.stdout).unwrap();
-    while let Some(a) = dom.find("<script") {
-        let b = dom[a..].find("</script>").map_or(dom.len(), |k| a + k + 9);
-        dom.replace_range(a..b, "");
+    for (open, close) in [("<script", "</script>"), ("<style", "</style>")] {
+        while let Some(a) = dom.find(open) {
+            let b = dom[a..]
+                .find(close)
+                .map_or(dom.len(), |k| a + k + close.len());
+            dom.replace_range(a..b, "");
+        }
     }
-    assert!(dom.contains("data-ready="), "the page did not finish:\n{dom}");
+    assert!(
+        dom.contains("data-ready="),
+        "the page did not finish:\n{dom}"
+    );
     dom
 }
 
@@ -256,7 +263,11 @@ fn scheduling_figures_match_the_timestamps() {
             "skew",
         );
         assert_eq!(attr(row_tag, "data-gaps"), got.gaps.to_string());
-        close(num(row_tag, "data-gap-sum"), got.gap_sum as f64 / 1e6, "gaps");
+        close(
+            num(row_tag, "data-gap-sum"),
+            got.gap_sum as f64 / 1e6,
+            "gaps",
+        );
     }
     // Ten long poles, each a link to the timeline.
     let poles = tags(&d, "class=\"item pole\"");
@@ -273,7 +284,12 @@ fn brushing_a_window_lists_the_tests_that_ran_in_it() {
         &["-f", "run.subunit"],
     );
     let runs = raw_entries(&out, 0);
-    let base = runs.iter().filter_map(|r| r.span).map(|s| s.0).min().unwrap();
+    let base = runs
+        .iter()
+        .filter_map(|r| r.span)
+        .map(|s| s.0)
+        .min()
+        .unwrap();
     let (a, b) = (base + 100_000, base + 400_000);
     let mut want: Vec<(i64, i64, usize)> = runs
         .iter()
@@ -327,7 +343,11 @@ fn a_selected_test_shows_the_load_during_it() {
     );
     // 1_700_000_000 is 2023-11-14 22:13:20 UTC.
     for s in 0..20 {
-        let (usr, wai) = if (4..6).contains(&s) { (50, 30) } else { (8, 0) };
+        let (usr, wai) = if (4..6).contains(&s) {
+            (50, 30)
+        } else {
+            (8, 0)
+        };
         csv.push_str(&format!(
             "14-11 22:13:{:02},{usr},2,{},{wai},{}\n",
             20 + s,
@@ -336,10 +356,7 @@ fn a_selected_test_shows_the_load_during_it() {
         ));
     }
     std::fs::write(tmp.path().join("dstat.csv"), csv).unwrap();
-    let (_t, out) = export_in(
-        tmp.path(),
-        &["-f", "load.subunit", "--dstat", "dstat.csv"],
-    );
+    let (_t, out) = export_in(tmp.path(), &["-f", "load.subunit", "--dstat", "dstat.csv"]);
     if skip_browser() {
         return;
     }
@@ -376,7 +393,10 @@ fn a_link_restores_stream_test_and_window() {
     if skip_browser() {
         return;
     }
-    let d = dom(&out.join("index.html"), "stream=1&test=2&win=0.1,0.5&brush=0.2,0.3");
+    let d = dom(
+        &out.join("index.html"),
+        "stream=1&test=2&win=0.1,0.5&brush=0.2,0.3",
+    );
     let sections = tags(&d, "class=\"stream\"");
     assert!(sections[0].0.contains_key("hidden"));
     assert!(!sections[1].0.contains_key("hidden"));
@@ -387,7 +407,10 @@ fn a_link_restores_stream_test_and_window() {
     let leaf = b[2].name.rsplit(['.', ':']).next().unwrap();
     assert!(title[..title.find("</div>").unwrap()].contains(leaf));
     let tl = tags(&d, "class=\"panel timeline\"");
-    let tl = tl.iter().find(|t| t.0.contains_key("data-v0") && t.0.contains_key("data-selected")).unwrap();
+    let tl = tl
+        .iter()
+        .find(|t| t.0.contains_key("data-v0") && t.0.contains_key("data-selected"))
+        .unwrap();
     assert_eq!(attr(tl, "data-v0"), "100000");
     assert_eq!(attr(tl, "data-v1"), "500000");
     assert_eq!(attr(tl, "data-brush"), "200000,300000");
@@ -457,23 +480,28 @@ fn failures_are_grouped_by_signature() {
         )
     };
     let tests = vec![
-        fail("test_a", "ValueError: bad value 0x7f3a12 at /tmp/tmpab12cd/data.json".into()),
-        fail("test_b", "ValueError: bad value 0x10ff00 at /tmp/tmpzz99xy/data.json".into()),
+        fail(
+            "test_a",
+            "ValueError: bad value 0x7f3a12 at /tmp/tmpab12cd/data.json".into(),
+        ),
+        fail(
+            "test_b",
+            "ValueError: bad value 0x10ff00 at /tmp/tmpzz99xy/data.json".into(),
+        ),
         fail(
             "test_c",
             "KeyError: 'server 6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b not found'".into(),
         ),
-        fail("test_d", "ValueError: bad value 0xdead at /tmp/tmp000000/data.json".into()),
+        fail(
+            "test_d",
+            "ValueError: bad value 0xdead at /tmp/tmp000000/data.json".into(),
+        ),
         fail(
             "test_e",
             "KeyError: 'server 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d not found'".into(),
         ),
         fail("test_f", "AssertionError: 3 != 4".into()),
-        (
-            "t.Groups.test_ok".into(),
-            Status::Success,
-            vec![],
-        ),
+        ("t.Groups.test_ok".into(), Status::Success, vec![]),
     ];
     write_stream(&stream, &tests);
     let (_t, out) = export_in(tmp.path(), &["-f", "groups.subunit"]);
@@ -517,7 +545,12 @@ fn failures_are_grouped_by_signature() {
 fn chips(d: &str) -> BTreeMap<String, u64> {
     tags(d, "class=\"count\"")
         .iter()
-        .map(|t| (attr(t, "data-status").to_owned(), num(t, "data-count") as u64))
+        .map(|t| {
+            (
+                attr(t, "data-status").to_owned(),
+                num(t, "data-count") as u64,
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .collect()
 }
@@ -558,12 +591,20 @@ fn subunit_run_listings_are_merged_and_subtests_keep_their_traceback() {
         reasons.contains(&"AssertionError: 'old' != 'new'".to_owned()),
         "{reasons:?}"
     );
-    assert!(reasons.iter().any(|r| r.starts_with("KeyError")), "{reasons:?}");
     assert!(
-        reasons.iter().any(|r| r.starts_with("AssertionError: 2 == 2")),
+        reasons.iter().any(|r| r.starts_with("KeyError")),
         "{reasons:?}"
     );
-    assert!(tags(&d, "tb-none").is_empty(), "every failure has its traceback");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("AssertionError: 2 == 2")),
+        "{reasons:?}"
+    );
+    assert!(
+        tags(&d, "tb-none").is_empty(),
+        "every failure has its traceback"
+    );
 }
 
 #[test]
@@ -588,13 +629,18 @@ fn pytest_subunit_doubles_listings_and_parameters() {
         let want = format!("tests/test_py.py::test_param[{p}]");
         assert!(rows.contains(&want), "{want} not in {rows:?}");
     }
-    assert!(tags(&d, "tb-none").is_empty(), "every failure has its traceback");
+    assert!(
+        tags(&d, "tb-none").is_empty(),
+        "every failure has its traceback"
+    );
     let reasons: Vec<String> = tags(&d, "class=\"f-reason\"")
         .into_iter()
         .map(|t| t.1)
         .collect();
     assert!(
-        reasons.iter().any(|r| r.starts_with("ValueError: bad value")),
+        reasons
+            .iter()
+            .any(|r| r.starts_with("ValueError: bad value")),
         "{reasons:?}"
     );
     let skip = &tags(&d, "class=\"item skip\"")[0];

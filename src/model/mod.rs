@@ -2,5 +2,6 @@
 
 pub mod attachment;
 pub mod entry;
+pub mod failure;
 pub mod record;
 pub mod stats;

@@ -22,7 +22,13 @@ pub(super) fn assign_lanes(
     worker: &[Option<u32>],
     span: &[Option<(i64, i64)>],
 ) -> (Vec<String>, Vec<i32>) {
-    let workers: BTreeSet<u32> = worker.iter().flatten().copied().collect();
+    let workers: Vec<u32> = worker
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<BTreeSet<u32>>()
+        .into_iter()
+        .collect();
     let mut labels: Vec<String> = workers.iter().map(|w| format!("worker-{w}")).collect();
     let base = labels.len();
     let mut lane = vec![-1i32; span.len()];
@@ -30,7 +36,9 @@ pub(super) fn assign_lanes(
     for (i, (w, s)) in worker.iter().zip(span).enumerate() {
         match (w, s) {
             (Some(w), Some(_)) => {
-                lane[i] = workers.range(..w).count() as i32;
+                // A binary search: counting the smaller worker numbers for
+                // each test was quadratic with many distinct workers.
+                lane[i] = workers.binary_search(w).unwrap_or_else(|at| at) as i32;
             }
             (None, Some((a, b))) => untagged.push((*a, *b, i)),
             _ => {}

@@ -45,29 +45,44 @@
 //! skips and tests without a verdict count in neither part.
 
 mod cap;
+mod columns;
 mod dstat;
 mod escape;
 mod lanes;
 mod page;
+mod producers;
 mod spool;
 
 use std::io::{self, Seek, SeekFrom};
 
 use self::cap::{cap_attachments, shorten};
+use self::columns::Columns;
 use self::dstat::parse_dstat;
-use self::escape::{escape_html, escape_script_json};
+use self::escape::{base64, escape_html, escape_script_json};
 use self::lanes::worker_number;
 use self::page::{Page, PageDstat, PageStream};
 use self::spool::Spool;
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::{Entry, TestStatus};
+use crate::model::failure;
 use crate::model::stats::{failure_lines, Stats};
 use crate::write::staging::{OutFile, Staging};
 use crate::{Error, Result};
 
 const PAGE: &str = include_str!("page.html");
 const STYLE: &str = include_str!("style.css");
-const SCRIPT: &str = include_str!("app.js");
+/// The page's script: these parts, in order, inside one function scope
+/// (no build step, no library; see `js/base.js`).
+const SCRIPT_PARTS: [&str; 6] = [
+    include_str!("js/base.js"),
+    include_str!("js/data.js"),
+    include_str!("js/timeline.js"),
+    include_str!("js/panels.js"),
+    include_str!("js/table.js"),
+    include_str!("js/view.js"),
+];
+const SCRIPT_OPEN: &str = "(function () {\n'use strict';\n";
+const SCRIPT_CLOSE: &str = "})();";
 
 /// The most attachment text kept per test, in UTF-8 bytes.
 pub const ATTACHMENT_CAP: usize = 64 * 1024;
@@ -90,21 +105,24 @@ const LINE_SNAP: usize = 512;
 /// What the page needs of one stream.
 struct StreamData {
     name: String,
-    names: Vec<String>,
-    status: Vec<u8>,
+    /// Statuses, names and ids, in columns.
+    cols: Columns,
     /// (start, end) in µs since the epoch.
     span: Vec<Option<(i64, i64)>>,
-    duration: Vec<f64>,
     worker: Vec<Option<u32>>,
     /// Index of the first test of each spooled chunk.
     chunk_starts: Vec<u32>,
-    failures: Vec<(u32, Option<Vec<String>>)>,
+    failures: Vec<Failure>,
     skips: Vec<(u32, Option<String>)>,
     count: u64,
     start: Option<i64>,
     end: Option<i64>,
     total: f64,
 }
+
+/// A failure on the page: entry, upstream's last traceback lines (what
+/// the stats files say), the exception line and its signature.
+type Failure = (u32, Option<Vec<String>>, Option<String>, Option<String>);
 
 /// The `index.html` report.
 pub struct Html {
@@ -146,10 +164,8 @@ impl Format for Html {
         spool.chunk_no = 0;
         let data = StreamData {
             name: meta.description.clone(),
-            names: Vec::new(),
-            status: Vec::new(),
+            cols: Columns::new(),
             span: Vec::new(),
-            duration: Vec::new(),
             worker: Vec::new(),
             chunk_starts: Vec::new(),
             failures: Vec::new(),
@@ -189,7 +205,17 @@ impl Format for Html {
             }
         }
 
-        let streams: Vec<PageStream<'_>> = self.streams.iter().map(PageStream::new).collect();
+        let title = match self.streams.as_slice() {
+            [one] => format!("StackViz: {}", one.name),
+            _ => format!("StackViz: {} streams", self.streams.len()),
+        };
+        let mut blocks = Vec::new();
+        let mut streams = Vec::new();
+        for (si, s) in std::mem::take(&mut self.streams).into_iter().enumerate() {
+            let (page, b) = PageStream::new(si, s);
+            streams.push(page);
+            blocks.extend(b);
+        }
         let page = Page {
             generator: concat!("stackviz-export ", env!("CARGO_PKG_VERSION")),
             statuses: TestStatus::NAMES,
@@ -204,10 +230,6 @@ impl Format for Html {
             dstat_note: dstat_note.as_deref(),
         };
         let data = escape_script_json(&serde_json::to_vec(&page).expect("in-memory JSON"));
-        let title = match self.streams.as_slice() {
-            [one] => format!("StackViz: {}", one.name),
-            _ => format!("StackViz: {} streams", self.streams.len()),
-        };
 
         let mut out = stage.create("index.html", false)?;
         let mut rest = PAGE;
@@ -219,7 +241,22 @@ impl Format for Html {
                 "title" => out.write_all_ctx(escape_html(&title).as_bytes())?,
                 "style" => out.write_all_ctx(STYLE.as_bytes())?,
                 "data" => out.write_all_ctx(&data)?,
-                "script" => out.write_all_ctx(SCRIPT.as_bytes())?,
+                "script" => {
+                    out.write_all_ctx(SCRIPT_OPEN.as_bytes())?;
+                    for part in SCRIPT_PARTS {
+                        out.write_all_ctx(part.as_bytes())?;
+                    }
+                    out.write_all_ctx(SCRIPT_CLOSE.as_bytes())?;
+                }
+                "columns" => {
+                    for (id, gz) in &blocks {
+                        let open =
+                            format!("<script type=\"application/octet-stream\" id=\"{id}\">");
+                        out.write_all_ctx(open.as_bytes())?;
+                        out.write_all_ctx(base64(gz).as_bytes())?;
+                        out.write_all_ctx(b"</script>\n")?;
+                    }
+                }
                 "attachments" => self.copy_spool(stage, &mut out)?,
                 other => unreachable!("unknown template marker {other}"),
             }
@@ -261,36 +298,47 @@ impl StreamWriter for HtmlStream<'_> {
     fn entry(&mut self, e: &Entry) -> Result<()> {
         let cur = &mut self.data;
         let sp = &mut self.spool;
-        let i = cur.names.len() as u32;
+        let i = cur.cols.len() as u32;
         if sp.chunk_tests == 0 {
             cur.chunk_starts.push(i);
             sp.chunk.push(b'[');
         } else {
             sp.chunk.push(b',');
         }
-        let id = (e.id != e.name).then_some(e.id.as_str());
-        let record = (id, &e.tags, cap_attachments(&e.details));
+        // The id is in the columns.
+        let record = (None::<&str>, &e.tags, cap_attachments(&e.details));
         serde_json::to_writer(&mut sp.chunk, &record).expect("in-memory JSON");
         sp.chunk_tests += 1;
         if sp.chunk.len() >= CHUNK_BYTES || sp.chunk_tests >= CHUNK_TESTS {
             sp.close_chunk(self.index)?;
         }
 
-        cur.names.push(e.name.clone());
-        cur.status.push(e.status as u8);
+        cur.cols.push(e.status, &e.name, &e.id);
         cur.span.push(match (e.start, e.end) {
             (Some(s), Some(x)) => Some((s.min(x), s.max(x))),
             (Some(t), None) | (None, Some(t)) => Some((t, t)),
             (None, None) => None,
         });
-        cur.duration.push(e.duration);
         cur.worker
             .push(e.tags.iter().find_map(|t| worker_number(t)));
         match e.status {
-            TestStatus::Fail => cur.failures.push((i, failure_lines(e.detail("traceback")))),
-            TestStatus::Skip => cur
-                .skips
-                .push((i, e.detail("reason").map(|r| shorten(r, REASON_CAP)))),
+            TestStatus::Fail => {
+                // Whichever attachment holds the traceback; the lines
+                // under it keep upstream's rule, the summary is the
+                // exception line.
+                let tb = producers::traceback(&e.details);
+                let reason = tb.and_then(failure::exception_line);
+                cur.failures.push((
+                    i,
+                    failure_lines(tb),
+                    reason.map(str::to_owned),
+                    reason.map(failure::signature),
+                ));
+            }
+            TestStatus::Skip => cur.skips.push((
+                i,
+                producers::skip_reason(&e.details).map(|r| shorten(r, REASON_CAP)),
+            )),
             _ => {}
         }
         Ok(())
@@ -398,6 +446,22 @@ mod tests {
                 .collect();
             mine.sort();
             assert!(mine.windows(2).all(|w| w[0].1 <= w[1].0));
+        }
+    }
+
+    #[test]
+    fn many_distinct_workers_get_their_lanes_without_quadratic_work() {
+        // 200,000 tests, each on a worker of its own: counting the smaller
+        // worker numbers for every test (as lanes were numbered before)
+        // takes about 2·10^10 steps here; a binary search, 4·10^6.
+        let n = 200_000u32;
+        let worker: Vec<Option<u32>> = (0..n).map(|k| Some(k * 7919 % n)).collect();
+        let span = vec![Some((0, 1)); n as usize];
+        let (labels, lane) = assign_lanes(&worker, &span);
+        assert_eq!(labels.len(), n as usize);
+        assert_eq!(labels[12_345], "worker-12345");
+        for (k, l) in lane.iter().enumerate() {
+            assert_eq!(*l as u32, k as u32 * 7919 % n);
         }
     }
 
@@ -513,10 +577,13 @@ mod tests {
 
     #[test]
     fn template_pieces_are_safe_inline() {
-        for marker in ["title", "style", "data", "script", "attachments"] {
+        for marker in ["title", "style", "data", "script", "columns", "attachments"] {
             assert!(PAGE.contains(&format!("<!--@{marker}-->")), "{marker}");
         }
-        for piece in [STYLE, SCRIPT] {
+        let pieces = [STYLE, SCRIPT_OPEN, SCRIPT_CLOSE]
+            .into_iter()
+            .chain(SCRIPT_PARTS);
+        for piece in pieces.clone() {
             let lower = piece.to_ascii_lowercase();
             for bad in ["</script", "</style", "<!--"] {
                 assert!(
@@ -526,7 +593,7 @@ mod tests {
             }
         }
         for url in ["http://", "https://", "//cdn", "@import"] {
-            assert!(!PAGE.contains(url) && !STYLE.contains(url) && !SCRIPT.contains(url));
+            assert!(!PAGE.contains(url) && pieces.clone().all(|p| !p.contains(url)));
         }
     }
 

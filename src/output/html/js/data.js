@@ -2,143 +2,80 @@
 // merged into tests by id, lanes indexed by start time, and the
 // attachment blocks, decoded only when a test is opened.
 
-// Entries by id: `exists` listings and a reporter's doubles are merged into
-// one test with its final outcome. A later verdict replaces an earlier one
-// (a rerun that passed after a failure), except that a `success` never
-// replaces a `skip` or `xfail`: a skipped test cannot pass in the same run,
-// so that is a reporter's second entry for the same test.
-function finalEntry(status, cur, e) {
-  if (cur < 0) return e;
-  var a = STATUSES[status[cur]], b = STATUSES[status[e]];
-  if (b === 'exists') return a === 'exists' ? e : cur;
-  if (b === 'success' && (a === 'skip' || a === 'xfail')) return cur;
-  return e;
-}
-
-// The columnar blocks of a stream (written by src/output/html): each is
-// gzip, then base64. The arrays block, little-endian:
+// The columnar blocks of a stream (written by src/output/html/columns.rs):
+// each is gzip, then base64. The arrays block, little-endian:
 //   "SVC1", u32 n, u32 name bytes, u32 id-extra bytes,
 //   u8 status[n], u8 id kind[n], u8 final[n], pad to 8, i32 lane[n],
 //   pad to 8, f64 at[n] (µs from the stream's start; NaN without
 //   timestamps), f64 span[n] (µs), u32 name length[n], u32 id-extra
 //   length[n] (both in UTF-16 units).
 // The names block: every name in UTF-8, one after another; the extras
-// block likewise (absent when no id differs from its name). Id kind 0: the
-// id is the name; 1: the name followed by the extra (the `[…]` part the
-// JSON name drops); 2: the extra is the whole id. `final` marks the entry
-// that holds its test's outcome (the exporter merges entries by id).
+// block likewise (absent when every id is its name). Id kind, low two bits:
+// 0 the id is the name, 1 the name followed by the extra (the `[…]` part
+// the JSON name drops), 2 the extra is the whole id; bit 2: show the id
+// (dropping that part made different tests look alike). `final` marks the
+// entry that holds its test's outcome: the exporter merges entries by id
+// (listings, reruns, a reporter's doubles).
+
+function textOf(id) {
+  return id ? blockText(id).then(gunzipBase64).then(function (b) { return new TextDecoder().decode(b); }) : Promise.resolve('');
+}
+
 function decodeColumns(raw) {
-  var text = function (id) {
-    return id ? blockText(id).then(gunzipBase64).then(function (b) { return new TextDecoder().decode(b); }) : Promise.resolve('');
-  };
-  return Promise.all([blockText(raw.columns).then(gunzipBase64), text(raw.names_block), text(raw.extras_block)]).then(function (parts) {
+  return Promise.all([blockText(raw.columns).then(gunzipBase64), textOf(raw.names_block), textOf(raw.extras_block)]).then(function (parts) {
     var buf = parts[0], dv = new DataView(buf);
     if (buf.byteLength < 16 || dv.getUint32(0, true) !== 0x31435653) throw new Error('the test data block is damaged');
     var n = dv.getUint32(4, true);
     var off = 16, al = function () { off = (off + 7) & ~7; };
-    var status = new Uint8Array(buf, off, n); off += n;
-    var kind = new Uint8Array(buf, off, n); off += n;
-    var fin = new Uint8Array(buf, off, n); off += n; al();
-    var lane = new Int32Array(buf, off, n); off += 4 * n; al();
-    var at = new Float64Array(buf, off, n); off += 8 * n;
-    var span = new Float64Array(buf, off, n); off += 8 * n;
+    var c = { n: n, extra: parts[2] };
+    c.status = new Uint8Array(buf, off, n); off += n;
+    c.kind = new Uint8Array(buf, off, n); off += n;
+    c.final = new Uint8Array(buf, off, n); off += n; al();
+    c.lane = new Int32Array(buf, off, n); off += 4 * n; al();
+    c.at = new Float64Array(buf, off, n); off += 8 * n;
+    c.span = new Float64Array(buf, off, n); off += 8 * n;
     var nlen = new Uint32Array(buf, off, n); off += 4 * n;
-    var xlen = new Uint32Array(buf, off, n);
-    var names = new Array(n), all = parts[1], extra = parts[2], ids = null, p = 0, q = 0, i;
-    for (i = 0; i < n; i++) { names[i] = all.slice(p, p + nlen[i]); p += nlen[i]; }
-    if (extra) {
-      ids = [];
-      for (i = 0; i < n; i++) {
-        if (!kind[i]) continue;
-        var x = extra.slice(q, q + xlen[i]);
-        q += xlen[i];
-        ids.push([i, kind[i] === 1 ? names[i] + x : x]);
-      }
-    }
-    var duration = new Float64Array(n);
-    for (i = 0; i < n; i++) duration[i] = isNaN(span[i]) ? 0 : span[i] / 1e6;
-    var out = {};
-    Object.keys(raw).forEach(function (k) { out[k] = raw[k]; });
-    out.names = names; out.status = status; out.lane = lane; out.at = at; out.span = span;
-    out.duration = duration; out.ids = ids; out.final = fin;
-    return out;
+    c.xlen = new Uint32Array(buf, off, n);
+    var names = new Array(n), all = parts[1], p = 0;
+    for (var i = 0; i < n; i++) { names[i] = all.slice(p, p + nlen[i]); p += nlen[i]; }
+    c.names = names;
+    return c;
   });
 }
 
-// A stream's model, decoding its columnar block first when it has one.
+// A stream's model.
 function loadStream(si) {
   var raw = DATA.streams[si];
-  return raw.columns ? decodeColumns(raw).then(prepareStream) : Promise.resolve(prepareStream(raw));
+  return decodeColumns(raw).then(function (c) { return prepareStream(raw, c); });
 }
 
-function prepareStream(raw) {
-  var n = raw.names.length, i;
+function prepareStream(raw, c) {
+  var n = c.n, i;
   var m = {
     name: raw.name, count: raw.count, start: raw.start, end: raw.end, total: raw.total,
-    workers: raw.workers, lanes: raw.lanes, chunks: raw.chunks, n: n
+    workers: raw.workers, lanes: raw.lanes, chunks: raw.chunks, n: n,
+    status: c.status, lane: c.lane, at: c.at, span: c.span, kind: c.kind,
+    names: c.names, baseNames: c.names, extra: c.extra, xlen: c.xlen, extraAt: null
   };
-  m.status = raw.status instanceof Uint8Array ? raw.status : Uint8Array.from(raw.status);
-  m.lane = raw.lane instanceof Int32Array ? raw.lane : Int32Array.from(raw.lane);
-  m.duration = raw.duration instanceof Float64Array ? raw.duration : Float64Array.from(raw.duration);
-  if (raw.at instanceof Float64Array) {
-    m.at = raw.at;
-    m.span = raw.span;
-  } else {
-    m.at = new Float64Array(n);
-    m.span = new Float64Array(n);
+  m.duration = new Float64Array(n);
+  for (i = 0; i < n; i++) m.duration[i] = isNaN(c.span[i]) ? 0 : c.span[i] / 1e6;
+  // Show the raw id where the exporter says the name hides a difference.
+  if (m.extra) {
+    var shown = null;
     for (i = 0; i < n; i++) {
-      var a = raw.at[i];
-      m.at[i] = a == null ? NaN : a;
-      m.span[i] = a == null ? NaN : raw.span[i];
+      if (!(c.kind[i] & 4)) continue;
+      if (!shown) shown = c.names.slice();
+      shown[i] = idOf(m, i);
     }
+    if (shown) m.names = shown;
   }
-  // Raw ids where they differ from the name (e.g. parameters the JSON
-  // name drops): [[entry, id], ...].
-  m.ids = null;
-  if (raw.ids && raw.ids.length) {
-    m.ids = new Array(n);
-    raw.ids.forEach(function (p) { m.ids[p[0]] = p[1]; });
-  }
-  var names = raw.names;
-  if (m.ids) {
-    // Show the raw id where stripping it made different tests look alike.
-    var first = new Map(), clash = new Set();
-    for (i = 0; i < n; i++) {
-      var key = m.ids[i] || names[i], seen = first.get(names[i]);
-      if (seen === undefined) first.set(names[i], key); else if (seen !== key) clash.add(names[i]);
-    }
-    if (clash.size) {
-      names = names.slice();
-      for (i = 0; i < n; i++) if (m.ids[i] && clash.has(names[i])) names[i] = m.ids[i];
-    }
-  }
-  m.names = names;
-  m.rawNames = raw.names;
 
-  // Tests: one per id, represented by its final entry (marked by the
-  // exporter; pages without the marks merge here by the same rule).
-  var testOf = null, reps = [], multi = 0;
-  if (raw.final) {
-    for (i = 0; i < n; i++) if (raw.final[i]) reps.push(i);
-    multi = n - reps.length;
-  } else {
-    var byKey = new Map();
-    testOf = new Int32Array(n);
-    for (i = 0; i < n; i++) {
-      var k = (m.ids && m.ids[i]) || raw.names[i];
-      var t = byKey.get(k);
-      if (t === undefined) { t = reps.length; byKey.set(k, t); reps.push(i); } else {
-        reps[t] = finalEntry(m.status, reps[t], i);
-        multi += 1;
-      }
-      testOf[i] = t;
-    }
-  }
-  m.testOf = testOf;
+  // Tests: one per id, represented by its final entry.
+  var reps = [];
+  for (i = 0; i < n; i++) if (c.final[i]) reps.push(i);
   m.reps = Int32Array.from(reps);
-  m.merged = multi;
-  m.isRep = new Uint8Array(n);
-  for (i = 0; i < m.reps.length; i++) m.isRep[m.reps[i]] = 1;
+  m.merged = n - reps.length;
+  m.isRep = c.final;
   m.counts = STATUSES.map(function () { return 0; });
   for (i = 0; i < m.reps.length; i++) m.counts[m.status[m.reps[i]]] += 1;
 
@@ -152,11 +89,6 @@ function prepareStream(raw) {
   m.skipReason = new Map();
   raw.skips.forEach(function (p) { m.skipReason.set(p[0], p[1]); });
   m.skips = raw.skips.map(function (p) { return p[0]; }).filter(function (e) { return m.isRep[e]; });
-  for (i = 0; i < m.reps.length; i++) {
-    var r = m.reps[i];
-    if (STATUSES[m.status[r]] === 'skip' && !m.skipReason.has(r)) m.skips.push(r);
-  }
-  m.skips.sort(function (x, y) { return x - y; });
 
   // Timed entries per lane, by start.
   var nl = m.lanes.length, per = [];
@@ -171,8 +103,8 @@ function prepareStream(raw) {
     if (m.at[i] + m.span[i] > hi) hi = m.at[i] + m.span[i];
   }
   m.laneIdx = per.map(function (arr) {
-    var sorted = true;
-    for (var j = 1; j < arr.length && sorted; j++) sorted = m.at[arr[j - 1]] <= m.at[arr[j]];
+    var sorted = true, j;
+    for (j = 1; j < arr.length && sorted; j++) sorted = m.at[arr[j - 1]] <= m.at[arr[j]];
     if (!sorted) arr.sort(function (x, y) { return m.at[x] - m.at[y] || x - y; });
     var idx = Int32Array.from(arr), starts = new Float64Array(idx.length), maxSpan = 0;
     for (j = 0; j < idx.length; j++) {
@@ -188,11 +120,23 @@ function prepareStream(raw) {
   return m;
 }
 
+// Entry i's test id (the extras' offsets are summed on first use).
+function idOf(m, i) {
+  var k = m.kind[i] & 3;
+  if (!k || !m.extra) return m.baseNames[i];
+  if (!m.extraAt) {
+    m.extraAt = new Float64Array(m.n);
+    for (var j = 0, p = 0; j < m.n; j++) { m.extraAt[j] = p; if (m.kind[j] & 3) p += m.xlen[j]; }
+  }
+  var x = m.extra.slice(m.extraAt[i], m.extraAt[i] + m.xlen[i]);
+  return k === 1 ? m.baseNames[i] + x : x;
+}
+
 // The entries (attempts and listings) merged into entry e's test.
 function attemptsOf(m, e) {
   if (!m.merged) return [e];
-  var key = function (i) { return (m.ids && m.ids[i]) || m.rawNames[i]; }, k = key(e), out = [];
-  for (var i = 0; i < m.n; i++) if (key(i) === k) out.push(i);
+  var k = idOf(m, e), out = [];
+  for (var i = 0; i < m.n; i++) if (m.baseNames[i] === m.baseNames[e] || (m.kind[i] & 3) === 2) { if (idOf(m, i) === k) out.push(i); }
   return out;
 }
 
@@ -223,9 +167,13 @@ function gunzipBase64(text) {
   if (typeof DecompressionStream !== 'function') {
     return Promise.reject(new Error('this browser has no DecompressionStream; use a current browser'));
   }
-  var bin = atob(text.trim());
-  var bytes = new Uint8Array(bin.length);
-  for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  var bytes;
+  if (typeof Uint8Array.fromBase64 === 'function') bytes = Uint8Array.fromBase64(text.trim());
+  else {
+    var bin = atob(text.trim());
+    bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  }
   var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Response(stream).arrayBuffer();
 }
@@ -285,7 +233,7 @@ function fillAttachments(el, m, si, ti, withMeta) {
     var h = '';
     if (withMeta) {
       var facts = '';
-      var id = (m.ids && m.ids[ti]) || rec[0];
+      var id = idOf(m, ti);
       if (id && id !== m.names[ti]) facts += '<dt>Test id</dt><dd>' + esc(id) + '</dd>';
       facts += '<dt>Tags</dt><dd>' + (rec[1].length ? rec[1].map(function (t) {
         return '<span class="tag">' + esc(t) + '</span>';

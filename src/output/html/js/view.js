@@ -67,6 +67,38 @@ function hideTip() { $('tip').hidden = true; }
 
 // ----------------------------------------------------------- stream view
 
+// The head, cards and counts of a stream: all from the page's JSON (tests
+// by status, merged by id), so they show before the columns are decoded.
+function summaryHtml(s, counts, untimed) {
+  var by = {}, n = 0;
+  STATUSES.forEach(function (st, k) { by[st] = counts[k]; n += counts[k]; });
+  var passed = by.success + by.xfail, judged = passed + by.fail + by.uxsuccess;
+  var wall = s.start != null && s.end != null ? (s.end - s.start) / 1e6 : null;
+  var h = '<div class="stream-head"><h1>' + esc(s.name) + '</h1><p class="when">' +
+    (s.start != null ? esc(fmtClock(s.start)) + ' → ' + esc(fmtClock(s.end)) : 'no timestamps') + '</p></div>';
+  var totalSub = [];
+  if (s.count !== n) totalSub.push(fmtCount(s.count) + ' entries, merged by test id');
+  if (untimed) totalSub.push(fmtCount(untimed) + ' without timestamps');
+  h += '<div class="cards">' +
+    card('total', fmtCount(n), 'tests', totalSub.join('; ')) +
+    card('pass-rate', judged ? (100 * passed / judged).toFixed(1) + '%' : '—', 'pass rate',
+      judged ? fmtCount(passed) + ' of ' + fmtCount(judged) + ' with a verdict' : 'no test with a verdict',
+      judged ? (passed === judged ? 'good' : 'bad') : '') +
+    card('wall', fmtSec(wall), 'wall time', s.start != null ? fmtTimeOfDay(s.start) + ' → ' + fmtTimeOfDay(s.end) + ' UTC' : '') +
+    card('sum', fmtSec(s.total), 'sum of durations', wall ? '×' + (s.total / wall).toFixed(1) + ' parallelism' : '') +
+    card('workers', s.workers ? String(s.workers) : '—', 'workers',
+      s.workers ? '' : 'no worker tags; ' + s.lanes.length + (s.lanes.length === 1 ? ' lane' : ' lanes') + ' by overlap') +
+    '</div>';
+  var chips = '', bar = '';
+  STATUSES.forEach(function (st, k) {
+    if (!counts[k] && k > 2) return;
+    chips += '<span class="count" data-status="' + st + '" data-count="' + counts[k] + '">' + dot(k) +
+      esc(LABEL[st]) + ' <b>' + fmtCount(counts[k]) + '</b></span>';
+    if (counts[k]) bar += '<i style="flex:' + counts[k] + ';background:' + COLOR[k] + '" title="' + esc(LABEL[st]) + ': ' + counts[k] + '"></i>';
+  });
+  return h + '<div class="counts-row"><div class="counts">' + chips + '</div><div class="statusbar">' + bar + '</div></div>';
+}
+
 function StreamView(si, el, allRows, m) {
   var n = m.reps.length, self = this, i;
   this.si = si;
@@ -75,37 +107,8 @@ function StreamView(si, el, allRows, m) {
   this.visible = false;
   this.dstat = streamDstat(m);
   this.failCursor = -1;
-  var counts = m.counts, by = {};
-  STATUSES.forEach(function (st, k) { by[st] = counts[k]; });
-  var passed = by.success + by.xfail, judged = passed + by.fail + by.uxsuccess;
-  var wall = m.start != null && m.end != null ? (m.end - m.start) / 1e6 : null;
-
-  var h = '<div class="stream-head"><h1>' + esc(m.name) + '</h1><p class="when">' +
-    (m.start != null ? esc(fmtClock(m.start)) + ' → ' + esc(fmtClock(m.end)) : 'no timestamps') + '</p></div>';
-
-  var totalSub = [];
-  if (m.merged) totalSub.push(fmtCount(m.n) + ' entries, merged by test id');
-  if (m.untimed) totalSub.push(fmtCount(m.untimed) + ' without timestamps');
-  h += '<div class="cards">' +
-    card('total', fmtCount(n), 'tests', totalSub.join('; ')) +
-    card('pass-rate', judged ? (100 * passed / judged).toFixed(1) + '%' : '—', 'pass rate',
-      judged ? fmtCount(passed) + ' of ' + fmtCount(judged) + ' with a verdict' : 'no test with a verdict',
-      judged ? (passed === judged ? 'good' : 'bad') : '') +
-    card('wall', fmtSec(wall), 'wall time', m.start != null ? fmtTimeOfDay(m.start) + ' → ' + fmtTimeOfDay(m.end) + ' UTC' : '') +
-    card('sum', fmtSec(m.total), 'sum of durations', wall ? '×' + (m.total / wall).toFixed(1) + ' parallelism' : '') +
-    card('workers', m.workers ? String(m.workers) : '—', 'workers',
-      m.workers ? '' : 'no worker tags; ' + m.lanes.length + (m.lanes.length === 1 ? ' lane' : ' lanes') + ' by overlap') +
-    '</div>';
-
-  var chips = '', bar = '';
-  STATUSES.forEach(function (st, k) {
-    if (!counts[k] && k > 2) return;
-    chips += '<span class="count" data-status="' + st + '" data-count="' + counts[k] + '">' + dot(k) +
-      esc(LABEL[st]) + ' <b>' + fmtCount(counts[k]) + '</b></span>';
-    if (counts[k]) bar += '<i style="flex:' + counts[k] + ';background:' + COLOR[k] + '" title="' + esc(LABEL[st]) + ': ' + counts[k] + '"></i>';
-  });
-  h += '<div class="counts-row"><div class="counts">' + chips + '</div><div class="statusbar">' + bar + '</div></div>';
-
+  var counts = m.counts;
+  var h = summaryHtml(m, counts, m.untimed);
   h += this.timelineHtml(counts);
   if (m.timed) {
     h += panel('attribution', 'Load attribution', null, '<span class="muted">which tests ran in a window</span>',
@@ -314,7 +317,10 @@ function route() {
   if (!views[i]) {
     var rows = p.rows === 'all';
     if (!loading[i]) {
-      sections[i].innerHTML = '<p class="empty loading">Reading ' + fmtCount(DATA.streams[i].count) + ' entries…</p>';
+      var raw = DATA.streams[i];
+      sections[i].innerHTML = summaryHtml(raw, raw.counts, 0) +
+        '<p class="empty loading">Reading ' + fmtCount(raw.count) + ' entries…</p>';
+      document.documentElement.setAttribute('data-first-screen', String(Math.round(performance.now())));
       loading[i] = loadStream(i).then(function (m) {
         views[i] = new StreamView(i, sections[i], rows, m);
         if (current === i) route();
