@@ -332,7 +332,7 @@ fn a_selected_test_shows_the_load_during_it() {
     // seconds 4-5 (a spike).
     let tmp = tempfile::tempdir().unwrap();
     let stream = tmp.path().join("load.subunit");
-    let tests: Vec<(String, Status, Vec<(&str, String)>)> = (0..10)
+    let tests: Vec<TestSpec<'_>> = (0..10)
         .map(|k| (format!("t.Load.test_{k:02}"), Status::Success, vec![]))
         .collect();
     write_stream(&stream, &tests);

@@ -18,7 +18,7 @@
 //! `test_x[2]`). `final` marks the entry that holds its test's outcome.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::io::Write;
 
 use flate2::write::GzEncoder;
@@ -96,9 +96,7 @@ impl Columns {
     }
 
     fn hash(&self, s: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        s.hash(&mut h);
-        h.finish()
+        self.hasher.hash_one(s)
     }
 
     /// Tests (final entries) by status, indexed like `TestStatus::NAMES`.
