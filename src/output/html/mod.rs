@@ -15,14 +15,24 @@
 //! and `<!` as `\u003c!`, so no text from a stream can end the block or put
 //! the HTML parser into a state where the real end tag would not end it.
 //!
-//! Like every format this one sees each entry once, in the single pass. It
-//! keeps what the page draws in memory (names, statuses, times, lanes) and
-//! spools the rest to a scratch file as it goes: each test's full id, tags
-//! and attachment texts, in chunks of about 256 KiB of JSON that are
-//! gzip-compressed and base64-encoded into `<script
-//! type="application/octet-stream">` blocks. The page decompresses a chunk
-//! (with the browser's `DecompressionStream`) only when one of its tests is
-//! opened, so a run with tens of thousands of logged tests still opens fast.
+//! Like every format this one sees each entry once, in the single pass.
+//! What the page draws goes into columns (see `columns`): names and ids
+//! compressed as they arrive, statuses, times and lanes as typed arrays,
+//! written as gzip-compressed, base64-encoded `<script
+//! type="application/octet-stream">` blocks after the script, which the
+//! page decodes with the browser's `DecompressionStream`; its JSON block
+//! holds only what the first screen needs (counts, stream facts) and the
+//! failures and skips. Entries of one test id are merged there too: the
+//! page counts each test once, with its final outcome. The rest is spooled
+//! to a scratch file as it goes: each test's tags and attachment texts, in
+//! chunks of about 256 KiB of JSON, compressed and encoded the same way;
+//! the page decompresses a chunk only when one of its tests is opened.
+//!
+//! **Producers.** A failure's traceback is taken from whichever attachment
+//! holds one, and its exception line and signature come from
+//! `model::failure`; a skip's reason from `reason`, tap2subunit's
+//! `tap comment` or pytest-subunit's tuple (see `producers`). The stats in
+//! the JSON files keep upstream's rules.
 //!
 //! **Attachment cap.** A test's attachment text is capped at 64 KiB
 //! ([`ATTACHMENT_CAP`], counted in UTF-8 bytes over all its attachments).
