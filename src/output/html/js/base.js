@@ -70,6 +70,12 @@ function shortNameHtml(n) {
     '<span class="nm-path">' + esc(n.slice(0, j)) + '</span>';
 }
 
+// Pixels per timeline lane: 26 down to 3 as lanes grow, then less than a
+// pixel so that thousands of worker lanes still fit a canvas (8,000 px).
+function laneHeight(nl) {
+  return nl ? Math.min(Math.max(3, Math.min(26, Math.floor(380 / nl))), 8000 / nl) : 0;
+}
+
 function pad(n) { return (n < 10 ? '0' : '') + n; }
 
 function fmtSec(s) {

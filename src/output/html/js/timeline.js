@@ -139,7 +139,7 @@ function Timeline(view, panel) {
   var padding = (ext[1] - ext[0]) * 0.015;
   this.extent = [ext[0] - padding, ext[1] + padding];
   var nl = this.lanes.length;
-  this.laneH = nl ? Math.max(3, Math.min(26, Math.floor(380 / nl))) : 0;
+  this.laneH = laneHeight(nl);
   this.hover = -1;
   this.selected = -1;
   this.brush = null;

@@ -234,7 +234,7 @@ StreamView.prototype.timelineHtml = function (counts) {
     return panel('timeline', 'Timeline', null, legend,
       '<p class="empty">' + (m.n ? 'No test has timestamps, so there is nothing to place on a time axis.' : 'No tests.') + '</p>');
   }
-  var laneH = m.lanes.length ? Math.max(3, Math.min(26, Math.floor(380 / m.lanes.length))) : 0;
+  var laneH = laneHeight(m.lanes.length);
   var labels = m.lanes.map(function (name, l) {
     var c = m.laneIdx[l].count;
     return '<div class="lane-label' + (laneH < 11 ? ' tiny' : '') + '" data-lane="' + esc(name) + '" data-tests="' + c +
