@@ -45,7 +45,7 @@ for _ in $(seq "$runs"); do
     first+=("${f:-NaN}"); ready+=("${r:-NaN}")
 done
 
-printf 'stream: %s tests, %s bytes\n' "$tests" "$(stat -c %s "$S")"
+printf 'stream: %s tests, %s bytes\n' "$tests" "$(stat -L -c %s "$S")"
 printf 'export CPU: plain %s s, --html %s s (%.2fx; target <= 1.5x)\n' \
     "$(median "${plain[@]}")" "$(median "${html[@]}")" "$(echo "$(median "${html[@]}") / $(median "${plain[@]}")" | bc -l)"
 printf 'page: %s bytes = %.2fx the gzip size of raw+details (%s bytes; target <= 1.5x)\n' \
