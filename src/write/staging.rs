@@ -46,10 +46,7 @@ impl Staging {
         }
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         if !dir.is_dir() {
-            return Err(Error::Other(format!(
-                "{}: output path is not a directory",
-                dir.display()
-            )));
+            return Err(Error::NotADirectory(dir.to_path_buf()));
         }
         Ok(Staging {
             dir: dir.to_path_buf(),
@@ -59,10 +56,6 @@ impl Staging {
             committed: false,
             counter: 0,
         })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn temp_path(&mut self, name: &str) -> PathBuf {
