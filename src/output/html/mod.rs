@@ -337,7 +337,9 @@ impl StreamWriter for HtmlStream<'_> {
                 // under it keep upstream's rule, the summary is the
                 // exception line.
                 let tb = producers::traceback(&e.details);
-                let reason = tb.and_then(failure::exception_line);
+                let details = e.details.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let reason =
+                    failure::reason(details).or_else(|| tb.and_then(failure::exception_line));
                 cur.failures.push((
                     i,
                     failure_lines(tb),
