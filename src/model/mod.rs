@@ -3,5 +3,7 @@
 pub mod attachment;
 pub mod entry;
 pub mod failure;
+pub mod frontend;
+pub mod lanes;
 pub mod record;
 pub mod stats;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::lanes::assign_lanes;
+use super::lanes::lane_labels;
 use super::{Failure, StreamData};
 
 #[derive(Serialize)]
@@ -55,7 +55,7 @@ pub(super) type Block = (String, Vec<u8>);
 impl PageStream {
     pub(super) fn new(si: usize, s: StreamData) -> (Self, Vec<Block>) {
         let base = s.start.unwrap_or(0);
-        let (lanes, lane) = assign_lanes(&s.worker, &s.span);
+        let (lanes, lane) = lane_labels(&s.worker, &s.span);
         let counts = s.cols.counts();
         let (arrays, names, extras) = s.cols.finish(&lane, &s.span, base);
         let mut blocks = vec![(format!("c-{si}"), arrays), (format!("n-{si}"), names)];
