@@ -3,10 +3,10 @@
 
 use std::io::{self, BufReader};
 use std::path::Path;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
-use super::options::{FormatKind, Options, Reporter};
+use super::options::{FormatKind, Options, Progress, Reporter};
 use super::plan::{plan, Plan, Stream};
 use crate::decode::v1;
 use crate::decode::v2::{DecodeError, Decoder};
@@ -31,8 +31,29 @@ pub struct Summary {
     pub streams: usize,
     /// Tests exported.
     pub tests: u64,
+    /// Tests with status `fail`.
+    pub failed: u64,
     /// Bytes of v2 streams read.
     pub bytes: u64,
+    /// Files renamed into place in DEST.
+    pub files: usize,
+}
+
+impl Summary {
+    /// The closing line: what was written where, e.g.
+    /// "wrote 5 files for 1 stream (282 tests, 1 failed) to out/".
+    pub fn line(&self, dest: &Path) -> String {
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "wrote {} for {} ({}, {} failed) to {}",
+            plural(self.files as u64, "file", "files"),
+            plural(self.streams as u64, "stream", "streams"),
+            plural(self.tests, "test", "tests"),
+            self.failed,
+            dest.display()
+        )
+    }
 }
 
 /// Runs a checked plan: writes everything to temporary files in DEST and
@@ -46,6 +67,9 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         formats.push(Box::new(Html::new()));
     }
     let mut stage = Staging::new(&plan.dest)?;
+    for w in &plan.warnings {
+        rep.warn(w);
+    }
     let mut meta = ExportMeta {
         env: plan.env.clone(),
         ..ExportMeta::default()
@@ -72,6 +96,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         let (stats, bytes) = export_stream(s, &mut formats, &mut stage, plan.fix, rep)?;
         summary.streams += 1;
         summary.tests += stats.count;
+        summary.failed += stats.failures.len() as u64;
         summary.bytes += bytes;
         let lo = stats.start.into_iter().chain(span.map(|s| s.0)).min();
         let hi = stats.end.into_iter().chain(span.map(|s| s.1)).max();
@@ -100,7 +125,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
             rep.warn(&w);
         }
     }
-    stage.commit()?;
+    summary.files = stage.commit()?;
     Ok(summary)
 }
 
@@ -234,7 +259,8 @@ fn decode_stream(
     Ok(Decoded { bytes, warnings })
 }
 
-/// Reads one stream once, feeding every format. Returns (tests, bytes).
+/// Reads one stream once, feeding every format. Returns its stats and
+/// the bytes decoded.
 fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
@@ -249,7 +275,17 @@ fn export_stream(
         offset,
         source: e,
     };
+    let read = Arc::new(AtomicU64::new(0));
     let raw = s.origin.open().map_err(|e| read_err(0, e))?;
+    let raw = Box::new(source::Counted::new(raw, read.clone()));
+    let mut progress = Progress {
+        what: &s.meta.description,
+        bytes: 0,
+        total: s.origin.size(),
+        tests: 0,
+        done: false,
+    };
+    rep.progress(&progress);
     let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
     let gzip_error = opened.gzip_error.clone();
     let mut writers = formats
@@ -260,9 +296,9 @@ fn export_stream(
     // With --fix-for-frontend the stream's entries wait here until its end.
     let mut held = fix.then(frontend::Fix::default);
     let mut check = frontend::Check::default();
-    let mut last_note = Instant::now();
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    let mut seen = 0u64;
     let decoded = std::thread::scope(|scope| -> Result<Decoded> {
         let spawn_err = Error::Thread;
         let decoder = std::thread::Builder::new()
@@ -282,7 +318,6 @@ fn export_stream(
             })
             .map_err(spawn_err)?;
         let mut written = Ok(());
-        let mut seen = 0u64;
         'batches: for batch in rx.iter() {
             for e in batch {
                 seen += 1;
@@ -296,10 +331,9 @@ fn export_stream(
                     break 'batches;
                 }
             }
-            if last_note.elapsed() > Duration::from_secs(2) {
-                last_note = Instant::now();
-                rep.progress(&s.meta.description, seen);
-            }
+            progress.bytes = read.load(Ordering::Relaxed);
+            progress.tests = seen;
+            rep.progress(&progress);
         }
         // Stops the decoder if writing failed first.
         drop(rx);
@@ -309,6 +343,10 @@ fn export_stream(
         written?;
         decoded
     })?;
+    progress.bytes = read.load(Ordering::Relaxed);
+    progress.tests = seen;
+    progress.done = true;
+    rep.progress(&progress);
     // A badly damaged stream could say the same thing thousands of times:
     // the assembler keeps the first few and counts the rest.
     for w in &decoded.warnings.kept {
