@@ -128,3 +128,20 @@ for side in "--junit $ci/junit.xml" "--ctrf $ci/ctrf.json" "--markdown $ci/summa
         "$(echo "$MED_RSS / 1024" | bc -l)"
 done
 printf '  all four side outputs / plain: %.2fx (target <= 1.3x)\n' "$(echo "$MED_S / $ci_plain" | bc -l)"
+# --html on M: CPU time (user + system) beside the plain export, runs
+# interleaved so both see the same machine load (target: <= 1.5x).
+if [ "$have_time" = 1 ]; then
+    echo
+    plain=(); html=()
+    for _ in $(seq "$runs"); do
+        rm -rf "$work/out"
+        /usr/bin/time -f '%U %S' -o "$work/.cpu" "$exe" -q -f "$M" "$work/out" >/dev/null 2>&1
+        plain+=("$(awk '{print $1 + $2}' "$work/.cpu")")
+        rm -rf "$work/out"
+        /usr/bin/time -f '%U %S' -o "$work/.cpu" "$exe" -q -f "$M" --html "$work/out" >/dev/null 2>&1
+        html+=("$(awk '{print $1 + $2}' "$work/.cpu")")
+    done
+    p=$(median "${plain[@]}"); h=$(median "${html[@]}")
+    printf '%-28s %9s CPU s\n' "tempest/M" "$p" "tempest --html/M" "$h"
+    printf '  --html CPU / plain CPU on M: %.2fx (target <= 1.5x)\n' "$(echo "$h / $p" | bc -l)"
+fi

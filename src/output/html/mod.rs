@@ -15,14 +15,24 @@
 //! and `<!` as `\u003c!`, so no text from a stream can end the block or put
 //! the HTML parser into a state where the real end tag would not end it.
 //!
-//! Like every format this one sees each entry once, in the single pass. It
-//! keeps what the page draws in memory (names, statuses, times, lanes) and
-//! spools the rest to a scratch file as it goes: each test's full id, tags
-//! and attachment texts, in chunks of about 256 KiB of JSON that are
-//! gzip-compressed and base64-encoded into `<script
-//! type="application/octet-stream">` blocks. The page decompresses a chunk
-//! (with the browser's `DecompressionStream`) only when one of its tests is
-//! opened, so a run with tens of thousands of logged tests still opens fast.
+//! Like every format this one sees each entry once, in the single pass.
+//! What the page draws goes into columns (see `columns`): names and ids
+//! compressed as they arrive, statuses, times and lanes as typed arrays,
+//! written as gzip-compressed, base64-encoded `<script
+//! type="application/octet-stream">` blocks after the script, which the
+//! page decodes with the browser's `DecompressionStream`; its JSON block
+//! holds only what the first screen needs (counts, stream facts) and the
+//! failures and skips. Entries of one test id are merged there too: the
+//! page counts each test once, with its final outcome. The rest is spooled
+//! to a scratch file as it goes: each test's tags and attachment texts, in
+//! chunks of about 256 KiB of JSON, compressed and encoded the same way;
+//! the page decompresses a chunk only when one of its tests is opened.
+//!
+//! **Producers.** A failure's traceback is taken from whichever attachment
+//! holds one, and its exception line and signature come from
+//! `model::failure`; a skip's reason from `reason`, tap2subunit's
+//! `tap comment` or pytest-subunit's tuple (see `producers`). The stats in
+//! the JSON files keep upstream's rules.
 //!
 //! **Attachment cap.** A test's attachment text is capped at 64 KiB
 //! ([`ATTACHMENT_CAP`], counted in UTF-8 bytes over all its attachments).
@@ -46,19 +56,23 @@
 //! skips and tests without a verdict count in neither part.
 
 mod cap;
+mod columns;
 mod escape;
 mod lanes;
 mod page;
+mod producers;
 mod spool;
 
 use std::io::{self, Seek, SeekFrom};
 
 use self::cap::{cap_attachments, shorten};
-use self::escape::{escape_html, escape_script_json};
+use self::columns::Columns;
+use self::escape::{base64, escape_html, escape_script_json};
 use self::page::{Page, PageDstat, PageStream};
 use self::spool::Spool;
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::{Entry, TestStatus};
+use crate::model::failure;
 use crate::model::lanes::worker_of;
 use crate::model::stats::{failure_lines, Stats};
 use crate::write::staging::{OutFile, Staging};
@@ -66,7 +80,18 @@ use crate::{Error, Result};
 
 const PAGE: &str = include_str!("page.html");
 const STYLE: &str = include_str!("style.css");
-const SCRIPT: &str = include_str!("app.js");
+/// The page's script: these parts, in order, inside one function scope
+/// (no build step, no library; see `js/base.js`).
+const SCRIPT_PARTS: [&str; 6] = [
+    include_str!("js/base.js"),
+    include_str!("js/data.js"),
+    include_str!("js/timeline.js"),
+    include_str!("js/panels.js"),
+    include_str!("js/table.js"),
+    include_str!("js/view.js"),
+];
+const SCRIPT_OPEN: &str = "(function () {\n'use strict';\n";
+const SCRIPT_CLOSE: &str = "})();";
 
 /// The most attachment text kept per test, in UTF-8 bytes.
 pub const ATTACHMENT_CAP: usize = 64 * 1024;
@@ -87,21 +112,24 @@ const LINE_SNAP: usize = 512;
 /// What the page needs of one stream.
 struct StreamData {
     name: String,
-    names: Vec<String>,
-    status: Vec<u8>,
+    /// Statuses, names and ids, in columns.
+    cols: Columns,
     /// (start, end) in µs since the epoch.
     span: Vec<Option<(i64, i64)>>,
-    duration: Vec<f64>,
     worker: Vec<Option<u32>>,
     /// Index of the first test of each spooled chunk.
     chunk_starts: Vec<u32>,
-    failures: Vec<(u32, Option<Vec<String>>)>,
+    failures: Vec<Failure>,
     skips: Vec<(u32, Option<String>)>,
     count: u64,
     start: Option<i64>,
     end: Option<i64>,
     total: f64,
 }
+
+/// A failure on the page: entry, upstream's last traceback lines (what
+/// the stats files say), the exception line and its signature.
+type Failure = (u32, Option<Vec<String>>, Option<String>, Option<String>);
 
 /// The `index.html` report.
 pub struct Html {
@@ -143,10 +171,8 @@ impl Format for Html {
         spool.chunk_no = 0;
         let data = StreamData {
             name: meta.description.clone(),
-            names: Vec::new(),
-            status: Vec::new(),
+            cols: Columns::new(),
             span: Vec::new(),
-            duration: Vec::new(),
             worker: Vec::new(),
             chunk_starts: Vec::new(),
             failures: Vec::new(),
@@ -180,7 +206,17 @@ impl Format for Html {
             }
         }
 
-        let streams: Vec<PageStream<'_>> = self.streams.iter().map(PageStream::new).collect();
+        let title = match self.streams.as_slice() {
+            [one] => format!("StackViz: {}", one.name),
+            _ => format!("StackViz: {} streams", self.streams.len()),
+        };
+        let mut blocks = Vec::new();
+        let mut streams = Vec::new();
+        for (si, s) in std::mem::take(&mut self.streams).into_iter().enumerate() {
+            let (page, b) = PageStream::new(si, s);
+            streams.push(page);
+            blocks.extend(b);
+        }
         let page = Page {
             generator: concat!("stackviz-export ", env!("CARGO_PKG_VERSION")),
             statuses: TestStatus::NAMES,
@@ -195,10 +231,6 @@ impl Format for Html {
             dstat_note,
         };
         let data = escape_script_json(&serde_json::to_vec(&page).expect("in-memory JSON"));
-        let title = match self.streams.as_slice() {
-            [one] => format!("StackViz: {}", one.name),
-            _ => format!("StackViz: {} streams", self.streams.len()),
-        };
 
         let mut out = stage.create("index.html", false)?;
         let mut rest = PAGE;
@@ -210,7 +242,22 @@ impl Format for Html {
                 "title" => out.write_all_ctx(escape_html(&title).as_bytes())?,
                 "style" => out.write_all_ctx(STYLE.as_bytes())?,
                 "data" => out.write_all_ctx(&data)?,
-                "script" => out.write_all_ctx(SCRIPT.as_bytes())?,
+                "script" => {
+                    out.write_all_ctx(SCRIPT_OPEN.as_bytes())?;
+                    for part in SCRIPT_PARTS {
+                        out.write_all_ctx(part.as_bytes())?;
+                    }
+                    out.write_all_ctx(SCRIPT_CLOSE.as_bytes())?;
+                }
+                "columns" => {
+                    for (id, gz) in &blocks {
+                        let open =
+                            format!("<script type=\"application/octet-stream\" id=\"{id}\">");
+                        out.write_all_ctx(open.as_bytes())?;
+                        out.write_all_ctx(base64(gz).as_bytes())?;
+                        out.write_all_ctx(b"</script>\n")?;
+                    }
+                }
                 "attachments" => self.copy_spool(stage, &mut out)?,
                 other => unreachable!("unknown template marker {other}"),
             }
@@ -252,35 +299,48 @@ impl StreamWriter for HtmlStream<'_> {
     fn entry(&mut self, e: &Entry) -> Result<()> {
         let cur = &mut self.data;
         let sp = &mut self.spool;
-        let i = cur.names.len() as u32;
+        let i = cur.cols.len() as u32;
         if sp.chunk_tests == 0 {
             cur.chunk_starts.push(i);
             sp.chunk.push(b'[');
         } else {
             sp.chunk.push(b',');
         }
-        let id = (e.id != e.name).then_some(e.id.as_str());
-        let record = (id, &e.tags, cap_attachments(&e.details));
+        // The id is in the columns.
+        let record = (None::<&str>, &e.tags, cap_attachments(&e.details));
         serde_json::to_writer(&mut sp.chunk, &record).expect("in-memory JSON");
         sp.chunk_tests += 1;
         if sp.chunk.len() >= CHUNK_BYTES || sp.chunk_tests >= CHUNK_TESTS {
             sp.close_chunk(self.index)?;
         }
 
-        cur.names.push(e.name.clone());
-        cur.status.push(e.status as u8);
+        cur.cols.push(e.status, &e.name, &e.id);
         cur.span.push(match (e.start, e.end) {
             (Some(s), Some(x)) => Some((s.min(x), s.max(x))),
             (Some(t), None) | (None, Some(t)) => Some((t, t)),
             (None, None) => None,
         });
-        cur.duration.push(e.duration);
         cur.worker.push(worker_of(&e.tags));
         match e.status {
-            TestStatus::Fail => cur.failures.push((i, failure_lines(e.detail("traceback")))),
-            TestStatus::Skip => cur
-                .skips
-                .push((i, e.detail("reason").map(|r| shorten(r, REASON_CAP)))),
+            TestStatus::Fail => {
+                // Whichever attachment holds the traceback; the lines
+                // under it keep upstream's rule, the summary is the
+                // exception line.
+                let tb = producers::traceback(&e.details);
+                let details = e.details.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let reason =
+                    failure::reason(details).or_else(|| tb.and_then(failure::exception_line));
+                cur.failures.push((
+                    i,
+                    failure_lines(tb),
+                    reason.map(str::to_owned),
+                    reason.map(failure::signature),
+                ));
+            }
+            TestStatus::Skip => cur.skips.push((
+                i,
+                producers::skip_reason(&e.details).map(|r| shorten(r, REASON_CAP)),
+            )),
             _ => {}
         }
         Ok(())
@@ -345,10 +405,13 @@ mod tests {
 
     #[test]
     fn template_pieces_are_safe_inline() {
-        for marker in ["title", "style", "data", "script", "attachments"] {
+        for marker in ["title", "style", "data", "script", "columns", "attachments"] {
             assert!(PAGE.contains(&format!("<!--@{marker}-->")), "{marker}");
         }
-        for piece in [STYLE, SCRIPT] {
+        let pieces = [STYLE, SCRIPT_OPEN, SCRIPT_CLOSE]
+            .into_iter()
+            .chain(SCRIPT_PARTS);
+        for piece in pieces.clone() {
             let lower = piece.to_ascii_lowercase();
             for bad in ["</script", "</style", "<!--"] {
                 assert!(
@@ -358,7 +421,7 @@ mod tests {
             }
         }
         for url in ["http://", "https://", "//cdn", "@import"] {
-            assert!(!PAGE.contains(url) && !STYLE.contains(url) && !SCRIPT.contains(url));
+            assert!(!PAGE.contains(url) && pieces.clone().all(|p| !p.contains(url)));
         }
     }
 

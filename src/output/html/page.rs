@@ -1,18 +1,19 @@
-//! The page data: what the script in `app.js` reads from the JSON block.
+//! The page data: what the page's script reads from the JSON block, and
+//! the columnar blocks beside it.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use super::lanes::lane_labels;
-use super::StreamData;
+use super::{Failure, StreamData};
 
 #[derive(Serialize)]
 pub(super) struct Page<'a> {
     pub(super) generator: &'static str,
     pub(super) statuses: [&'static str; 8],
     pub(super) cap: usize,
-    pub(super) streams: Vec<PageStream<'a>>,
+    pub(super) streams: Vec<PageStream>,
     pub(super) dstat: Option<PageDstat<'a>>,
     pub(super) dstat_note: Option<&'a str>,
 }
@@ -27,50 +28,57 @@ pub(super) struct PageDstat<'a> {
 }
 
 #[derive(Serialize)]
-pub(super) struct PageStream<'a> {
-    pub(super) name: &'a str,
+pub(super) struct PageStream {
+    pub(super) name: String,
+    /// Entries.
     pub(super) count: u64,
+    /// Tests (entries merged by id) by status, indexed like `statuses`.
+    pub(super) counts: [u64; 8],
     /// µs since the epoch.
     pub(super) start: Option<i64>,
     pub(super) end: Option<i64>,
     pub(super) total: f64,
     pub(super) workers: usize,
     pub(super) lanes: Vec<String>,
-    pub(super) names: &'a [String],
-    pub(super) status: &'a [u8],
-    /// Start offset from `start`, µs; null without timestamps.
-    pub(super) at: Vec<Option<i64>>,
-    /// Span in µs (end − start, never negative).
-    pub(super) span: Vec<Option<i64>>,
-    pub(super) duration: &'a [f64],
-    /// Lane index, −1 when the test is not on the timeline.
-    pub(super) lane: Vec<i32>,
-    pub(super) chunks: &'a [u32],
-    pub(super) failures: &'a [(u32, Option<Vec<String>>)],
-    pub(super) skips: &'a [(u32, Option<String>)],
+    /// Ids of the stream's columnar blocks (see `columns`).
+    pub(super) columns: String,
+    pub(super) names_block: String,
+    pub(super) extras_block: Option<String>,
+    pub(super) chunks: Vec<u32>,
+    pub(super) failures: Vec<Failure>,
+    pub(super) skips: Vec<(u32, Option<String>)>,
 }
 
-impl<'a> PageStream<'a> {
-    pub(super) fn new(s: &'a StreamData) -> Self {
+/// A block's element id and its gzip bytes.
+pub(super) type Block = (String, Vec<u8>);
+
+impl PageStream {
+    pub(super) fn new(si: usize, s: StreamData) -> (Self, Vec<Block>) {
         let base = s.start.unwrap_or(0);
         let (lanes, lane) = lane_labels(&s.worker, &s.span);
-        PageStream {
-            name: &s.name,
+        let counts = s.cols.counts();
+        let (arrays, names, extras) = s.cols.finish(&lane, &s.span, base);
+        let mut blocks = vec![(format!("c-{si}"), arrays), (format!("n-{si}"), names)];
+        let extras_block = extras.map(|x| {
+            blocks.push((format!("x-{si}"), x));
+            format!("x-{si}")
+        });
+        let page = PageStream {
+            name: s.name,
             count: s.count,
+            counts,
             start: s.start,
             end: s.end,
             total: s.total,
             workers: s.worker.iter().flatten().collect::<BTreeSet<_>>().len(),
             lanes,
-            names: &s.names,
-            status: &s.status,
-            at: s.span.iter().map(|p| p.map(|(a, _)| a - base)).collect(),
-            span: s.span.iter().map(|p| p.map(|(a, b)| b - a)).collect(),
-            duration: &s.duration,
-            lane,
-            chunks: &s.chunk_starts,
-            failures: &s.failures,
-            skips: &s.skips,
-        }
+            columns: format!("c-{si}"),
+            names_block: format!("n-{si}"),
+            extras_block,
+            chunks: s.chunk_starts,
+            failures: s.failures,
+            skips: s.skips,
+        };
+        (page, blocks)
     }
 }
