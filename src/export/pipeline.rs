@@ -11,7 +11,7 @@ use super::plan::{plan, Plan, Stream};
 use crate::decode::v1;
 use crate::decode::v2::{DecodeError, Decoder};
 use crate::input::dstat;
-use crate::input::source::{self, Protocol};
+use crate::input::source::{self, Origin, Protocol};
 use crate::model::entry::Entry;
 use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
@@ -122,18 +122,23 @@ struct Decoded {
     warnings: Warnings,
 }
 
-/// Decodes a stream and assembles entries, sending them on in batches.
-/// Runs on its own thread so that decoding overlaps with writing.
+/// Stream files up to this size are decoded and written on the caller's
+/// thread: for a small stream, starting threads costs more than they save.
+const INLINE_STREAM_BYTES: u64 = 4 << 20;
+
+/// Decodes a stream and assembles entries, handing them to `deliver` in
+/// batches. Runs on its own thread for large streams, so that decoding
+/// overlaps with writing. Large attachments are spooled in `spool_dir`.
 fn decode_stream(
     opened: source::Opened,
     label: &str,
-    tx: mpsc::SyncSender<Vec<Entry>>,
+    spool_dir: &Path,
+    mut deliver: impl FnMut(Vec<Entry>) -> Result<()>,
 ) -> Result<Decoded> {
     let mut batch = Vec::with_capacity(BATCH_ENTRIES);
     let mut batch_bytes = 0usize;
-    let send = |batch: &mut Vec<Entry>| {
-        tx.send(std::mem::replace(batch, Vec::with_capacity(BATCH_ENTRIES)))
-            .map_err(|_| Error::Other("the writer stopped".into()))
+    let mut send = |batch: &mut Vec<Entry>| {
+        deliver(std::mem::replace(batch, Vec::with_capacity(BATCH_ENTRIES)))
     };
     let sink = |rec: Record| -> Result<()> {
         let e = Entry::from_record(rec);
@@ -146,6 +151,7 @@ fn decode_stream(
         Ok(())
     };
     let mut asm = Assembler::new(sink);
+    asm.set_spool_dir(spool_dir.to_path_buf());
     let bytes = match opened.protocol {
         Protocol::V2 => {
             let mut dec = Decoder::with_prefix(opened.head, opened.rest);
@@ -201,50 +207,29 @@ fn export_stream(
         .collect::<Result<Vec<_>>>()?;
     let mut stats = Stats::default();
     let mut last_note = Instant::now();
-    let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
-    let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
-    let decoded = std::thread::scope(|scope| -> Result<Decoded> {
-        let spawn_err = |e: io::Error| Error::Other(format!("cannot start a thread: {e}"));
-        let decoder = std::thread::Builder::new()
-            .name("decode".into())
-            .spawn_scoped(scope, || decode_stream(opened, &label, tx))
-            .map_err(spawn_err)?;
-        // Three stages: decode, serialise details, write.
-        std::thread::Builder::new()
-            .name("serialise".into())
-            .spawn_scoped(scope, move || {
-                for mut batch in rx_decoded {
-                    batch.iter_mut().for_each(prepare_details_json);
-                    if tx_ready.send(batch).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(spawn_err)?;
-        let mut written = Ok(());
-        'batches: for batch in rx.iter() {
-            for e in &batch {
-                stats.add(e);
-                for w in writers.iter_mut() {
-                    if let Err(err) = w.entry(e) {
-                        written = Err(err);
-                        break 'batches;
-                    }
-                }
-            }
-            if last_note.elapsed() > Duration::from_secs(2) {
-                last_note = Instant::now();
-                rep.progress(&s.meta.description, stats.count);
+    let mut consume = |batch: &[Entry]| -> Result<()> {
+        for e in batch {
+            stats.add(e);
+            for w in writers.iter_mut() {
+                w.entry(e)?;
             }
         }
-        // Stops the decoder if writing failed first.
-        drop(rx);
-        let decoded = decoder
-            .join()
-            .unwrap_or_else(|_| Err(Error::Other("the decoder panicked".into())));
-        written?;
-        decoded
-    })?;
+        if last_note.elapsed() > Duration::from_secs(2) {
+            last_note = Instant::now();
+            rep.progress(&s.meta.description, stats.count);
+        }
+        Ok(())
+    };
+    let small = match &s.origin {
+        Origin::File(p) => std::fs::metadata(p).is_ok_and(|m| m.len() <= INLINE_STREAM_BYTES),
+        Origin::Stdin => false,
+    };
+    let spool_dir = stage.dir().to_path_buf();
+    let decoded = if small {
+        decode_stream(opened, &label, &spool_dir, |batch| consume(&batch))?
+    } else {
+        pipeline(opened, &label, &spool_dir, &mut consume)?
+    };
     // A badly damaged stream could say the same thing thousands of times:
     // the assembler keeps the first few and counts the rest.
     for w in &decoded.warnings.kept {
@@ -265,4 +250,54 @@ fn export_stream(
         w.end(stage, &stats)?;
     }
     Ok((stats.count, decoded.bytes))
+}
+
+/// Decoding, serialising and writing (`consume`) on three threads.
+fn pipeline(
+    opened: source::Opened,
+    label: &str,
+    spool_dir: &Path,
+    consume: &mut dyn FnMut(&[Entry]) -> Result<()>,
+) -> Result<Decoded> {
+    let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    std::thread::scope(|scope| -> Result<Decoded> {
+        let spawn_err = |e: io::Error| Error::Other(format!("cannot start a thread: {e}"));
+        let decoder = std::thread::Builder::new()
+            .name("decode".into())
+            // Owns `tx`: dropping it when done ends the other stages.
+            .spawn_scoped(scope, move || {
+                decode_stream(opened, label, spool_dir, |batch| {
+                    tx.send(batch)
+                        .map_err(|_| Error::Other("the writer stopped".into()))
+                })
+            })
+            .map_err(spawn_err)?;
+        // Three stages: decode, serialise details, write.
+        std::thread::Builder::new()
+            .name("serialise".into())
+            .spawn_scoped(scope, move || {
+                for mut batch in rx_decoded {
+                    batch.iter_mut().for_each(prepare_details_json);
+                    if tx_ready.send(batch).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(spawn_err)?;
+        let mut written = Ok(());
+        for batch in rx.iter() {
+            if let Err(err) = consume(&batch) {
+                written = Err(err);
+                break;
+            }
+        }
+        // Stops the decoder if writing failed first.
+        drop(rx);
+        let decoded = decoder
+            .join()
+            .unwrap_or_else(|_| Err(Error::Other("the decoder panicked".into())));
+        written?;
+        decoded
+    })
 }

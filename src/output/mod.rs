@@ -6,6 +6,7 @@ pub mod artifacts;
 pub mod details;
 pub mod html;
 pub(crate) mod json;
+pub mod names;
 pub mod raw;
 pub mod tempest;
 pub mod tree;
