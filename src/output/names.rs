@@ -22,8 +22,15 @@ struct Span {
 pub struct Names {
     blocks: Vec<String>,
     spans: Vec<Span>,
-    table: HashTable<u32>,
+    /// (id, 32 bits of the name's hash): growing the table rehashes from
+    /// the stored bits, never from the names.
+    table: HashTable<(u32, u32)>,
     hasher: FxBuildHasher,
+}
+
+/// The table's hash of a name, from 32 bits of its hash, spread over 64.
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl Names {
@@ -43,19 +50,20 @@ impl Names {
 
     /// The id of `name`, and whether it was new.
     pub fn intern(&mut self, name: &str) -> (u32, bool) {
-        let hash = self.hasher.hash_one(name);
+        let short = (self.hasher.hash_one(name) >> 32) as u32;
+        let hash = spread(short);
         let Names {
             blocks,
             spans,
             table,
-            hasher,
+            hasher: _,
         } = self;
         let text = |id: &u32| {
             let s = spans[*id as usize];
             let start = s.start as usize;
             &blocks[s.block as usize][start..start + s.len as usize]
         };
-        if let Some(&id) = table.find(hash, |id| text(id) == name) {
+        if let Some(&(id, _)) = table.find(hash, |(id, h)| *h == short && text(id) == name) {
             return (id, false);
         }
         let id = u32::try_from(spans.len()).expect("fewer than 2^32 names");
@@ -76,11 +84,7 @@ impl Names {
         };
         block.push_str(name);
         spans.push(span);
-        table.insert_unique(hash, id, |id| {
-            let s = spans[*id as usize];
-            let start = s.start as usize;
-            hasher.hash_one(&blocks[s.block as usize][start..start + s.len as usize])
-        });
+        table.insert_unique(hash, (id, short), |&(_, h)| spread(h));
         (id, true)
     }
 }

@@ -145,6 +145,7 @@ impl TreeBuilder {
         let mut nodes = vec![Node::new(root_name)];
         let mut last_child = vec![NO_ID];
         let mut index: HashMap<(u32, &str), u32> = HashMap::default();
+        index.reserve(self.leaves.len() + self.leaves.len() / 4);
         for id in 0..self.leaves.len() as u32 {
             let mut node = 0u32;
             for part in names.get(id).split('.').skip(1) {
