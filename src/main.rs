@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use stackviz_export::export::{self, FormatKind, Options, Reporter};
-use stackviz_export::Error;
+use stackviz_export::{export, Error, FormatKind, Options, Reporter};
 
 /// Turn subunit test-result streams into the data files the StackViz
 /// front-end reads.
@@ -148,14 +147,17 @@ fn main() -> ExitCode {
         quiet: cli.quiet,
         tty: std::io::stderr().is_terminal(),
     };
-    match export::export(&opts, &mut rep) {
+    match export(&opts, &mut rep) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e}");
-            ExitCode::from(match e {
+            let code = match e {
                 Error::Usage(_) => 2,
                 _ => 1,
-            })
+            };
+            // `{:#}` prints the error and its causes, separated by colons.
+            let e = anyhow::Error::new(e);
+            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e:#}");
+            ExitCode::from(code)
         }
     }
 }

@@ -14,8 +14,8 @@ use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use stackviz_export::export::{self, Collect, Options};
 use stackviz_export::Error;
+use stackviz_export::{export, Collect, Options};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -257,7 +257,7 @@ fn failing_output_file_leaves_the_previous_export() {
             gzip,
             ..Options::default()
         };
-        let err = export::export(&opts, &mut Collect::default()).unwrap_err();
+        let err = export(&opts, &mut Collect::default()).unwrap_err();
         let Error::Io { path, source } = &err else {
             panic!("not an I/O error: {err}");
         };

@@ -19,7 +19,9 @@ const SNIFF: usize = 64 * 1024;
 /// Which protocol a stream speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// Subunit v2 packets.
     V2,
+    /// The subunit v1 line protocol.
     V1,
 }
 
@@ -48,9 +50,13 @@ impl Origin {
 
 /// A stream ready to decode: its sniffed head plus the rest of the reader.
 pub struct Opened {
+    /// The protocol sniffed from the head.
     pub protocol: Protocol,
+    /// Whether the input was gzip-compressed.
     pub gzip: bool,
+    /// The bytes already read for sniffing (decompressed).
     pub head: Vec<u8>,
+    /// The rest of the stream (decompressed).
     pub rest: Box<dyn Read + Send>,
     /// Set when the gzip layer hit damaged data (then treated as the end).
     pub gzip_error: Arc<Mutex<Option<String>>>,
@@ -102,6 +108,7 @@ impl<R: Read> Read for Lenient<R> {
     }
 }
 
+/// Opens a raw stream: gunzips it when it starts with the gzip magic and sniffs its protocol, keeping the head to replay.
 pub fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Opened> {
     let mut head = Vec::new();
     read_up_to(&mut raw, &mut head, 2)?;

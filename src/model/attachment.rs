@@ -12,9 +12,11 @@ use spool::Spooled;
 /// An attachment's bytes, concatenated from all its non-empty chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
+    /// The attachment's name, as sent.
     pub name: String,
     /// The MIME type of the first non-empty chunk, as sent.
     pub mime: Option<String>,
+    /// The content, all chunks concatenated.
     pub bytes: Vec<u8>,
 }
 

@@ -34,14 +34,6 @@ fn spread(h: u32) -> u64 {
 }
 
 impl Names {
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
     pub fn get(&self, id: u32) -> &str {
         let s = self.spans[id as usize];
         let start = s.start as usize;

@@ -33,6 +33,11 @@ pub struct Staging {
 }
 
 impl Staging {
+    /// DEST: where temporaries (and the attachment spool) go.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Creates DEST (and missing parents) and prepares to write into it.
     pub fn new(dir: &Path) -> Result<Staging> {
         let mut created = Vec::new();
@@ -46,10 +51,7 @@ impl Staging {
         }
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         if !dir.is_dir() {
-            return Err(Error::Other(format!(
-                "{}: output path is not a directory",
-                dir.display()
-            )));
+            return Err(Error::NotADirectory(dir.to_path_buf()));
         }
         Ok(Staging {
             dir: dir.to_path_buf(),
@@ -59,10 +61,6 @@ impl Staging {
             committed: false,
             counter: 0,
         })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn temp_path(&mut self, name: &str) -> PathBuf {

@@ -57,11 +57,10 @@ impl Spool {
         Ok(Spool { file, path })
     }
 
+    /// Errors name the spool's path (already unlinked: a temporary file
+    /// of this run in DEST).
     fn err(&self, e: io::Error) -> Error {
-        Error::Other(format!(
-            "{}: spool file for large attachments: {e}",
-            self.path.display()
-        ))
+        Error::io(&self.path, e)
     }
 }
 
