@@ -47,7 +47,7 @@
 //! Modules depend one way, checkable with `grep "use crate::" src`:
 //! `decode` on nothing above it; `input` on `decode`; `model` on `decode`;
 //! `write` on nothing above it; `output` on `model` and `write` (the html
-//! charts also use `input::dstat`'s header check); `export` on everything.
+//! charts take their series from `input::dstat`); `export` on everything.
 //! `pycompat` (Python string semantics the port reproduces) and the
 //! [`Error`] type are used by all. `testkit` (feature `testkit`) holds the
 //! helpers for tests, examples, benches and fuzz targets.
@@ -60,6 +60,7 @@ mod export;
 mod input;
 mod model;
 mod output;
+mod pycompat;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod write;

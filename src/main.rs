@@ -79,6 +79,20 @@ struct Cli {
     #[arg(long)]
     html: bool,
 
+    /// Change the data so that the chosen --format's StackViz front-end
+    /// draws them (the default output matches the Python tool instead).
+    ///
+    /// Writes the dstat copy in the row layout that front-end reads (a
+    /// blank line after "Cmdline" for tempest, none for artifacts; a
+    /// pcp-dstat header as dstat's), gives every test a dense worker-0..n-1
+    /// tag (sparse ids renumbered, untagged tests placed by time overlap),
+    /// and gives entries without timestamps the latest one before them,
+    /// tagged timestamp-filled-in. Lists on stderr what it changed. Holds
+    /// each stream's entries in memory until the stream ends. Without it,
+    /// each such problem gets one warning.
+    #[arg(long = "fix-for-frontend")]
+    fix_for_frontend: bool,
+
     /// Print only errors.
     #[arg(short = 'q', long)]
     quiet: bool,
@@ -142,6 +156,7 @@ fn main() -> ExitCode {
         },
         all_runs: cli.all_runs,
         html: cli.html,
+        fix_for_frontend: cli.fix_for_frontend,
     };
     let mut rep = Stderr {
         quiet: cli.quiet,

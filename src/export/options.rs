@@ -35,6 +35,9 @@ pub struct Options {
     pub all_runs: bool,
     /// Also write the self-contained `index.html` report.
     pub html: bool,
+    /// Change what keeps the chosen front-end from drawing the data (dstat
+    /// layout, worker lanes, untimed entries); see [`crate::model::frontend`].
+    pub fix_for_frontend: bool,
 }
 
 /// Where informational lines and warnings go.

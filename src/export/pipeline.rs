@@ -13,13 +13,14 @@ use crate::decode::v2::{DecodeError, Decoder};
 use crate::input::dstat;
 use crate::input::source::{self, Origin, Protocol};
 use crate::model::entry::Entry;
+use crate::model::frontend::{self, FLAG};
 use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
 use crate::output::artifacts::Artifacts;
 use crate::output::html::Html;
 use crate::output::json::prepare_details_json;
 use crate::output::tempest::Tempest;
-use crate::output::{ExportMeta, Format};
+use crate::output::{ExportMeta, Format, StreamWriter};
 use crate::write::staging::Staging;
 use crate::{Error, Result};
 
@@ -49,17 +50,15 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         env: plan.env.clone(),
         ..ExportMeta::default()
     };
-    if let Some(path) = &plan.dstat {
-        rep.info("Exporting DStat log");
-        let name = format!(
-            "{}{}",
-            formats[0].dstat_name().unwrap_or("dstat.csv"),
-            if plan.gzip { ".gz" } else { "" }
+    if plan.gzip && !plan.html {
+        rep.warn(
+            "-z: neither StackViz front-end decompresses the .gz data files; serve DEST \
+             from a web server that answers *.gz with \"Content-Encoding: gzip\" \
+             (python3 -m http.server does not; see \"Viewing the data in StackViz\" in the README)",
         );
-        copy_dstat(&mut stage, path, &name, plan.gzip, rep)?;
-        meta.dstat_file = Some(name);
-        meta.dstat_source_name = Some(source::basename(path));
-        meta.dstat_path = Some(path.clone());
+    }
+    if plan.dstat.is_some() {
+        rep.info("Exporting DStat log");
     }
     for d in &plan.empty {
         rep.warn(&format!(
@@ -67,11 +66,29 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         ));
     }
     let mut summary = Summary::default();
+    // The tests' time span over every stream, for the dstat log.
+    let mut span: Option<(i64, i64)> = None;
     for s in &plan.streams {
-        let (tests, bytes) = export_stream(s, &mut formats, &mut stage, rep)?;
+        let (stats, bytes) = export_stream(s, &mut formats, &mut stage, plan.fix, rep)?;
         summary.streams += 1;
-        summary.tests += tests;
+        summary.tests += stats.count;
         summary.bytes += bytes;
+        let lo = stats.start.into_iter().chain(span.map(|s| s.0)).min();
+        let hi = stats.end.into_iter().chain(span.map(|s| s.1)).max();
+        span = lo.zip(hi.or(lo));
+    }
+    // The dstat log goes after the streams: its rows carry no year, and
+    // checking it needs the tests' time span.
+    if let Some(path) = &plan.dstat {
+        let name = format!(
+            "{}{}",
+            formats[0].dstat_name().unwrap_or("dstat.csv"),
+            if plan.gzip { ".gz" } else { "" }
+        );
+        meta.dstat_charts = export_dstat(&mut stage, path, &name, plan, span, rep)?;
+        meta.dstat_file = Some(name);
+        meta.dstat_source_name = Some(source::basename(path));
+        meta.dstat_path = Some(path.clone());
     }
     // Last format first, so the main format's config.json stays the last
     // file renamed into place.
@@ -93,23 +110,54 @@ pub fn export(opts: &Options, rep: &mut dyn Reporter) -> Result<Summary> {
     run(&plan, rep)
 }
 
-fn copy_dstat(
+/// Copies the dstat log in one streaming pass (rewriting its header with
+/// `--fix-for-frontend` when the chosen front-end reads another layout),
+/// warns about what would keep the front-end from charting it, and returns
+/// the chart series when `--html` wants them.
+fn export_dstat(
     stage: &mut Staging,
     path: &Path,
     name: &str,
-    gzip: bool,
+    plan: &Plan,
+    tests: Option<(i64, i64)>,
     rep: &mut dyn Reporter,
-) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if let Some(why) = dstat::problem(&bytes) {
-        rep.warn(&format!(
-            "{}: StackViz will not chart this dstat log: {why}",
-            path.display()
-        ));
+) -> Result<Option<dstat::Charts>> {
+    let (wanted, front_end) = match plan.format {
+        FormatKind::Tempest => (dstat::Wanted { blank: true }, "tempest-format"),
+        FormatKind::Artifacts => (dstat::Wanted { blank: false }, "artifacts-format"),
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut input = BufReader::with_capacity(256 * 1024, file);
+    let mut out = stage.create(name, plan.gzip)?;
+    let pass = dstat::Pass {
+        out: &mut out,
+        fix: plan.fix.then_some(wanted),
+        near: tests.map(|t| t.0),
+        charts: plan.html,
+    };
+    let scan = match dstat::scan(&mut input, pass) {
+        Ok(scan) => scan,
+        Err(dstat::PassError::Read(e)) => return Err(Error::io(path, e)),
+        Err(dstat::PassError::Write(e)) => return Err(out.io_err(e)),
+    };
+    stage.finish(out)?;
+    let shown = path.display();
+    if let Some(what) = &scan.fixed {
+        rep.info(&format!("stackviz-export: {FLAG}: {shown}: {what}"));
+    } else if let Some(why) = dstat::mismatch(&scan.layout, wanted, front_end) {
+        let hint = match &scan.layout {
+            _ if !wanted.can_fix(&scan.layout) => String::new(),
+            dstat::Layout::Pcp { .. } => format!("; add {FLAG} to rewrite its header as dstat's"),
+            _ => format!("; add {FLAG} to write {name} in that layout"),
+        };
+        rep.warn(&format!("{shown}: {why}{hint}"));
     }
-    let mut out = stage.create(name, gzip)?;
-    out.write_all_ctx(&bytes)?;
-    stage.finish(out)
+    if let (Some(log), Some(tests)) = (scan.span, tests) {
+        if let Some(why) = dstat::overlap_problem(log, tests) {
+            rep.warn(&format!("{shown}: {why}"));
+        }
+    }
+    Ok(scan.charts)
 }
 
 /// Entries travel from the decoding thread to the writing thread in
@@ -197,8 +245,9 @@ fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
     stage: &mut Staging,
+    fix: bool,
     rep: &mut dyn Reporter,
-) -> Result<(u64, u64)> {
+) -> Result<(Stats, u64)> {
     let label = s.origin.label();
     rep.info(&format!("Exporting {}", s.meta.description));
     let read_err = |offset: u64, e: io::Error| Error::Read {
@@ -214,17 +263,24 @@ fn export_stream(
         .map(|f| f.begin_stream(stage, &s.meta))
         .collect::<Result<Vec<_>>>()?;
     let mut stats = Stats::default();
+    // With --fix-for-frontend the stream's entries wait here until its end.
+    let mut held = fix.then(frontend::Fix::default);
+    let mut check = frontend::Check::default();
     let mut last_note = Instant::now();
-    let mut consume = |batch: &[Entry]| -> Result<()> {
+    let mut seen = 0u64;
+    let mut consume = |batch: Vec<Entry>| -> Result<()> {
         for e in batch {
-            stats.add(e);
-            for w in writers.iter_mut() {
-                w.entry(e)?;
+            seen += 1;
+            if let Some(held) = &mut held {
+                held.push(e);
+                continue;
             }
+            check.add(&e);
+            feed(&e, &mut stats, &mut writers)?;
         }
         if last_note.elapsed() > Duration::from_secs(2) {
             last_note = Instant::now();
-            rep.progress(&s.meta.description, stats.count);
+            rep.progress(&s.meta.description, seen);
         }
         Ok(())
     };
@@ -234,7 +290,7 @@ fn export_stream(
     };
     let spool_dir = stage.dir().to_path_buf();
     let decoded = if small {
-        decode_stream(opened, &label, &spool_dir, |batch| consume(&batch))?
+        decode_stream(opened, &label, &spool_dir, &mut consume)?
     } else {
         pipeline(opened, &label, &spool_dir, &mut consume)?
     };
@@ -254,18 +310,32 @@ fn export_stream(
             "{label}: the gzip data is damaged ({e}); exported what came before"
         ));
     }
+    if let Some(held) = held {
+        let (entries, changes) = held.finish(fallback_time(&s.origin));
+        for e in &entries {
+            feed(e, &mut stats, &mut writers)?;
+        }
+        for what in changes.describe() {
+            rep.info(&format!("stackviz-export: {FLAG}: {label}: {what}"));
+        }
+    } else {
+        for why in check.problems() {
+            rep.warn(&format!("{label}: {why}"));
+        }
+    }
     for w in writers {
         w.end(stage, &stats)?;
     }
-    Ok((stats.count, decoded.bytes))
+    Ok((stats, decoded.bytes))
 }
 
+/// Counts an entry and hands it to every format's writer.
 /// Decoding, serialising and writing (`consume`) on three threads.
 fn pipeline(
     opened: source::Opened,
     label: &str,
     spool_dir: &Path,
-    consume: &mut dyn FnMut(&[Entry]) -> Result<()>,
+    consume: &mut dyn FnMut(Vec<Entry>) -> Result<()>,
 ) -> Result<Decoded> {
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
@@ -295,7 +365,7 @@ fn pipeline(
             .map_err(spawn_err)?;
         let mut written = Ok(());
         for batch in rx.iter() {
-            if let Err(err) = consume(&batch) {
+            if let Err(err) = consume(batch) {
                 written = Err(err);
                 break;
             }
@@ -308,4 +378,25 @@ fn pipeline(
         written?;
         decoded
     })
+}
+
+fn feed(e: &Entry, stats: &mut Stats, writers: &mut [Box<dyn StreamWriter + '_>]) -> Result<()> {
+    stats.add(e);
+    for w in writers.iter_mut() {
+        w.entry(e)?;
+    }
+    Ok(())
+}
+
+/// The time `--fix-for-frontend` gives the entries of a stream without
+/// any timestamp: when the input file was last written (near the run's
+/// end), or now for standard input. µs since the epoch.
+fn fallback_time(origin: &Origin) -> i64 {
+    let at = match origin {
+        Origin::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
+        Origin::Stdin => None,
+    }
+    .unwrap_or_else(std::time::SystemTime::now);
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64 * 1_000_000)
 }

@@ -33,6 +33,7 @@ pub struct Plan {
     pub(super) gzip: bool,
     pub(super) format: FormatKind,
     pub(super) html: bool,
+    pub(super) fix: bool,
     pub(super) env: Vec<(&'static str, String)>,
     /// Providers with nothing to export (a repository without runs).
     pub(super) empty: Vec<String>,
@@ -190,6 +191,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
                     provider: tempest_names[i].clone(),
                     artifact_name: artifact_names[i].clone(),
                     run_index,
+                    run_is_artifact: opts.all_runs && p.kind == Kind::Repo,
                     description,
                 },
             });
@@ -210,6 +212,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         gzip: opts.gzip,
         format: opts.format,
         html: opts.html,
+        fix: opts.fix_for_frontend,
         env,
         empty,
     })

@@ -2,7 +2,7 @@
 //! parsing as Python's `email` does it, charset decoding as Python's codecs
 //! do it (but lossy), and StackViz's key cleaning.
 
-use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+use crate::pycompat;
 
 pub mod spool;
 mod stream;
@@ -97,24 +97,7 @@ pub fn clean_details_spooled(
 
 /// Python 3's `re.sub(r'\W', '', key)`: keeps letters, numbers and `_`.
 pub fn clean_key(name: &str) -> String {
-    name.chars().filter(|&c| is_word(c)).collect()
-}
-
-fn is_word(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric() || c == '_';
-    }
-    matches!(
-        get_general_category(c),
-        Gc::UppercaseLetter
-            | Gc::LowercaseLetter
-            | Gc::TitlecaseLetter
-            | Gc::ModifierLetter
-            | Gc::OtherLetter
-            | Gc::DecimalNumber
-            | Gc::LetterNumber
-            | Gc::OtherNumber
-    )
+    name.chars().filter(|&c| pycompat::is_word(c)).collect()
 }
 
 /// A Content-Type as `email.message.Message` reads it.
