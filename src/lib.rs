@@ -68,7 +68,9 @@ mod write;
 pub use decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 pub use decode::v1::read_v1;
 pub use decode::v2::{DecodeError, DecodeSummary, Decoder, SIGNATURE};
-pub use export::{export, plan, run, Collect, FormatKind, Options, Plan, Reporter, Summary};
+pub use export::{
+    export, plan, run, Collect, FormatKind, Options, Plan, Progress, Reporter, Summary,
+};
 pub use input::source::{prepare as sniff_stream, Opened, Protocol};
 pub use model::attachment::{clean_details, Attachment};
 pub use model::entry::{Entry, TestStatus};

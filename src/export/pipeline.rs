@@ -3,10 +3,10 @@
 
 use std::io::{self, BufReader};
 use std::path::Path;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
-use super::options::{FormatKind, Options, Reporter};
+use super::options::{FormatKind, Options, Progress, Reporter};
 use super::plan::{plan, Plan, Stream};
 use crate::decode::v1;
 use crate::decode::v2::{DecodeError, Decoder};
@@ -31,8 +31,29 @@ pub struct Summary {
     pub streams: usize,
     /// Tests exported.
     pub tests: u64,
+    /// Tests with status `fail`.
+    pub failed: u64,
     /// Bytes of v2 streams read.
     pub bytes: u64,
+    /// Files renamed into place in DEST.
+    pub files: usize,
+}
+
+impl Summary {
+    /// The closing line: what was written where, e.g.
+    /// "wrote 5 files for 1 stream (282 tests, 1 failed) to out/".
+    pub fn line(&self, dest: &Path) -> String {
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "wrote {} for {} ({}, {} failed) to {}",
+            plural(self.files as u64, "file", "files"),
+            plural(self.streams as u64, "stream", "streams"),
+            plural(self.tests, "test", "tests"),
+            self.failed,
+            dest.display()
+        )
+    }
 }
 
 /// Runs a checked plan: writes everything to temporary files in DEST and
@@ -46,6 +67,9 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         formats.push(Box::new(Html::new()));
     }
     let mut stage = Staging::new(&plan.dest)?;
+    for w in &plan.warnings {
+        rep.warn(w);
+    }
     let mut meta = ExportMeta {
         env: plan.env.clone(),
         ..ExportMeta::default()
@@ -72,6 +96,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         let (stats, bytes) = export_stream(s, &mut formats, &mut stage, plan.fix, rep)?;
         summary.streams += 1;
         summary.tests += stats.count;
+        summary.failed += stats.failures.len() as u64;
         summary.bytes += bytes;
         let lo = stats.start.into_iter().chain(span.map(|s| s.0)).min();
         let hi = stats.end.into_iter().chain(span.map(|s| s.1)).max();
@@ -100,7 +125,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
             rep.warn(&w);
         }
     }
-    stage.commit()?;
+    summary.files = stage.commit()?;
     Ok(summary)
 }
 
@@ -240,7 +265,8 @@ fn decode_stream(
     Ok(Decoded { bytes, warnings })
 }
 
-/// Reads one stream once, feeding every format. Returns (tests, bytes).
+/// Reads one stream once, feeding every format. Returns its stats and
+/// the bytes decoded.
 fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
@@ -255,7 +281,17 @@ fn export_stream(
         offset,
         source: e,
     };
+    let read = Arc::new(AtomicU64::new(0));
     let raw = s.origin.open().map_err(|e| read_err(0, e))?;
+    let raw = Box::new(source::Counted::new(raw, read.clone()));
+    let mut progress = Progress {
+        what: &s.meta.description,
+        bytes: 0,
+        total: s.origin.size(),
+        tests: 0,
+        done: false,
+    };
+    rep.progress(&progress);
     let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
     let gzip_error = opened.gzip_error.clone();
     let mut writers = formats
@@ -266,7 +302,6 @@ fn export_stream(
     // With --fix-for-frontend the stream's entries wait here until its end.
     let mut held = fix.then(frontend::Fix::default);
     let mut check = frontend::Check::default();
-    let mut last_note = Instant::now();
     let mut seen = 0u64;
     let mut consume = |batch: Vec<Entry>| -> Result<()> {
         for e in batch {
@@ -278,10 +313,9 @@ fn export_stream(
             check.add(&e);
             feed(&e, &mut stats, &mut writers)?;
         }
-        if last_note.elapsed() > Duration::from_secs(2) {
-            last_note = Instant::now();
-            rep.progress(&s.meta.description, seen);
-        }
+        progress.bytes = read.load(Ordering::Relaxed);
+        progress.tests = seen;
+        rep.progress(&progress);
         Ok(())
     };
     let small = match &s.origin {
@@ -294,6 +328,10 @@ fn export_stream(
     } else {
         pipeline(opened, &label, &spool_dir, &mut consume)?
     };
+    progress.bytes = read.load(Ordering::Relaxed);
+    progress.tests = seen;
+    progress.done = true;
+    rep.progress(&progress);
     // A badly damaged stream could say the same thing thousands of times:
     // the assembler keeps the first few and counts the rest.
     for w in &decoded.warnings.kept {

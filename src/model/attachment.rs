@@ -152,7 +152,7 @@ fn split_params(s: &str) -> Vec<&str> {
             match bytes[i] {
                 b'\\' if i + 1 < bytes.len() && bytes[i + 1] == b'"' => i += 1,
                 b'"' => quotes += 1,
-                b';' if quotes % 2 == 0 => {
+                b';' if quotes.is_multiple_of(2) => {
                     end = Some(i);
                     break;
                 }
@@ -319,7 +319,7 @@ fn utf32(bytes: &[u8], big_endian: bool) -> String {
             char::from_u32(v).unwrap_or('\u{FFFD}')
         })
         .collect();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         s.push('\u{FFFD}');
     }
     s
