@@ -46,6 +46,9 @@ pub fn clean_details(attachments: Vec<Attachment>) -> Vec<(String, String)> {
     clean_details_spooled(attachments, Vec::new()).0
 }
 
+/// Cleaned (key, text) pairs.
+pub type Details = Vec<(String, String)>;
+
 /// [`clean_details`] for a record some of whose attachments were spilled:
 /// `spooled` lists them by attachment index (their `bytes` hold the end of
 /// their text, as UTF-8). Returns the pairs (a spooled value holds the end
@@ -53,7 +56,7 @@ pub fn clean_details(attachments: Vec<Attachment>) -> Vec<(String, String)> {
 pub fn clean_details_spooled(
     attachments: Vec<Attachment>,
     spooled: Vec<(usize, Spooled)>,
-) -> (Vec<(String, String)>, Vec<(usize, Spooled)>) {
+) -> (Details, Vec<(usize, Spooled)>) {
     let mut out: Vec<(String, String)> = Vec::with_capacity(attachments.len());
     let mut out_spooled: Vec<(usize, Spooled)> = Vec::new();
     let mut spooled = spooled.into_iter().peekable();

@@ -64,7 +64,7 @@ impl Names {
             .is_some_and(|b| b.capacity() - b.len() >= name.len());
         if !fits {
             // 64 KiB first, doubling up to BLOCK: small streams stay small.
-            let size = (64 * 1024usize << blocks.len().min(4)).min(BLOCK);
+            let size = ((64 * 1024usize) << blocks.len().min(4)).min(BLOCK);
             blocks.push(String::with_capacity(size.max(name.len())));
         }
         let index = (blocks.len() - 1) as u32;
