@@ -47,6 +47,9 @@ struct Args {
     no_attachments: bool,
     #[arg(long, default_value_t = 0.9)]
     log_prob: f64,
+    /// Every log attachment this many bytes (instead of 0.5–20 KiB).
+    #[arg(long)]
+    log_bytes: Option<usize>,
     #[arg(long, default_value_t = 0.05)]
     fail_rate: f64,
     #[arg(long, default_value_t = 0.05)]
@@ -565,7 +568,8 @@ impl Worker {
                 });
             };
             if test.status != Status::Skip && c.f64() < args.log_prob {
-                let size = c.uniform(512f64.ln(), 20480f64.ln()).exp() as usize;
+                let drawn = c.uniform(512f64.ln(), 20480f64.ln()).exp() as usize;
+                let size = args.log_bytes.unwrap_or(drawn);
                 log_blob(c, size, test, start, text);
                 push("pythonlogging:''", LOG_MIME, text.as_bytes().to_vec());
             }

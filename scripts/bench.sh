@@ -1,147 +1,251 @@
 #!/usr/bin/env bash
-# Times the release binary on a generated tempest-like stream M (9,700 tests,
-# 6 workers, ~50 MB) and on M three times over, in both formats, with and
-# without -z, and measures the three targets side by side in the same run:
-#   1. export of M without -z vs python-subunit's `subunit-stats < M` (>= 15x)
-#   2. export of M with -z vs `gzip -6 -c M` (<= 0.8x the time)
-#   3. peak RSS on M (<= 48 MiB) and on 3xM (<= 1.25x that)
-# Medians of RUNS runs (default 5). Usage: scripts/bench.sh [WORKDIR]
+# Measures the release binary against the performance targets, side by side
+# in one run. Every row is run RUNS times (default 5), the rows interleaved
+# round by round so that the load of a shared machine hits them alike; the
+# medians of wall time, CPU time (user+sys) and peak RSS are printed. The
+# targets are judged by CPU time, which is steady under load; wall time is
+# shown beside it.
+#
+# Inputs, generated once into WORKDIR with examples/gen_stream.rs:
+#   M      tempest-like stream, 9,700 tests, 6 workers, ~50 MB
+#   U3     3xM with unique names (29,100 distinct tests)
+#   T      300,000 tiny tests, no attachments, ~100 MB
+#   T1M    1,000,000 tiny tests (peak RSS only; fewer runs)
+#   B      one test with one 200 MB log attachment
+#   F      1,000 small streams, 9,700 tests in all (the size of M)
+#
+# Targets:
+#   1. export M:            CPU <= 1/16 of `subunit-stats < M`
+#   2. export T:            CPU <= 1/12 of `subunit-stats < T`
+#   3. export B:            peak RSS <= 64 MiB
+#   4. memory per test:     RSS(M) <= 24 MiB; RSS(U3) <= RSS(M) + 16 MiB;
+#                           RSS(T1M) <= 400 MiB
+#   5. export -f x1000 (F): CPU <= 1.5x export M
+#   6. export -z M:         .gz sizes <= 1.10x `gzip -6` of the plain files;
+#                           CPU <= 0.6x that `gzip -6` alone
+#   7. export --html M:     CPU <= 1.5x export M
+#
+# subunit-stats comes from python-subunit: $STACKVIZ_TOOLS_VENV (default
+# .tools/venv, see scripts/setup-test-tools.sh) when it has it, else a venv
+# this script makes in WORKDIR. Without it, targets 1 and 2 are skipped.
+#
+# Usage: scripts/bench.sh [WORKDIR]      (RUNS=N, RUNS_BIG=N, EXE=path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-bench-out}
 runs=${RUNS:-5}
+runs_big=${RUNS_BIG:-3}
 mkdir -p "$work"
+work=$(cd "$work" && pwd)
 
-cargo build --release --quiet --bin stackviz-export --example gen_stream
-exe=target/release/stackviz-export
+if [ ! -x /usr/bin/time ]; then
+    echo "bench.sh needs GNU time at /usr/bin/time (apt-get install time)" >&2
+    exit 1
+fi
+
+if [ -z "${EXE:-}" ]; then
+    cargo build --release --quiet --bin stackviz-export --example gen_stream
+    EXE=target/release/stackviz-export
+fi
+exe=$(realpath "$EXE")
 gen=target/release/examples/gen_stream
+[ -x "$gen" ] || cargo build --release --quiet --example gen_stream
 
+# ---- inputs ---------------------------------------------------------------
 M="$work/M.subunit"
-M3="$work/M3.subunit"
+U3="$work/U3.subunit"
+T="$work/T.subunit"
+T1M="$work/T1M.subunit"
+B="$work/B.subunit"
+F="$work/F"
 [ -s "$M" ] || "$gen" --tests 9700 --workers 6 --seed 2 -o "$M" 2>/dev/null
-[ -s "$M3" ] || cat "$M" "$M" "$M" > "$M3"
+[ -s "$U3" ] || "$gen" --tests 29100 --workers 6 --seed 2 -o "$U3" 2>/dev/null
+[ -s "$T" ] || "$gen" --tests 300000 --workers 6 --seed 3 --no-attachments -o "$T" 2>/dev/null
+[ -s "$T1M" ] || "$gen" --tests 1000000 --workers 6 --seed 3 --no-attachments -o "$T1M" 2>/dev/null
+[ -s "$B" ] || "$gen" --tests 1 --workers 1 --seed 4 --log-prob 1 --fail-rate 0 \
+    --skip-rate 0 --log-bytes 200000000 -o "$B" 2>/dev/null
+if [ ! -f "$F/.complete" ]; then
+    rm -rf "$F"; mkdir -p "$F"
+    # 700 streams of 10 tests and 300 of 9: 9,700 tests, as in M.
+    for i in $(seq 0 999); do
+        n=10; [ "$i" -ge 700 ] && n=9
+        "$gen" --tests "$n" --workers 6 --seed $((1000 + i)) \
+            -o "$F/$(printf 's%04d' "$i").subunit" 2>/dev/null
+    done
+    rm -f "$F"/*.meta.json
+    touch "$F/.complete"
+fi
+F_ARGS=()
+for f in "$F"/*.subunit; do F_ARGS+=(-f "$f"); done
 
-have_time=0
-if [ -x /usr/bin/time ]; then have_time=1; fi
+# ---- subunit-stats --------------------------------------------------------
+tools_venv=${STACKVIZ_TOOLS_VENV:-.tools/venv}
+stats_exe=""
+if [ -x "$tools_venv/bin/subunit-stats" ]; then
+    stats_exe=$(realpath "$tools_venv/bin/subunit-stats")
+else
+    venv="$work/venv"
+    if [ ! -x "$venv/bin/subunit-stats" ]; then
+        if python3 -m venv "$venv" >/dev/null 2>&1 &&
+            "$venv/bin/pip" install -q python-subunit >/dev/null 2>&1; then
+            echo "(installed python-subunit into $venv for subunit-stats)"
+        fi
+    fi
+    [ -x "$venv/bin/subunit-stats" ] && stats_exe="$venv/bin/subunit-stats"
+fi
+[ -n "$stats_exe" ] || echo "(no python-subunit: targets 1 and 2 are skipped)"
 
-# median of the arguments
+# ---- measuring --------------------------------------------------------------
+out="$work/out"
+declare -A CMD WALL CPU RSS ROWS_RUNS
+ROWS=()
+# row NAME RUNS CMD...: registers a command (run with bash -c, stdout dropped)
+row() {
+    local name=$1 n=$2
+    shift 2
+    ROWS+=("$name")
+    ROWS_RUNS[$name]=$n
+    CMD[$name]="$*"
+}
+
+q() { printf '%q ' "$@"; }
+
+row "export M" "$runs" "$(q "$exe" -q -f "$M" "$out")"
+row "export M artifacts" "$runs" "$(q "$exe" -q --format artifacts -f "$M" "$out")"
+row "export U3" "$runs" "$(q "$exe" -q -f "$U3" "$out")"
+row "export T" "$runs" "$(q "$exe" -q -f "$T" "$out")"
+row "export T1M" "$runs_big" "$(q "$exe" -q -f "$T1M" "$out")"
+row "export B" "$runs_big" "$(q "$exe" -q -f "$B" "$out")"
+row "export F x1000" "$runs" "$(q "$exe" -q "${F_ARGS[@]}" "$out")"
+row "export -z M" "$runs" "$(q "$exe" -q -z -f "$M" "$out")"
+row "export --html M" "$runs" "$(q "$exe" -q --html -f "$M" "$out")"
+# CI side outputs, each alone and all four together (written into $out).
+for side in junit ctrf markdown trace; do
+    row "export --$side M" "$runs" "$(q "$exe" -q "--$side" "$out/side.$side" -f "$M" "$out")"
+done
+row "export M all side outputs" "$runs" "$(q "$exe" -q --junit "$out/s.xml" --ctrf "$out/s.json" \
+    --markdown "$out/s.md" --trace "$out/s.trace" -f "$M" "$out")"
+# gzip -6 of the plain data files an export of M writes; their sizes
+# against the .gz files of `export -z` for target 6.
+plain="$work/plain-M"
+rm -rf "$plain" "$out"
+"$exe" -q -f "$M" "$plain"
+rm -f "$plain/config.json"
+gzip6_bytes=0
+for f in "$plain"/*.json; do
+    gzip6_bytes=$((gzip6_bytes + $(gzip -6 -c "$f" | wc -c)))
+done
+"$exe" -q -z -f "$M" "$out"
+z_bytes=$(cat "$out"/*.gz | wc -c)
+rm -rf "$out"
+row "gzip -6 plain files of M" "$runs" \
+    "for f in $(q "$plain"/*.json); do gzip -6 -c \"\$f\" >/dev/null; done"
+if [ -n "$stats_exe" ]; then
+    # subunit-stats exits 1 when the stream has failures.
+    row "subunit-stats < M" "$runs" "$(q "$stats_exe") < $(q "$M") || true"
+    row "subunit-stats < T" "$runs" "$(q "$stats_exe") < $(q "$T") || true"
+fi
+
+# Each command goes to a file (the 1,000-file command line is long).
+for name in "${ROWS[@]}"; do
+    printf '%s\n' "${CMD[$name]}" > "$work/.cmd.$(echo "$name" | tr -c 'A-Za-z0-9\n' _)"
+done
+
+declare -A SW SC SR
+max_runs=$runs
+[ "$runs_big" -gt "$max_runs" ] && max_runs=$runs_big
+for r in $(seq "$max_runs"); do
+    printf '\rround %d/%d' "$r" "$max_runs" >&2
+    for name in "${ROWS[@]}"; do
+        [ "$r" -le "${ROWS_RUNS[$name]}" ] || continue
+        rm -rf "$out"
+        cmdfile="$work/.cmd.$(echo "$name" | tr -c 'A-Za-z0-9\n' _)"
+        /usr/bin/time -f '%e %U %S %M' -o "$work/.time" bash "$cmdfile" >/dev/null 2>"$work/.stderr" || {
+            echo >&2; echo "failed: $name" >&2; cat "$work/.stderr" >&2; exit 1; }
+        read -r e u s m < "$work/.time"
+        SW[$name]+="$e "
+        SC[$name]+="$(echo "$u + $s" | bc) "
+        SR[$name]+="$m "
+    done
+done
+echo >&2
+rm -rf "$out"
+
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-# run_timed CMD...: prints "seconds max_rss_kib" of one run
-run_timed() {
-    if [ "$have_time" = 1 ]; then
-        /usr/bin/time -f '%e %M' -o "$work/.time" "$@" >/dev/null 2>&1
-        cat "$work/.time"
-    else
-        local t0 t1
-        t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
-        echo "$(echo "$t1 - $t0" | bc) 0"
-    fi
-}
-
-# measure NAME CMD...: sets MED_S and MED_RSS
-measure() {
-    local ts=() rs=() out
-    for _ in $(seq "$runs"); do
-        rm -rf "$work/out"
-        out=$(run_timed "$@")
-        ts+=("${out% *}"); rs+=("${out#* }")
-    done
-    MED_S=$(median "${ts[@]}")
-    MED_RSS=$(median "${rs[@]}")
-}
-
-size_m=$(stat -c %s "$M")
-size_m3=$(stat -c %s "$M3")
-printf 'stream M: %s bytes; 3xM: %s bytes; %s runs each, medians\n\n' "$size_m" "$size_m3" "$runs"
-printf '%-28s %9s %10s %10s\n' "run" "time (s)" "MB/s" "RSS (MiB)"
-
-declare -A T R
-for fmt in tempest artifacts; do
-    for z in "" "-z"; do
-        for input in M M3; do
-            path=$M; size=$size_m
-            if [ "$input" = M3 ]; then path=$M3; size=$size_m3; fi
-            measure "$exe" -q --format "$fmt" $z -f "$path" "$work/out"
-            key="$fmt${z}/$input"
-            T[$key]=$MED_S; R[$key]=$MED_RSS
-            printf '%-28s %9s %10.0f %10.1f\n' "$key" "$MED_S" \
-                "$(echo "$size / 1000000 / $MED_S" | bc -l)" "$(echo "$MED_RSS / 1024" | bc -l)"
-        done
-    done
-done
-
-echo
-measure gzip -6 -c "$M"
-gzip_s=$MED_S
-printf '%-28s %9s %10.0f\n' "gzip -6 -c M" "$gzip_s" "$(echo "$size_m / 1000000 / $gzip_s" | bc -l)"
-
-stats_s=""
-venv="$work/venv"
-if [ ! -x "$venv/bin/subunit-stats" ]; then
-    if python3 -m venv "$venv" >/dev/null 2>&1 && "$venv/bin/pip" install -q python-subunit >/dev/null 2>&1; then
-        echo "(installed python-subunit into $venv for subunit-stats)"
-    else
-        echo "(could not install python-subunit: the subunit-stats comparison is skipped)"
-    fi
-fi
-if [ -x "$venv/bin/subunit-stats" ]; then
-    ts=()
-    for _ in $(seq "$runs"); do
-        t0=$(date +%s.%N); "$venv/bin/subunit-stats" < "$M" >/dev/null 2>&1 || true; t1=$(date +%s.%N)
-        ts+=("$(echo "$t1 - $t0" | bc)")
-    done
-    stats_s=$(median "${ts[@]}")
-    printf '%-28s %9s %10.0f\n' "subunit-stats < M" "$stats_s" "$(echo "$size_m / 1000000 / $stats_s" | bc -l)"
-fi
-
-echo
-echo "targets:"
-for fmt in tempest artifacts; do
-    if [ -n "$stats_s" ]; then
-        printf '  %-9s 1. speed-up over subunit-stats: %.1fx (target >= 15x)\n' "$fmt" \
-            "$(echo "$stats_s / ${T[$fmt/M]}" | bc -l)"
-    fi
-    printf '  %-9s 2. -z time / gzip -6 time:       %.2fx (target <= 0.8x)\n' "$fmt" \
-        "$(echo "${T[$fmt-z/M]} / $gzip_s" | bc -l)"
-    printf '  %-9s 3. peak RSS on M: %.1f MiB (target <= 48); 3xM / M: %.2fx (target <= 1.25x)\n' "$fmt" \
-        "$(echo "${R[$fmt/M]} / 1024" | bc -l)" "$(echo "${R[$fmt/M3]} / ${R[$fmt/M]}" | bc -l)"
-done
-
-# --- CI side outputs: each of --junit/--ctrf/--markdown/--trace, then all
-# four, vs the plain export of M, measured side by side (target: all four
-# within 1.3x of plain). Kept as its own block so it merges cleanly.
-ci="$work/ci"
-mkdir -p "$ci"
-echo
-printf '%-28s %9s %10s %10s\n' "side outputs on M" "time (s)" "x plain" "RSS (MiB)"
-measure "$exe" -q -f "$M" "$work/out"
-ci_plain=$MED_S
-printf '%-28s %9s %10.2f %10.1f\n' "plain" "$MED_S" 1 "$(echo "$MED_RSS / 1024" | bc -l)"
-for side in "--junit $ci/junit.xml" "--ctrf $ci/ctrf.json" "--markdown $ci/summary.md" "--trace $ci/trace.json" \
-    "--junit $ci/junit.xml --ctrf $ci/ctrf.json --markdown $ci/summary.md --trace $ci/trace.json"; do
+for name in "${ROWS[@]}"; do
     # shellcheck disable=SC2086
-    measure "$exe" -q $side -f "$M" "$work/out"
-    label=$(echo "$side" | sed "s| $ci/[^ ]*||g")
-    [ "${#label}" -gt 28 ] && label="all four"
-    printf '%-28s %9s %10.2f %10.1f\n' "$label" "$MED_S" "$(echo "$MED_S / $ci_plain" | bc -l)" \
-        "$(echo "$MED_RSS / 1024" | bc -l)"
+    WALL[$name]=$(median ${SW[$name]})
+    # shellcheck disable=SC2086
+    CPU[$name]=$(median ${SC[$name]})
+    # shellcheck disable=SC2086
+    RSS[$name]=$(median ${SR[$name]})
 done
-printf '  all four side outputs / plain: %.2fx (target <= 1.3x)\n' "$(echo "$MED_S / $ci_plain" | bc -l)"
-# --html on M: CPU time (user + system) beside the plain export, runs
-# interleaved so both see the same machine load (target: <= 1.5x).
-if [ "$have_time" = 1 ]; then
-    echo
-    plain=(); html=()
-    for _ in $(seq "$runs"); do
-        rm -rf "$work/out"
-        /usr/bin/time -f '%U %S' -o "$work/.cpu" "$exe" -q -f "$M" "$work/out" >/dev/null 2>&1
-        plain+=("$(awk '{print $1 + $2}' "$work/.cpu")")
-        rm -rf "$work/out"
-        /usr/bin/time -f '%U %S' -o "$work/.cpu" "$exe" -q -f "$M" --html "$work/out" >/dev/null 2>&1
-        html+=("$(awk '{print $1 + $2}' "$work/.cpu")")
-    done
-    p=$(median "${plain[@]}"); h=$(median "${html[@]}")
-    printf '%-28s %9s CPU s\n' "tempest/M" "$p" "tempest --html/M" "$h"
-    printf '  --html CPU / plain CPU on M: %.2fx (target <= 1.5x)\n' "$(echo "$h / $p" | bc -l)"
+
+mb() { echo "scale=1; $(stat -c %s "$1") / 1000000" | bc; }
+printf 'inputs: M %s MB, U3 %s MB, T %s MB, T1M %s MB, B %s MB, F %s MB in 1000 files\n' \
+    "$(mb "$M")" "$(mb "$U3")" "$(mb "$T")" "$(mb "$T1M")" "$(mb "$B")" \
+    "$(echo "scale=1; $(cat "$F"/*.subunit | wc -c) / 1000000" | bc)"
+printf 'medians of %s interleaved runs (%s for T1M and B); %s cores; load %s\n\n' \
+    "$runs" "$runs_big" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-26s %9s %9s %10s\n' "row" "CPU (s)" "wall (s)" "RSS (MiB)"
+for name in "${ROWS[@]}"; do
+    printf '%-26s %9.2f %9.2f %10.1f\n' "$name" "${CPU[$name]}" "${WALL[$name]}" \
+        "$(echo "${RSS[$name]} / 1024" | bc -l)"
+done
+
+# ---- targets ----------------------------------------------------------------
+echo
+echo "targets (judged by CPU time; wall ratio in brackets):"
+# verdict OK: prints PASS or FAIL (and counts it: verdicts run in subshells)
+: > "$work/.fails"
+verdict() {
+    if [ "$1" = 1 ]; then echo PASS; else echo x >> "$work/.fails"; echo FAIL; fi
+}
+le() { [ "$(echo "$1 <= $2" | bc -l)" = 1 ] && echo 1 || echo 0; }
+ratio() { echo "scale=4; $1 / $2" | bc -l; }
+cpu() { echo "${CPU[$1]}"; }
+wall() { echo "${WALL[$1]}"; }
+rss_mib() { echo "scale=1; ${RSS[$1]} / 1024" | bc -l; }
+
+if [ -n "$stats_exe" ]; then
+    x=$(ratio "$(cpu "subunit-stats < M")" "$(cpu "export M")")
+    xw=$(ratio "$(wall "subunit-stats < M")" "$(wall "export M")")
+    printf '1. export M vs subunit-stats < M:   %6.1fx less CPU [%5.1fx wall]  target >= 16x  %s\n' \
+        "$x" "$xw" "$(verdict "$(le 16 "$x")")"
+    x=$(ratio "$(cpu "subunit-stats < T")" "$(cpu "export T")")
+    xw=$(ratio "$(wall "subunit-stats < T")" "$(wall "export T")")
+    printf '2. export T vs subunit-stats < T:   %6.1fx less CPU [%5.1fx wall]  target >= 12x  %s\n' \
+        "$x" "$xw" "$(verdict "$(le 12 "$x")")"
+    printf '   tiny tests per CPU second: %.0f\n' "$(echo "300000 / $(cpu "export T")" | bc -l)"
+else
+    echo "1., 2. skipped: no subunit-stats"
 fi
+printf '3. peak RSS, one 200 MB attachment: %6.1f MiB                      target <= 64   %s\n' \
+    "$(rss_mib "export B")" "$(verdict "$(le "$(rss_mib "export B")" 64)")"
+ok=$(( $(le "$(rss_mib "export M")" 24) && $(le "$(rss_mib "export U3")" "$(echo "$(rss_mib "export M") + 16" | bc -l)") && $(le "$(rss_mib "export T1M")" 400) ))
+printf '4. peak RSS M %.1f MiB (<= 24), U3 %.1f MiB (<= M + 16), T1M %.1f MiB (<= 400)  %s\n' \
+    "$(rss_mib "export M")" "$(rss_mib "export U3")" "$(rss_mib "export T1M")" "$(verdict "$ok")"
+printf '   per test beyond M: (U3 - M) / 19,400 tests = %.0f bytes; T1M: %.0f bytes/test\n' \
+    "$(echo "(${RSS["export U3"]} - ${RSS["export M"]}) * 1024 / 19400" | bc -l)" \
+    "$(echo "${RSS["export T1M"]} * 1024 / 1000000" | bc -l)"
+x=$(ratio "$(cpu "export F x1000")" "$(cpu "export M")")
+xw=$(ratio "$(wall "export F x1000")" "$(wall "export M")")
+printf '5. export of 1,000 files / export M: %5.2fx CPU [%5.2fx wall]         target <= 1.5x %s\n' \
+    "$x" "$xw" "$(verdict "$(le "$x" 1.5)")"
+xs=$(ratio "$z_bytes" "$gzip6_bytes")
+x=$(ratio "$(cpu "export -z M")" "$(cpu "gzip -6 plain files of M")")
+xw=$(ratio "$(wall "export -z M")" "$(wall "gzip -6 plain files of M")")
+printf '6. -z size / gzip -6 size:           %5.2fx (%s vs %s bytes)   target <= 1.10x %s\n' \
+    "$xs" "$z_bytes" "$gzip6_bytes" "$(verdict "$(le "$xs" 1.10)")"
+printf '   export -z M / gzip -6 alone:      %5.2fx CPU [%5.2fx wall]         target <= 0.6x %s\n' \
+    "$x" "$xw" "$(verdict "$(le "$x" 0.6)")"
+x=$(ratio "$(cpu "export --html M")" "$(cpu "export M")")
+xw=$(ratio "$(wall "export --html M")" "$(wall "export M")")
+printf '7. export --html M / export M:       %5.2fx CPU [%5.2fx wall]         target <= 1.5x %s\n' \
+    "$x" "$xw" "$(verdict "$(le "$x" 1.5)")"
+x=$(ratio "$(cpu "export M all side outputs")" "$(cpu "export M")")
+xw=$(ratio "$(wall "export M all side outputs")" "$(wall "export M")")
+printf '8. junit+ctrf+markdown+trace / M:    %5.2fx CPU [%5.2fx wall]         target <= 1.3x %s\n' \
+    "$x" "$xw" "$(verdict "$(le "$x" 1.3)")"
+echo
+echo "$(wc -l < "$work/.fails") target check(s) failed"

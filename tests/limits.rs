@@ -185,37 +185,71 @@ fn memory_follows_the_data_not_the_length_fields() {
         let ev = with_log(event(id.clone(), None), "log", vec![b'a' + (i % 26) as u8]);
         encode_event(&ev, &mut chunks).unwrap();
     }
-    encode_event(&event(id, Some(Status::Success)), &mut chunks).unwrap();
+    encode_event(&event(id.clone(), Some(Status::Success)), &mut chunks).unwrap();
     let peak = export_peak(&chunks);
+    // The same attachment in one packet: the output buffers fill alike.
+    let mut whole = Vec::new();
+    encode_event(&event(id.clone(), Some(Status::InProgress)), &mut whole).unwrap();
+    let text: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+    encode_event(&with_log(event(id.clone(), None), "log", text), &mut whole).unwrap();
+    encode_event(&event(id, Some(Status::Success)), &mut whole).unwrap();
+    let one_chunk = export_peak(&whole);
     assert!(
-        peak < empty + 6 * n,
-        "{n} one-byte chunks: {peak} (empty export {empty})"
+        peak < one_chunk + 3 * n,
+        "{n} one-byte chunks: {peak} (in one chunk {one_chunk}, empty export {empty})"
     );
 
-    // One 32 MiB attachment over 512 packets is held until its test
-    // finishes, then decoded to text once. At the peak: the growing vector
-    // (old and doubled buffer during the last reallocation) and then the
-    // text next to its serialised JSON; never more than a few times the data.
+    // Attachments past 1 MiB are spooled as they arrive: the peak does not
+    // grow with their size (32 and 96 MiB alike, far below either).
+    let huge_peak = |size: usize| {
+        let mut huge = Vec::new();
+        let id = "pkg.mod.Test.test_huge".to_owned();
+        let block = b"2015-10-05 19:49:04.812 DEBUG a \"line\" of log output\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(size)
+            .collect::<Vec<u8>>();
+        let template = with_log(event(id.clone(), Some(Status::Success)), "log", Vec::new());
+        encode_file_chunks(&template, "log", &block, 64 * 1024, &mut huge).unwrap();
+        drop(block);
+        export_peak(&huge)
+    };
     let size = 32 * MIB;
-    let mut huge = Vec::new();
-    let id = "pkg.mod.Test.test_huge".to_owned();
-    let block = b"2015-10-05 19:49:04.812 DEBUG a line of log output\n"
-        .iter()
-        .copied()
-        .cycle()
-        .take(size)
-        .collect::<Vec<u8>>();
-    let template = with_log(event(id.clone(), Some(Status::Success)), "log", Vec::new());
-    encode_file_chunks(&template, "log", &block, 64 * 1024, &mut huge).unwrap();
-    drop(block);
-    let peak = export_peak(&huge);
+    let peak = huge_peak(size);
     assert!(
-        peak < empty + 5 * size,
+        peak < empty + 12 * MIB,
         "a {size}-byte attachment: peak {peak}"
+    );
+    let peak_96 = huge_peak(96 * MIB);
+    assert!(
+        peak_96 < peak + MIB,
+        "96 MiB attachment: peak {peak_96}; 32 MiB: {peak}"
+    );
+
+    // Finished tests: each distinct name is stored once, plus a few dozen
+    // bytes of slots and tree leaf (and the tree's nodes while it is
+    // written). Measured as the growth from 20,000 to 40,000 tests.
+    let finished = |n: usize| {
+        let mut s = Vec::new();
+        for i in 0..n {
+            let id = format!("pkg.mod{}.Test{}.test_{i:07}", i % 7, i % 101);
+            encode_event(&event(id.clone(), Some(Status::InProgress)), &mut s).unwrap();
+            encode_event(&event(id, Some(Status::Success)), &mut s).unwrap();
+        }
+        export_peak(&s)
+    };
+    let (small, large) = (finished(20_000), finished(40_000));
+    let name_bytes = "pkg.mod0.Test0.test_0000000".len();
+    let per_finished = (large - small) / 20_000;
+    assert!(
+        per_finished <= name_bytes + 300,
+        "{per_finished} bytes per finished test ({name_bytes} of them its name)"
     );
     eprintln!(
         "peak allocation: empty export {empty} B; per unfinished test {per_test} B; \
-         {n} one-byte chunks {peak_chunks} B; 32 MiB attachment {peak} B",
+         {n} one-byte chunks {peak_chunks} B; 32 MiB attachment {peak} B; \
+         96 MiB attachment {peak_96} B; per finished test {per_finished} B",
         peak_chunks = export_peak(&chunks),
     );
 }

@@ -230,18 +230,23 @@ struct Decoded {
     warnings: Warnings,
 }
 
-/// Decodes a stream and assembles entries, sending them on in batches.
-/// Runs on its own thread so that decoding overlaps with writing.
+/// Stream files up to this size are decoded and written on the caller's
+/// thread: for a small stream, starting threads costs more than they save.
+const INLINE_STREAM_BYTES: u64 = 4 << 20;
+
+/// Decodes a stream and assembles entries, handing them to `deliver` in
+/// batches. Runs on its own thread for large streams, so that decoding
+/// overlaps with writing. Large attachments are spooled in `spool_dir`.
 fn decode_stream(
     opened: source::Opened,
     label: &str,
-    tx: mpsc::SyncSender<Vec<Entry>>,
+    spool_dir: &Path,
+    mut deliver: impl FnMut(Vec<Entry>) -> Result<()>,
 ) -> Result<Decoded> {
     let mut batch = Vec::with_capacity(BATCH_ENTRIES);
     let mut batch_bytes = 0usize;
-    let send = |batch: &mut Vec<Entry>| {
-        tx.send(std::mem::replace(batch, Vec::with_capacity(BATCH_ENTRIES)))
-            .map_err(|_| Error::Stopped("writing the outputs"))
+    let mut send = |batch: &mut Vec<Entry>| {
+        deliver(std::mem::replace(batch, Vec::with_capacity(BATCH_ENTRIES)))
     };
     let sink = |rec: Record| -> Result<()> {
         let e = Entry::from_record(rec);
@@ -254,6 +259,7 @@ fn decode_stream(
         Ok(())
     };
     let mut asm = Assembler::new(sink);
+    asm.set_spool_dir(spool_dir.to_path_buf());
     let bytes = match opened.protocol {
         Protocol::V2 => {
             let mut dec = Decoder::with_prefix(opened.head, opened.rest);
@@ -330,53 +336,32 @@ fn export_stream(
     // With --fix-for-frontend the stream's entries wait here until its end.
     let mut held = fix.then(frontend::Fix::default);
     let mut check = frontend::Check::default();
-    let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
-    let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let mut seen = 0u64;
-    let decoded = std::thread::scope(|scope| -> Result<Decoded> {
-        let spawn_err = Error::Thread;
-        let decoder = std::thread::Builder::new()
-            .name("decode".into())
-            .spawn_scoped(scope, || decode_stream(opened, &label, tx))
-            .map_err(spawn_err)?;
-        // Three stages: decode, serialise details, write.
-        std::thread::Builder::new()
-            .name("serialise".into())
-            .spawn_scoped(scope, move || {
-                for mut batch in rx_decoded {
-                    batch.iter_mut().for_each(prepare_details_json);
-                    if tx_ready.send(batch).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(spawn_err)?;
-        let mut written = Ok(());
-        'batches: for batch in rx.iter() {
-            for e in batch {
-                seen += 1;
-                if let Some(held) = &mut held {
-                    held.push(e);
-                    continue;
-                }
-                check.add(&e);
-                if let Err(err) = feed(&e, &mut stats, results, &mut writers) {
-                    written = Err(err);
-                    break 'batches;
-                }
+    let mut consume = |batch: Vec<Entry>| -> Result<()> {
+        for e in batch {
+            seen += 1;
+            if let Some(held) = &mut held {
+                held.push(e);
+                continue;
             }
-            progress.bytes = read.load(Ordering::Relaxed);
-            progress.tests = seen;
-            rep.progress(&progress);
+            check.add(&e);
+            feed(&e, &mut stats, results, &mut writers)?;
         }
-        // Stops the decoder if writing failed first.
-        drop(rx);
-        let decoded = decoder
-            .join()
-            .unwrap_or(Err(Error::Stopped("decoding the stream")));
-        written?;
-        decoded
-    })?;
+        progress.bytes = read.load(Ordering::Relaxed);
+        progress.tests = seen;
+        rep.progress(&progress);
+        Ok(())
+    };
+    let small = match &s.origin {
+        Origin::File(p) => std::fs::metadata(p).is_ok_and(|m| m.len() <= INLINE_STREAM_BYTES),
+        Origin::Stdin => false,
+    };
+    let spool_dir = stage.dir().to_path_buf();
+    let decoded = if small {
+        decode_stream(opened, &label, &spool_dir, &mut consume)?
+    } else {
+        pipeline(opened, &label, &spool_dir, &mut consume)?
+    };
     progress.bytes = read.load(Ordering::Relaxed);
     progress.tests = seen;
     progress.done = true;
@@ -415,6 +400,56 @@ fn export_stream(
     }
     results.end_stream(stats.start, stats.end);
     Ok((stats, decoded.bytes))
+}
+
+/// Decoding, serialising and writing (`consume`) on three threads.
+fn pipeline(
+    opened: source::Opened,
+    label: &str,
+    spool_dir: &Path,
+    consume: &mut dyn FnMut(Vec<Entry>) -> Result<()>,
+) -> Result<Decoded> {
+    let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    std::thread::scope(|scope| -> Result<Decoded> {
+        let spawn_err = Error::Thread;
+        let decoder = std::thread::Builder::new()
+            .name("decode".into())
+            // Owns `tx`: dropping it when done ends the other stages.
+            .spawn_scoped(scope, move || {
+                decode_stream(opened, label, spool_dir, |batch| {
+                    tx.send(batch)
+                        .map_err(|_| Error::Stopped("writing the outputs"))
+                })
+            })
+            .map_err(spawn_err)?;
+        // Three stages: decode, serialise details, write.
+        std::thread::Builder::new()
+            .name("serialise".into())
+            .spawn_scoped(scope, move || {
+                for mut batch in rx_decoded {
+                    batch.iter_mut().for_each(prepare_details_json);
+                    if tx_ready.send(batch).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(spawn_err)?;
+        let mut written = Ok(());
+        for batch in rx.iter() {
+            if let Err(err) = consume(batch) {
+                written = Err(err);
+                break;
+            }
+        }
+        // Stops the decoder if writing failed first.
+        drop(rx);
+        let decoded = decoder
+            .join()
+            .unwrap_or(Err(Error::Stopped("decoding the stream")));
+        written?;
+        decoded
+    })
 }
 
 /// Counts an entry and hands it to every format's writer.

@@ -4,6 +4,11 @@
 
 use crate::pycompat;
 
+pub mod spool;
+mod stream;
+
+use spool::Spooled;
+
 /// An attachment's bytes, concatenated from all its non-empty chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
@@ -38,28 +43,59 @@ impl Attachment {
 /// from names, empty and non-text attachments left out, and colliding keys
 /// kept at the first position with the last value.
 pub fn clean_details(attachments: Vec<Attachment>) -> Vec<(String, String)> {
+    clean_details_spooled(attachments, Vec::new()).0
+}
+
+/// Cleaned (key, text) pairs.
+pub type Details = Vec<(String, String)>;
+
+/// [`clean_details`] for a record some of whose attachments were spilled:
+/// `spooled` lists them by attachment index (their `bytes` hold the end of
+/// their text, as UTF-8). Returns the pairs (a spooled value holds the end
+/// of its text) and which of them are spooled, by pair index.
+pub fn clean_details_spooled(
+    attachments: Vec<Attachment>,
+    spooled: Vec<(usize, Spooled)>,
+) -> (Details, Vec<(usize, Spooled)>) {
     let mut out: Vec<(String, String)> = Vec::with_capacity(attachments.len());
+    let mut out_spooled: Vec<(usize, Spooled)> = Vec::new();
+    let mut spooled = spooled.into_iter().peekable();
     // Only many attachments are worth a map (and need one to stay linear).
     let mut index: Option<rustc_hash::FxHashMap<String, usize>> =
         (attachments.len() > 16).then(Default::default);
-    for a in attachments {
+    for (n, a) in attachments.into_iter().enumerate() {
         let key = clean_key(&a.name);
-        let Some(text) = a.into_text() else { continue };
+        let spill = spooled.next_if(|(i, _)| *i == n).map(|(_, s)| s);
+        let text = match &spill {
+            None => a.into_text(),
+            Some(s) if s.is_text => String::from_utf8(a.bytes).ok(),
+            Some(_) => None,
+        };
+        let Some(text) = text else { continue };
         let found = match &index {
             Some(map) => map.get(&key).copied(),
             None => out.iter().position(|(k, _)| *k == key),
         };
-        match found {
-            Some(i) => out[i].1 = text,
+        let at = match found {
+            Some(i) => {
+                out[i].1 = text;
+                out_spooled.retain(|(j, _)| *j != i);
+                i
+            }
             None => {
                 if let Some(map) = &mut index {
                     map.insert(key.clone(), out.len());
                 }
                 out.push((key, text));
+                out.len() - 1
             }
+        };
+        if let Some(s) = spill {
+            out_spooled.push((at, s));
         }
     }
-    out
+    out_spooled.sort_unstable_by_key(|(i, _)| *i);
+    (out, out_spooled)
 }
 
 /// Python 3's `re.sub(r'\W', '', key)`: keeps letters, numbers and `_`.

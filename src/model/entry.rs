@@ -2,6 +2,7 @@
 
 use crate::decode::event::Status;
 use crate::model::attachment;
+use crate::model::attachment::spool::Spooled;
 use crate::model::record::Record;
 
 /// A test's status as StackViz reports it: a packet status, or `Unknown`
@@ -82,6 +83,10 @@ pub struct Entry {
     /// thread (`output::json::prepare_details_json`), so the bulk of the
     /// JSON work runs beside the writers; empty until then.
     pub details_json: Vec<u8>,
+    /// Values of `details` whose full text is in a spool file (by index);
+    /// `details` then holds only the end of that text, and `details_json`
+    /// stays empty.
+    pub spooled: Vec<(usize, Spooled)>,
 }
 
 impl Entry {
@@ -92,6 +97,11 @@ impl Entry {
             (Some(s), Some(e)) => (e - s) as f64 / 1e6,
             _ => 0.0,
         };
+        let (details, spooled) = if rec.spooled.is_empty() {
+            (attachment::clean_details(rec.attachments), Vec::new())
+        } else {
+            attachment::clean_details_spooled(rec.attachments, rec.spooled)
+        };
         Entry {
             name: clean_name(&rec.id).into_owned(),
             status: rec.status.map_or(TestStatus::Unknown, TestStatus::from),
@@ -99,9 +109,18 @@ impl Entry {
             start: rec.start,
             end: rec.end,
             duration,
-            details: attachment::clean_details(rec.attachments),
+            details,
             details_json: Vec::new(),
+            spooled,
             id: rec.id,
+        }
+    }
+
+    /// Bytes of the text of detail `i`, in full also when it is spooled.
+    pub fn detail_len(&self, i: usize) -> u64 {
+        match self.spooled.iter().find(|(j, _)| *j == i) {
+            Some((_, s)) => s.text_len,
+            None => self.details[i].1.len() as u64,
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::decode::event::{Event, EventSink, Status, Warning};
+use crate::model::attachment::spool::{Spill, SpoolWriter, Spooled, SPILL_AT};
 use crate::model::attachment::Attachment;
 
 /// A finished (or, at end of stream, abandoned) test record.
@@ -25,6 +26,9 @@ pub struct Record {
     pub end: Option<i64>,
     /// Non-empty attachments, in first-chunk order.
     pub attachments: Vec<Attachment>,
+    /// Attachments that outgrew memory, by index: their text is in a spool
+    /// file and their `bytes` hold only its end (UTF-8).
+    pub spooled: Vec<(usize, Spooled)>,
 }
 
 /// Receives records in emission order.
@@ -51,6 +55,7 @@ pub struct Assembler<S> {
     scratch: String,
     warnings: Vec<Warning>,
     dropped_warnings: u64,
+    spool: SpoolWriter,
 }
 
 /// A record being assembled; attachments get a name index once there are
@@ -58,6 +63,21 @@ pub struct Assembler<S> {
 struct Open {
     record: Record,
     by_name: HashMap<String, usize>,
+    /// Attachments being spilled, by index.
+    spills: Vec<(usize, Spill)>,
+}
+
+impl Open {
+    /// Ends the spills and hands the record over.
+    fn close(mut self, spool: &mut SpoolWriter) -> crate::Result<Record> {
+        self.spills.sort_unstable_by_key(|(i, _)| *i);
+        for (i, spill) in self.spills {
+            let (spooled, tail) = spill.finish(spool)?;
+            self.record.attachments[i].bytes = tail.into_bytes();
+            self.record.spooled.push((i, spooled));
+        }
+        Ok(self.record)
+    }
 }
 
 const INDEX_AFTER: usize = 16;
@@ -87,7 +107,14 @@ impl<S: RecordSink> Assembler<S> {
             scratch: String::new(),
             warnings: Vec::new(),
             dropped_warnings: 0,
+            spool: SpoolWriter::new(std::env::temp_dir()),
         }
+    }
+
+    /// Where large attachments are spooled (the system's temporary
+    /// directory unless set); the file is unlinked as soon as it is made.
+    pub fn set_spool_dir(&mut self, dir: std::path::PathBuf) {
+        self.spool = SpoolWriter::new(dir);
     }
 
     /// Emits the records that never finished, in creation order, and
@@ -95,7 +122,8 @@ impl<S: RecordSink> Assembler<S> {
     pub fn finish(mut self) -> crate::Result<(S, Warnings)> {
         self.keys.clear();
         for (_, open) in std::mem::take(&mut self.open) {
-            self.sink.record(open.record)?;
+            let record = open.close(&mut self.spool)?;
+            self.sink.record(record)?;
         }
         let warnings = Warnings {
             kept: self.warnings,
@@ -144,8 +172,10 @@ impl<S: RecordSink> EventSink for Assembler<S> {
                             start: None,
                             end: None,
                             attachments: Vec::new(),
+                            spooled: Vec::new(),
                         },
                         by_name: HashMap::default(),
+                        spills: Vec::new(),
                     },
                 );
                 seq
@@ -182,7 +212,23 @@ impl<S: RecordSink> EventSink for Assembler<S> {
                     open.by_name.get(file.name.as_ref()).copied()
                 };
                 match found {
-                    Some(i) => rec.attachments[i].bytes.extend_from_slice(&file.bytes),
+                    Some(i) => {
+                        if let Some((_, spill)) = open.spills.iter_mut().find(|(j, _)| *j == i) {
+                            spill.feed(&file.bytes, &mut self.spool)?;
+                        } else {
+                            let a = &mut rec.attachments[i];
+                            if a.bytes.len() + file.bytes.len() > SPILL_AT {
+                                // Too large to hold: decode, escape and spool
+                                // it from here on.
+                                let mut spill = Spill::new(a.mime.as_deref());
+                                spill.feed(&std::mem::take(&mut a.bytes), &mut self.spool)?;
+                                spill.feed(&file.bytes, &mut self.spool)?;
+                                open.spills.push((i, spill));
+                            } else {
+                                a.bytes.extend_from_slice(&file.bytes);
+                            }
+                        }
+                    }
                     None => {
                         if !open.by_name.is_empty() {
                             open.by_name
@@ -200,7 +246,8 @@ impl<S: RecordSink> EventSink for Assembler<S> {
         if ev.status.is_some_and(Status::is_final) {
             let open = self.open.remove(&seq).expect("open record");
             self.keys.remove(self.scratch.as_str());
-            self.sink.record(open.record)?;
+            let record = open.close(&mut self.spool)?;
+            self.sink.record(record)?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::details::DetailsWriter;
 use super::json::{write_json, StatsJson};
+use super::names::Names;
 use super::raw::RawWriter;
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
@@ -20,6 +21,8 @@ struct ArtifactsStream<'a> {
     base: String,
     raw: RawWriter,
     details: DetailsWriter,
+    /// Every distinct test name of the stream, stored once.
+    names: Names,
 }
 
 #[derive(Serialize)]
@@ -80,6 +83,7 @@ impl Format for Artifacts {
             meta: meta.clone(),
             raw: RawWriter::create(stage, &format!("{base}-raw.json{gz}"), self.gzip)?,
             details: DetailsWriter::create(stage, &format!("{base}-details.json{gz}"), self.gzip)?,
+            names: Names::default(),
             base,
             format: self,
         }))
@@ -139,14 +143,15 @@ impl Format for Artifacts {
 impl StreamWriter for ArtifactsStream<'_> {
     fn entry(&mut self, entry: &Entry) -> Result<()> {
         self.raw.entry(entry)?;
-        self.details.entry(entry)
+        let (id, new) = self.names.intern(&entry.name);
+        self.details.entry(entry, id, new)
     }
 
     fn end(self: Box<Self>, stage: &mut Staging, stats: &Stats) -> Result<()> {
         let cur = *self;
         let gz = if cur.format.gzip { ".gz" } else { "" };
         cur.raw.finish(stage)?;
-        cur.details.finish(stage)?;
+        cur.details.finish(stage, &cur.names)?;
         let stats_name = format!("{}-stats.json{gz}", cur.base);
         let mut out = stage.create(&stats_name, cur.format.gzip)?;
         write_json(&mut out, &StatsJson(stats))?;

@@ -11,23 +11,22 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use rustc_hash::FxHashMap as HashMap;
-
+use super::names::Names;
 use crate::model::entry::Entry;
 use crate::output::json;
 use crate::write::staging::{OutFile, Staging};
 use crate::{Error, Result};
 
+/// Where a name's latest value is in the uncompressed output.
 struct Slot {
-    name: String,
-    /// Where the latest value starts in the uncompressed output.
     start: u64,
     len: u64,
 }
 
 pub struct DetailsWriter {
     out: OutFile,
-    index: HashMap<String, usize>,
+    /// By name id (the stream's [`Names`] hands them out in first-seen
+    /// order, which is the order of the keys).
     slots: Vec<Slot>,
     /// Set once a name repeats: the output then needs rebuilding.
     reordered: bool,
@@ -42,7 +41,6 @@ impl DetailsWriter {
         out.write_all_ctx(b"{")?;
         Ok(DetailsWriter {
             out,
-            index: HashMap::default(),
             slots: Vec::new(),
             reordered: false,
             name: name.to_owned(),
@@ -51,16 +49,17 @@ impl DetailsWriter {
         })
     }
 
-    pub fn entry(&mut self, e: &Entry) -> Result<()> {
+    /// Writes `e`, whose name has id `id` in the stream's names; `new`
+    /// when the name was seen for the first time.
+    pub fn entry(&mut self, e: &Entry, id: u32, new: bool) -> Result<()> {
         let buf = &mut self.scratch;
         buf.clear();
-        let existing = self.index.get(&e.name).copied();
-        if existing.is_some() {
+        if !new {
             self.reordered = true;
         }
         // While the file is still in final form, each new name is written
         // as a key; after a repeat only values are appended.
-        let inline_key = existing.is_none() && !self.reordered;
+        let inline_key = new && !self.reordered;
         if inline_key {
             if !self.slots.is_empty() {
                 buf.extend_from_slice(b", ");
@@ -69,43 +68,72 @@ impl DetailsWriter {
             buf.extend_from_slice(b": ");
         }
         let value_at = buf.len();
-        let value: &[u8] = if e.details_json.is_empty() {
-            json::write_pairs(buf, &e.details);
-            &buf[value_at..]
-        } else {
-            &e.details_json
-        };
         let start = self.out.position() + value_at as u64;
-        let len = value.len() as u64;
-        self.out.write_all_ctx(&buf[..value_at])?;
-        self.out.write_all_ctx(value)?;
-        match existing {
-            Some(slot) => {
-                self.slots[slot].start = start;
-                self.slots[slot].len = len;
-            }
-            None => {
-                self.index.insert(e.name.clone(), self.slots.len());
-                self.slots.push(Slot {
-                    name: e.name.clone(),
-                    start,
-                    len,
-                });
-            }
+        if !e.spooled.is_empty() {
+            self.out.write_all_ctx(&buf[..value_at])?;
+            write_spooled(&mut self.out, e, buf)?;
+        } else {
+            let value: &[u8] = if e.details_json.is_empty() {
+                json::write_pairs(buf, &e.details);
+                &buf[value_at..]
+            } else {
+                &e.details_json
+            };
+            self.out.write_all_ctx(&buf[..value_at])?;
+            self.out.write_all_ctx(value)?;
+        }
+        let len = self.out.position() - start;
+        if new {
+            debug_assert_eq!(id as usize, self.slots.len(), "ids are dense");
+            self.slots.push(Slot { start, len });
+        } else {
+            self.slots[id as usize] = Slot { start, len };
         }
         Ok(())
     }
 
-    pub fn finish(mut self, stage: &mut Staging) -> Result<()> {
+    pub fn finish(mut self, stage: &mut Staging, names: &Names) -> Result<()> {
         if !self.reordered {
             self.out.write_all_ctx(b"}")?;
             return stage.finish(self.out);
         }
         let first = stage.finish_scratch(self.out)?;
-        let result = rebuild(stage, &first, &self.name, self.gzip, &self.slots);
+        let result = rebuild(stage, &first, &self.name, self.gzip, &self.slots, names);
         stage.discard(&first);
         result
     }
+}
+
+/// Writes `e`'s details object when some values are in the spool: those
+/// are read back and escaped piece by piece.
+fn write_spooled(out: &mut OutFile, e: &Entry, buf: &mut Vec<u8>) -> Result<()> {
+    let mut spooled = e.spooled.iter().peekable();
+    buf.clear();
+    buf.push(b'{');
+    for (i, (k, v)) in e.details.iter().enumerate() {
+        if i > 0 {
+            buf.extend_from_slice(b", ");
+        }
+        json::write_str(buf, k);
+        buf.extend_from_slice(b": ");
+        match spooled.next_if(|(j, _)| *j == i) {
+            None => json::write_str(buf, v),
+            Some((_, s)) => {
+                buf.push(b'"');
+                s.copy_text(&mut |piece| {
+                    json::write_str_body(buf, piece);
+                    out.write_all_ctx(buf)?;
+                    buf.clear();
+                    Ok(())
+                })?;
+                buf.push(b'"');
+            }
+        }
+    }
+    buf.push(b'}');
+    out.write_all_ctx(buf)?;
+    buf.clear();
+    Ok(())
 }
 
 /// Writes the final file from the values stored in `first`, in first-seen
@@ -116,6 +144,7 @@ fn rebuild(
     name: &str,
     gzip: bool,
     slots: &[Slot],
+    names: &Names,
 ) -> Result<()> {
     let err = |e: io::Error| Error::io(first, e);
     let mut plain = File::open(first).map_err(err)?;
@@ -140,7 +169,7 @@ fn rebuild(
             if i > 0 {
                 key.extend_from_slice(b", ");
             }
-            json::write_str(&mut key, &slot.name);
+            json::write_str(&mut key, names.get(i as u32));
             key.extend_from_slice(b": ");
             out.write_all_ctx(&key)?;
             if at != slot.start {

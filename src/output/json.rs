@@ -152,9 +152,17 @@ const STAGE: usize = 512;
 
 /// Appends `s` as a JSON string literal, quotes included.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    out.reserve(s.len() + 2);
     out.push(b'"');
+    write_str_body(out, s);
+    out.push(b'"');
+}
+
+/// Appends `s` escaped for the inside of a JSON string literal (no
+/// quotes), so that a long text can be escaped piece by piece.
+pub fn write_str_body(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len());
     if bytes.len() < 32 {
         // Short keys and names: not worth setting up the stage.
         for &b in bytes {
@@ -165,7 +173,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
                 out.push(b);
             }
         }
-        out.push(b'"');
         return;
     }
     // Headroom past STAGE for one word of six-byte escapes plus a store.
@@ -207,7 +214,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         }
     }
     out.extend_from_slice(&tmp[..n]);
-    out.push(b'"');
 }
 
 /// The escape sequence for `b` (padded to six bytes) and its length.
@@ -240,7 +246,10 @@ fn escape_bytes(b: u8) -> ([u8; 6], usize) {
 /// Fills [`Entry::details_json`] ahead of the writers (on its own thread).
 pub(crate) fn prepare_details_json(e: &mut Entry) {
     e.details_json.clear();
-    write_pairs(&mut e.details_json, &e.details);
+    // Spooled text is copied from the spool by the details writer.
+    if e.spooled.is_empty() {
+        write_pairs(&mut e.details_json, &e.details);
+    }
 }
 
 /// Appends `{"k": "v", …}` for ordered pairs.

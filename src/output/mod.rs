@@ -9,6 +9,7 @@ pub mod html;
 pub(crate) mod json;
 pub mod junit;
 pub mod markdown;
+pub mod names;
 pub mod raw;
 pub mod side;
 pub mod summary;

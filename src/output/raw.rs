@@ -1,64 +1,56 @@
 //! The `raw` list: every entry in completion order, details stripped.
 
-use serde::Serialize;
-
-use super::json::{write_json, Iso};
+use super::json::{write_str, Iso};
 use crate::model::entry::Entry;
 use crate::write::staging::{OutFile, Staging};
 use crate::Result;
-
-#[derive(Serialize)]
-pub struct RawEntry<'a> {
-    pub name: &'a str,
-    pub status: &'a str,
-    pub tags: &'a [String],
-    pub timestamps: [Option<Iso>; 2],
-    pub duration: f64,
-    pub details: Empty,
-}
-
-/// Serialises as `{}`.
-pub struct Empty;
-
-impl Serialize for Empty {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        s.serialize_map(Some(0))?.end()
-    }
-}
-
-impl<'a> RawEntry<'a> {
-    pub fn of(e: &'a Entry) -> Self {
-        RawEntry {
-            name: &e.name,
-            status: e.status.as_str(),
-            tags: &e.tags,
-            timestamps: [e.start.map(Iso), e.end.map(Iso)],
-            duration: e.duration,
-            details: Empty,
-        }
-    }
-}
 
 /// Streams a JSON array of raw entries to a file.
 pub struct RawWriter {
     out: OutFile,
     first: bool,
+    scratch: Vec<u8>,
 }
 
 impl RawWriter {
     pub fn create(stage: &mut Staging, name: &str, gzip: bool) -> Result<RawWriter> {
         let mut out = stage.create(name, gzip)?;
         out.write_all_ctx(b"[")?;
-        Ok(RawWriter { out, first: true })
+        Ok(RawWriter {
+            out,
+            first: true,
+            scratch: Vec::with_capacity(1024),
+        })
     }
 
+    /// Writes `{"name":…,"status":…,"tags":[…],"timestamps":[…],
+    /// "duration":…,"details":{}}` (serde_json's compact form, with the
+    /// project's escaper for the strings).
     pub fn entry(&mut self, e: &Entry) -> Result<()> {
+        let buf = &mut self.scratch;
+        buf.clear();
         if !self.first {
-            self.out.write_all_ctx(b", ")?;
+            buf.extend_from_slice(b", ");
         }
         self.first = false;
-        write_json(&mut self.out, &RawEntry::of(e))
+        buf.extend_from_slice(b"{\"name\":");
+        write_str(buf, &e.name);
+        buf.extend_from_slice(b",\"status\":");
+        write_str(buf, e.status.as_str());
+        buf.extend_from_slice(b",\"tags\":[");
+        for (i, t) in e.tags.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            write_str(buf, t);
+        }
+        buf.extend_from_slice(b"],\"timestamps\":");
+        let times = [e.start.map(Iso), e.end.map(Iso)];
+        serde_json::to_writer(&mut *buf, &times).map_err(|e| self.out.io_err(e.into()))?;
+        buf.extend_from_slice(b",\"duration\":");
+        serde_json::to_writer(&mut *buf, &e.duration).map_err(|e| self.out.io_err(e.into()))?;
+        buf.extend_from_slice(b",\"details\":{}}");
+        self.out.write_all_ctx(buf)
     }
 
     pub fn finish(mut self, stage: &mut Staging) -> Result<()> {

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::details::DetailsWriter;
 use super::json::{serialize_stats, write_json};
+use super::names::Names;
 use super::raw::RawWriter;
 use super::tree::TreeBuilder;
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
@@ -21,6 +22,8 @@ struct TempestStream<'a> {
     raw: RawWriter,
     details: DetailsWriter,
     tree: TreeBuilder,
+    /// Every distinct test name of the stream, stored once.
+    names: Names,
 }
 
 #[derive(Serialize)]
@@ -72,6 +75,7 @@ impl Format for Tempest {
             raw: RawWriter::create(stage, &files[0], self.gzip)?,
             details: DetailsWriter::create(stage, &files[2], self.gzip)?,
             tree: TreeBuilder::default(),
+            names: Names::default(),
             files,
             format: self,
         }))
@@ -99,17 +103,20 @@ impl Format for Tempest {
 impl StreamWriter for TempestStream<'_> {
     fn entry(&mut self, entry: &Entry) -> Result<()> {
         self.raw.entry(entry)?;
-        self.details.entry(entry)?;
-        self.tree.add(entry);
+        let (id, new) = self.names.intern(&entry.name);
+        self.details.entry(entry, id, new)?;
+        self.tree.add(id, entry);
         Ok(())
     }
 
     fn end(self: Box<Self>, stage: &mut Staging, stats: &Stats) -> Result<()> {
         let cur = *self;
         cur.raw.finish(stage)?;
-        cur.details.finish(stage)?;
+        cur.details.finish(stage, &cur.names)?;
         let mut out = stage.create(&cur.files[1], cur.format.gzip)?;
-        write_json(&mut out, &cur.tree)?;
+        cur.tree
+            .write(&cur.names, &mut out)
+            .map_err(|e| out.io_err(e))?;
         stage.finish(out)?;
         let [raw, tree, details] = cur.files;
         cur.format.entries.push(ConfigEntry {

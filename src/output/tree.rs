@@ -1,101 +1,203 @@
 //! The `tree` view: names split on `.` into nested nodes, StackViz's
 //! `reorganize` with its quirks kept (one root named after the last entry's
-//! first component; a dotless name makes the root itself the test).
+//! first component; the first component of every name is dropped, so a
+//! dotless name makes the root itself the test, and `a.x` and `b.x` are the
+//! same node, holding the test that came last).
+//!
+//! While a stream is read only a compact leaf per distinct name is kept
+//! (names themselves live once, in the stream's [`Names`]); the nodes are
+//! built when the tree is written, and written without recursion, so deep
+//! names cannot overflow the stack.
+
+use std::io::Write;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
-
 use super::json::Iso;
-use super::raw::Empty;
+use super::names::Names;
 use crate::model::entry::Entry;
 
-struct Test {
-    name_full: String,
+/// No start or end time.
+const NONE: i64 = i64::MIN;
+const NO_ID: u32 = u32::MAX;
+
+/// What the tree shows of a test, by name id.
+struct Leaf {
     status: &'static str,
-    tags: Vec<String>,
-    start: Option<i64>,
-    end: Option<i64>,
+    tags: u32,
+    start: i64,
+    end: i64,
     duration: f64,
-}
-
-#[derive(Default)]
-struct Node {
-    name: String,
-    /// `None` until the node gets a child (leaves have no `children` key).
-    children: Option<Vec<Node>>,
-    index: HashMap<String, usize>,
-    test: Option<Test>,
-}
-
-impl Node {
-    fn child(&mut self, part: &str) -> &mut Node {
-        let children = self.children.get_or_insert_with(Vec::new);
-        let i = match self.index.get(part) {
-            Some(&i) => i,
-            None => {
-                children.push(Node {
-                    name: part.to_owned(),
-                    ..Node::default()
-                });
-                self.index.insert(part.to_owned(), children.len() - 1);
-                children.len() - 1
-            }
-        };
-        &mut children[i]
-    }
+    /// Entry number of the latest entry with this name.
+    seq: u64,
 }
 
 #[derive(Default)]
 pub struct TreeBuilder {
-    root: Option<Node>,
+    leaves: Vec<Leaf>,
+    /// Tag lists, each stored once as its JSON array.
+    tags: Names,
+    /// Name id of the latest entry (it names the root).
+    last: Option<u32>,
+    seq: u64,
+    scratch: Vec<u8>,
 }
 
 impl TreeBuilder {
-    pub fn add(&mut self, e: &Entry) {
-        let mut parts = e.name.split('.');
-        let first = parts.next().unwrap_or("");
-        let root = self.root.get_or_insert_with(Node::default);
-        root.name = first.to_owned();
-        let mut node = root;
-        for part in parts {
-            node = node.child(part);
+    /// Adds an entry whose name has id `id` in the stream's names (ids are
+    /// handed out densely in first-seen order).
+    pub fn add(&mut self, id: u32, e: &Entry) {
+        self.scratch.clear();
+        self.scratch.push(b'[');
+        for (i, t) in e.tags.iter().enumerate() {
+            if i > 0 {
+                self.scratch.push(b',');
+            }
+            super::json::write_str(&mut self.scratch, t);
         }
-        node.test = Some(Test {
-            name_full: e.name.clone(),
+        self.scratch.push(b']');
+        let tags_json = std::str::from_utf8(&self.scratch).expect("JSON is UTF-8");
+        let (tags, _) = self.tags.intern(tags_json);
+        let leaf = Leaf {
             status: e.status.as_str(),
-            tags: e.tags.clone(),
-            start: e.start,
-            end: e.end,
+            tags,
+            start: e.start.unwrap_or(NONE),
+            end: e.end.unwrap_or(NONE),
             duration: e.duration,
-        });
+            seq: self.seq,
+        };
+        self.seq += 1;
+        self.last = Some(id);
+        match self.leaves.get_mut(id as usize) {
+            Some(slot) => *slot = leaf,
+            None => {
+                debug_assert_eq!(id as usize, self.leaves.len(), "ids are dense");
+                self.leaves.push(leaf);
+            }
+        }
+    }
+
+    /// Writes the tree as compact JSON.
+    pub fn write(&self, names: &Names, out: &mut dyn Write) -> std::io::Result<()> {
+        let Some(last) = self.last else {
+            return out.write_all(b"{}");
+        };
+        let nodes = self.build(names, last);
+        let mut buf = Vec::with_capacity(64 * 1024);
+        // (node, whether its children are done)
+        let mut stack: Vec<(u32, bool)> = vec![(0, false)];
+        while let Some((i, children_done)) = stack.pop() {
+            let n = &nodes[i as usize];
+            if !children_done {
+                if n.open_sibling {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(b"{\"name\":");
+                super::json::write_str(&mut buf, n.name);
+                stack.push((i, true));
+                if n.first_child != NO_ID {
+                    buf.extend_from_slice(b",\"children\":[");
+                    // Children in order: push them in reverse.
+                    let mut kids = Vec::new();
+                    let mut c = n.first_child;
+                    while c != NO_ID {
+                        kids.push(c);
+                        c = nodes[c as usize].next;
+                    }
+                    stack.extend(kids.into_iter().rev().map(|c| (c, false)));
+                }
+            } else {
+                if n.first_child != NO_ID {
+                    buf.push(b']');
+                }
+                if n.test != NO_ID {
+                    self.write_leaf(&mut buf, names, n.test)?;
+                }
+                buf.push(b'}');
+            }
+            if buf.len() >= 60 * 1024 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+        out.write_all(&buf)
+    }
+
+    fn write_leaf(&self, buf: &mut Vec<u8>, names: &Names, id: u32) -> std::io::Result<()> {
+        let leaf = &self.leaves[id as usize];
+        let time = |t: i64| (t != NONE).then_some(Iso(t));
+        buf.extend_from_slice(b",\"status\":");
+        super::json::write_str(buf, leaf.status);
+        buf.extend_from_slice(b",\"tags\":");
+        buf.extend_from_slice(self.tags.get(leaf.tags).as_bytes());
+        buf.extend_from_slice(b",\"timestamps\":");
+        serde_json::to_writer(&mut *buf, &[time(leaf.start), time(leaf.end)])?;
+        buf.extend_from_slice(b",\"duration\":");
+        serde_json::to_writer(&mut *buf, &leaf.duration)?;
+        buf.extend_from_slice(b",\"details\":{},\"name_full\":");
+        super::json::write_str(buf, names.get(id));
+        Ok(())
+    }
+
+    /// The nodes, root first; children linked in first-seen order.
+    fn build<'n>(&self, names: &'n Names, last: u32) -> Vec<Node<'n>> {
+        let root_name = names.get(last).split('.').next().unwrap_or("");
+        let mut nodes = vec![Node::new(root_name)];
+        let mut last_child = vec![NO_ID];
+        let mut index: HashMap<(u32, &str), u32> = HashMap::default();
+        index.reserve(self.leaves.len() + self.leaves.len() / 4);
+        for id in 0..self.leaves.len() as u32 {
+            let mut node = 0u32;
+            for part in names.get(id).split('.').skip(1) {
+                node = match index.get(&(node, part)) {
+                    Some(&c) => c,
+                    None => {
+                        let c = nodes.len() as u32;
+                        let mut child = Node::new(part);
+                        let prev = last_child[node as usize];
+                        if prev == NO_ID {
+                            nodes[node as usize].first_child = c;
+                        } else {
+                            nodes[prev as usize].next = c;
+                            child.open_sibling = true;
+                        }
+                        last_child[node as usize] = c;
+                        nodes.push(child);
+                        last_child.push(NO_ID);
+                        index.insert((node, part), c);
+                        c
+                    }
+                };
+            }
+            let n = &mut nodes[node as usize];
+            let newer =
+                n.test == NO_ID || self.leaves[id as usize].seq > self.leaves[n.test as usize].seq;
+            if newer {
+                n.test = id;
+            }
+        }
+        nodes
     }
 }
 
-impl Serialize for TreeBuilder {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match &self.root {
-            Some(root) => root.serialize(s),
-            None => s.serialize_map(Some(0))?.end(),
-        }
-    }
+struct Node<'n> {
+    name: &'n str,
+    first_child: u32,
+    next: u32,
+    /// Name id of the test shown at this node.
+    test: u32,
+    /// Not the first child: a comma goes before it.
+    open_sibling: bool,
 }
 
-impl Serialize for Node {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("name", &self.name)?;
-        if let Some(children) = &self.children {
-            m.serialize_entry("children", children)?;
+impl<'n> Node<'n> {
+    fn new(name: &'n str) -> Self {
+        Node {
+            name,
+            first_child: NO_ID,
+            next: NO_ID,
+            test: NO_ID,
+            open_sibling: false,
         }
-        if let Some(t) = &self.test {
-            m.serialize_entry("status", t.status)?;
-            m.serialize_entry("tags", &t.tags)?;
-            m.serialize_entry("timestamps", &[t.start.map(Iso), t.end.map(Iso)])?;
-            m.serialize_entry("duration", &t.duration)?;
-            m.serialize_entry("details", &Empty)?;
-            m.serialize_entry("name_full", &t.name_full)?;
-        }
-        m.end()
     }
 }

@@ -35,6 +35,11 @@ pub struct Staging {
 }
 
 impl Staging {
+    /// DEST: where temporaries (and the attachment spool) go.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Creates DEST (and missing parents) and prepares to write into it.
     pub fn new(dir: &Path) -> Result<Staging> {
         let mut created = Vec::new();
@@ -94,8 +99,10 @@ impl Staging {
     }
 
     /// Opens `name` for writing, gzip-compressed when `gzip` is set (the
-    /// caller adds `.gz` to the name). Compression and the write calls run
-    /// on a thread of their own, so they overlap with producing the data.
+    /// caller adds `.gz` to the name). Once a file outgrows one buffer,
+    /// compression and the write calls run on a thread of their own, so
+    /// they overlap with producing the data; a small file is written at
+    /// close without one.
     pub fn create(&mut self, name: &str, gzip: bool) -> Result<OutFile> {
         let tmp = self.temp_path(name);
         let final_name = self.dir.join(name);
@@ -144,17 +151,12 @@ impl Staging {
         } else {
             Box::new(file)
         };
-        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(BUFS_IN_FLIGHT);
-        let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
-        let writer = std::thread::Builder::new()
-            .name("write".into())
-            .spawn(move || write_loop(sink, rx, back_tx))
-            .map_err(|e| Error::io(&final_name, e))?;
         Ok(OutFile {
-            buf: Vec::with_capacity(BUF_SIZE),
-            tx: Some(tx),
-            back: back_rx,
-            writer: Some(writer),
+            buf: Vec::new(),
+            sink: Some(sink),
+            tx: None,
+            back: None,
+            writer: None,
             tmp,
             name: final_name,
             written: 0,
@@ -247,8 +249,10 @@ fn write_loop(
 /// A file being written; its errors name the final path.
 pub struct OutFile {
     buf: Vec<u8>,
+    /// The file until its writer thread starts.
+    sink: Option<Box<dyn Write + Send>>,
     tx: Option<mpsc::SyncSender<Vec<u8>>>,
-    back: mpsc::Receiver<Vec<u8>>,
+    back: Option<mpsc::Receiver<Vec<u8>>>,
     writer: Option<std::thread::JoinHandle<io::Result<()>>>,
     tmp: PathBuf,
     name: PathBuf,
@@ -269,15 +273,26 @@ impl OutFile {
         Error::io(&self.name, e)
     }
 
-    /// Hands the buffer to the writer thread.
+    /// Hands the buffer to the writer thread, starting it the first time.
     fn ship(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
+        if let Some(sink) = self.sink.take() {
+            let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(BUFS_IN_FLIGHT);
+            let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+            let writer = std::thread::Builder::new()
+                .name("write".into())
+                .spawn(move || write_loop(sink, rx, back_tx))?;
+            self.tx = Some(tx);
+            self.back = Some(back_rx);
+            self.writer = Some(writer);
+        }
         let next = self
             .back
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BUF_SIZE));
+            .as_ref()
+            .and_then(|b| b.try_recv().ok())
+            .unwrap_or_else(|| Vec::with_capacity(BUF_SIZE));
         let full = std::mem::replace(&mut self.buf, next);
         let sent = self.tx.as_ref().map(|tx| tx.send(full));
         match sent {
@@ -303,6 +318,13 @@ impl OutFile {
 
     /// Flushes everything and closes the file: (temporary, final) paths.
     fn close(mut self) -> Result<(PathBuf, PathBuf)> {
+        if let Some(mut sink) = self.sink.take() {
+            // Never outgrew its buffer: write it here, no thread needed.
+            sink.write_all(&self.buf)
+                .and_then(|()| sink.flush())
+                .map_err(|e| Error::io(&self.name, e))?;
+            self.buf = Vec::new();
+        }
         let shipped = self.ship();
         let stopped = self.stop();
         shipped.and(stopped).map_err(|e| Error::io(&self.name, e))?;
@@ -328,6 +350,9 @@ impl Write for OutFile {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         if self.buf.len() + buf.len() > BUF_SIZE {
             self.ship()?;
+        }
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(BUF_SIZE.min(buf.len().max(16 * 1024)));
         }
         self.buf.extend_from_slice(buf);
         self.written += buf.len() as u64;

@@ -424,7 +424,12 @@ impl<R: Read> Decoder<R> {
             }
             // Grow by what is read, never by what a length field claims.
             if self.buf.len() - self.end < READ_CHUNK / 2 {
-                let grow = READ_CHUNK.max(self.buf.len() / 2);
+                // From 64 KiB up: a small stream needs no zeroed 1 MiB.
+                let grow = self
+                    .buf
+                    .len()
+                    .clamp(64 * 1024, READ_CHUNK)
+                    .max(self.buf.len() / 2);
                 self.buf.resize(self.buf.len() + grow, 0);
             }
             match self.src.read(&mut self.buf[self.end..]) {
