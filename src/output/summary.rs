@@ -363,6 +363,7 @@ pub(crate) mod tests {
                 .map(|t| vec![("traceback".to_owned(), t.to_owned())])
                 .unwrap_or_default(),
             details_json: Vec::new(),
+            spooled: Vec::new(),
         }
     }
 
