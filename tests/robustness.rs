@@ -170,7 +170,6 @@ fn damaged_stream() -> Vec<Vec<u8>> {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn every_damaged_packet_gives_a_parser_record() {
     let tmp = tempfile::tempdir().unwrap();
     let (snap, o) = export_bytes(
@@ -188,7 +187,6 @@ fn every_damaged_packet_gives_a_parser_record() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn text_before_damaged_packets_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let parts = damaged_stream();
@@ -234,7 +232,6 @@ fn a_signature_byte_inside_a_utf8_character_is_text() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_bare_signature_byte_in_text_is_tried_as_a_packet() {
     let mut bytes = packet("pkg.T.test_a", SUCCESS, Some(1_000_000));
     bytes.extend_from_slice(b"log line\n");
