@@ -269,7 +269,6 @@ fn log_preamble(bytes: usize, with_directive_like_line: bool) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn v2_after_a_long_log_preamble_is_v2() {
     let mut bytes = log_preamble(200 * 1024, true);
     for i in 0..3 {
@@ -283,7 +282,6 @@ fn v2_after_a_long_log_preamble_is_v2() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn v1_after_a_long_preamble_is_v1() {
     let mut bytes = log_preamble(200 * 1024, false);
     bytes.extend_from_slice(b"time: 2015-10-05 19:49:04Z\ntest: pkg.T.a\nsuccess: pkg.T.a\n");
@@ -295,7 +293,6 @@ fn v1_after_a_long_preamble_is_v1() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_repository_run_after_a_long_preamble_is_v1() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("proj/.stestr");
@@ -321,7 +318,6 @@ fn a_repository_run_after_a_long_preamble_is_v1() {
 // ---- item 20 (and 2): nothing exported is never silent ---------------------
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn an_empty_file_warns_no_tests() {
     let tmp = tempfile::tempdir().unwrap();
     let (_, o) = export_bytes(tmp.path(), "e", "empty.subunit", b"", &[]);
@@ -334,7 +330,6 @@ fn an_empty_file_warns_no_tests() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn empty_stdin_warns_no_tests() {
     let tmp = tempfile::tempdir().unwrap();
     let o = exporter()
@@ -349,7 +344,6 @@ fn empty_stdin_warns_no_tests() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn text_without_tests_warns_no_tests() {
     let tmp = tempfile::tempdir().unwrap();
     let (_, o) = export_bytes(

@@ -148,7 +148,12 @@ fn decode_stream(
     let mut asm = Assembler::new(sink);
     let bytes = match opened.protocol {
         Protocol::V2 => {
-            let mut dec = Decoder::with_prefix(opened.head, opened.rest);
+            // A long preamble was set aside while sniffing: replay it too.
+            let mut dec: Decoder<Box<dyn io::Read + Send>> = if opened.spill.is_some() {
+                Decoder::new(Box::new(opened.into_reader()))
+            } else {
+                Decoder::with_prefix(opened.head, opened.rest)
+            };
             let result = dec.run(&mut asm);
             match result {
                 Ok(()) => dec.summary().bytes,
@@ -259,6 +264,11 @@ fn export_stream(
     if let Some(e) = gzip_error.lock().expect("lock").take() {
         rep.warn(&format!(
             "{label}: the gzip data is damaged ({e}); exported what came before"
+        ));
+    }
+    if stats.count == 0 {
+        rep.warn(&format!(
+            "no tests in {label}: the stream is empty or holds no subunit test results"
         ));
     }
     for w in writers {
