@@ -60,3 +60,34 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Bytes of untrusted text (paths, file contents, test ids) a message
+/// quotes; longer text is cut, with the number of bytes left out.
+pub const SHOWN_MAX: usize = 200;
+
+/// Untrusted text as messages show it: control characters escaped (so a
+/// newline cannot start a forged message line) and at most [`SHOWN_MAX`]
+/// bytes, cut on a character boundary. The one helper every message uses.
+pub fn shown(text: &str) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        if used >= SHOWN_MAX {
+            out.push_str(&format!("… ({} more bytes)", text.len() - i));
+            break;
+        }
+        let before = out.len();
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        used += out.len() - before;
+    }
+    out
+}
+
+/// A path as messages show it (see [`shown`]).
+pub fn shown_path(path: &std::path::Path) -> String {
+    shown(&path.to_string_lossy())
+}

@@ -420,7 +420,6 @@ fn names(l: &[(String, Vec<u8>)]) -> Vec<&str> {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_failed_rename_of_config_json_restores_every_file() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("out");
@@ -440,7 +439,6 @@ fn a_failed_rename_of_config_json_restores_every_file() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_failed_rename_of_a_data_file_restores_every_file() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("out");
@@ -634,7 +632,6 @@ fn signals_remove_what_the_run_created_and_exit_128_plus_n() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn temporaries_of_a_killed_run_are_removed_by_the_next() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("out");
@@ -656,7 +653,6 @@ fn temporaries_of_a_killed_run_are_removed_by_the_next() {
 // ---- item 7: re-exports remove our earlier outputs only -------------------
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_re_export_removes_what_the_previous_export_wrote() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("out");
@@ -723,7 +719,6 @@ fn files_not_proven_ours_are_never_removed() {
 // ---- items 8, 16: temporaries ------------------------------------------------
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_planted_symlink_is_never_followed() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("out");
@@ -769,7 +764,6 @@ fn a_planted_symlink_is_never_followed() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn names_near_the_file_name_limit_export() {
     let tmp = tempfile::tempdir().unwrap();
     // 240 + "-0-details.json" = 255 bytes, the longest name Linux allows.

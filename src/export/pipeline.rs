@@ -41,7 +41,11 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     if plan.html {
         formats.push(Box::new(Html::new()));
     }
-    let mut stage = Staging::new(&plan.dest)?;
+    let mut notes = Vec::new();
+    let mut stage = Staging::with_notes(&plan.dest, &mut |n| notes.push(n))?;
+    for n in notes {
+        rep.info(&n);
+    }
     let mut meta = ExportMeta {
         env: plan.env.clone(),
         ..ExportMeta::default()

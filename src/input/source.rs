@@ -231,11 +231,8 @@ impl Sniffer<'_> {
         if width >= 4 || len < 8 || !self.want(p + len)? {
             return Ok(false);
         }
-        let stored = u32::from_be_bytes(
-            self.mem[p + len - 4..p + len]
-                .try_into()
-                .expect("4 bytes"),
-        );
+        let stored =
+            u32::from_be_bytes(self.mem[p + len - 4..p + len].try_into().expect("4 bytes"));
         Ok(self.spans.crc(&self.mem, self.spilled, p, p + len - 4) == stored)
     }
 
@@ -329,7 +326,8 @@ const V1_WORDS: [&str; 12] = [
 /// A line whose first word, less a trailing `:`, is a v1 directive, and
 /// which has more text after it.
 pub fn has_v1_directive(head: &[u8]) -> bool {
-    head.split(|&b| b == b'\n').any(|line| v1_directive(line).is_some())
+    head.split(|&b| b == b'\n')
+        .any(|line| v1_directive(line).is_some())
 }
 
 /// Whether `line` (without its newline) is a v1 directive: `Some(true)` for
