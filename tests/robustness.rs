@@ -518,7 +518,6 @@ fn concurrent_exports_leave_one_complete_export() {
 // ---- item 5: deep test ids --------------------------------------------------
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_million_dots_in_a_test_id_export() {
     let mut id = String::with_capacity(2_000_001);
     id.push('a');

@@ -109,7 +109,7 @@ impl StreamWriter for TempestStream<'_> {
         cur.raw.finish(stage)?;
         cur.details.finish(stage)?;
         let mut out = stage.create(&cur.files[1], cur.format.gzip)?;
-        write_json(&mut out, &cur.tree)?;
+        cur.tree.write(&mut out)?;
         stage.finish(out)?;
         let [raw, tree, details] = cur.files;
         cur.format.entries.push(ConfigEntry {

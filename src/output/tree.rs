@@ -4,11 +4,13 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Serialize;
 
 use super::json::Iso;
 use super::raw::Empty;
 use crate::model::entry::Entry;
+use crate::write::staging::OutFile;
+use crate::Result;
 
 struct Test {
     name_full: String,
@@ -19,49 +21,53 @@ struct Test {
     duration: f64,
 }
 
+/// A node of the tree; nodes live in one arena and refer to their children
+/// by index, so that neither building, writing nor dropping a tree recurses
+/// (a test id with a million dots is a million levels deep).
 #[derive(Default)]
 struct Node {
     name: String,
     /// `None` until the node gets a child (leaves have no `children` key).
-    children: Option<Vec<Node>>,
-    index: HashMap<String, usize>,
+    children: Option<Vec<u32>>,
+    index: HashMap<String, u32>,
     test: Option<Test>,
-}
-
-impl Node {
-    fn child(&mut self, part: &str) -> &mut Node {
-        let children = self.children.get_or_insert_with(Vec::new);
-        let i = match self.index.get(part) {
-            Some(&i) => i,
-            None => {
-                children.push(Node {
-                    name: part.to_owned(),
-                    ..Node::default()
-                });
-                self.index.insert(part.to_owned(), children.len() - 1);
-                children.len() - 1
-            }
-        };
-        &mut children[i]
-    }
 }
 
 #[derive(Default)]
 pub struct TreeBuilder {
-    root: Option<Node>,
+    /// `nodes[0]` is the root, once there is one.
+    nodes: Vec<Node>,
 }
 
 impl TreeBuilder {
+    fn child(&mut self, parent: usize, part: &str) -> usize {
+        if let Some(&i) = self.nodes[parent].index.get(part) {
+            return i as usize;
+        }
+        let i = self.nodes.len();
+        let id = u32::try_from(i).expect("fewer than 2^32 tree nodes");
+        self.nodes.push(Node {
+            name: part.to_owned(),
+            ..Node::default()
+        });
+        let p = &mut self.nodes[parent];
+        p.index.insert(part.to_owned(), id);
+        p.children.get_or_insert_with(Vec::new).push(id);
+        i
+    }
+
     pub fn add(&mut self, e: &Entry) {
         let mut parts = e.name.split('.');
         let first = parts.next().unwrap_or("");
-        let root = self.root.get_or_insert_with(Node::default);
-        root.name = first.to_owned();
-        let mut node = root;
-        for part in parts {
-            node = node.child(part);
+        if self.nodes.is_empty() {
+            self.nodes.push(Node::default());
         }
-        node.test = Some(Test {
+        self.nodes[0].name = first.to_owned();
+        let mut node = 0;
+        for part in parts {
+            node = self.child(node, part);
+        }
+        self.nodes[node].test = Some(Test {
             name_full: e.name.clone(),
             status: e.status.as_str(),
             tags: e.tags.clone(),
@@ -70,32 +76,72 @@ impl TreeBuilder {
             duration: e.duration,
         });
     }
-}
 
-impl Serialize for TreeBuilder {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match &self.root {
-            Some(root) => root.serialize(s),
-            None => s.serialize_map(Some(0))?.end(),
+    /// Writes the tree as JSON with an explicit stack instead of recursion.
+    pub fn write(&self, out: &mut OutFile) -> Result<()> {
+        let mut buf = Vec::with_capacity(64 * 1024);
+        if self.nodes.is_empty() {
+            return out.write_all_ctx(b"{}");
         }
+        // (node, index of the next child to write)
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        open_node(&mut buf, &self.nodes[0]);
+        stack.push((0, 0));
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let n = &self.nodes[node];
+            let children = n.children.as_deref().unwrap_or(&[]);
+            if *next < children.len() {
+                if *next > 0 {
+                    buf.push(b',');
+                }
+                let child = children[*next] as usize;
+                *next += 1;
+                open_node(&mut buf, &self.nodes[child]);
+                stack.push((child, 0));
+            } else {
+                close_node(&mut buf, n);
+                stack.pop();
+            }
+            if buf.len() >= 64 * 1024 {
+                out.write_all_ctx(&buf)?;
+                buf.clear();
+            }
+        }
+        out.write_all_ctx(&buf)
     }
 }
 
-impl Serialize for Node {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("name", &self.name)?;
-        if let Some(children) = &self.children {
-            m.serialize_entry("children", children)?;
-        }
-        if let Some(t) = &self.test {
-            m.serialize_entry("status", t.status)?;
-            m.serialize_entry("tags", &t.tags)?;
-            m.serialize_entry("timestamps", &[t.start.map(Iso), t.end.map(Iso)])?;
-            m.serialize_entry("duration", &t.duration)?;
-            m.serialize_entry("details", &Empty)?;
-            m.serialize_entry("name_full", &t.name_full)?;
-        }
-        m.end()
+fn json<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(&mut *buf, value).expect("JSON into memory");
+}
+
+/// `{"name":…` and, for a node with children, `,"children":[`.
+fn open_node(buf: &mut Vec<u8>, n: &Node) {
+    buf.extend_from_slice(b"{\"name\":");
+    json(buf, &n.name);
+    if n.children.is_some() {
+        buf.extend_from_slice(b",\"children\":[");
     }
+}
+
+/// Ends the children list (if any), adds the test's fields (if any), `}`.
+fn close_node(buf: &mut Vec<u8>, n: &Node) {
+    if n.children.is_some() {
+        buf.push(b']');
+    }
+    if let Some(t) = &n.test {
+        buf.extend_from_slice(b",\"status\":");
+        json(buf, t.status);
+        buf.extend_from_slice(b",\"tags\":");
+        json(buf, &t.tags);
+        buf.extend_from_slice(b",\"timestamps\":");
+        json(buf, &[t.start.map(Iso), t.end.map(Iso)]);
+        buf.extend_from_slice(b",\"duration\":");
+        json(buf, &t.duration);
+        buf.extend_from_slice(b",\"details\":");
+        json(buf, &Empty);
+        buf.extend_from_slice(b",\"name_full\":");
+        json(buf, &t.name_full);
+    }
+    buf.push(b'}');
 }
