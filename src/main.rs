@@ -114,6 +114,30 @@ impl Reporter for Stderr {
     }
 }
 
+/// On SIGINT, SIGTERM or SIGHUP: remove everything this run created and
+/// exit with 128 + the signal number, as a shell reports a signal.
+fn handle_signals() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let name = match sig {
+                    SIGINT => "SIGINT",
+                    SIGTERM => "SIGTERM",
+                    _ => "SIGHUP",
+                };
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "stackviz-export: error: stopped by {name}; removing this run's temporary files"
+                );
+                stackviz_export::write::staging::remove_temporaries_and_exit(128 + sig);
+            }
+        })?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -148,6 +172,12 @@ fn main() -> ExitCode {
         quiet: cli.quiet,
         tty: std::io::stderr().is_terminal(),
     };
+    if let Err(e) = handle_signals() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "stackviz-export: warning: cannot watch for signals ({e}); an interrupted run may leave temporary files in DEST"
+        );
+    }
     match export::export(&opts, &mut rep) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {

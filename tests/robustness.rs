@@ -603,7 +603,6 @@ fn kill(child: &Child, sig: &str) {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn signals_remove_what_the_run_created_and_exit_128_plus_n() {
     for (sig, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
         let tmp = tempfile::tempdir().unwrap();
