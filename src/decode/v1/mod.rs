@@ -42,6 +42,10 @@ use time::parse_time;
 /// Longest directive line kept. Longer lines (only garbage in practice) are
 /// treated as text that is not subunit.
 pub const LINE_CAP: usize = 1 << 20;
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in Unix seconds: the
+/// times an ISO string (and Python's datetime) can hold.
+const MIN_SECS: i64 = -62_135_596_800;
+const MAX_SECS: i64 = 253_402_300_799;
 
 const TRACEBACK_MIME: &str = "text/x-traceback; charset=\"utf8\"";
 const LOST_MIME: &str = "text/x-traceback; charset=\"utf8\"; language=\"python\"";
@@ -228,6 +232,8 @@ pub struct V1Parser {
     line_start: u64,
     line: Vec<u8>,
     line_overflow: bool,
+    /// Bytes of the pending line, including what the cap dropped.
+    line_bytes: u64,
     now: Option<Timestamp>,
     global_tags: BTreeSet<String>,
     test: Option<Test>,
@@ -254,6 +260,7 @@ impl V1Parser {
             line_start: 0,
             line: Vec::new(),
             line_overflow: false,
+            line_bytes: 0,
             now: None,
             global_tags: BTreeSet::new(),
             test: None,
@@ -305,6 +312,7 @@ impl V1Parser {
                     if piece.len() > room {
                         self.line_overflow = true;
                     }
+                    self.line_bytes += (piece.len() - usize::from(complete)) as u64;
                     self.line.extend_from_slice(&piece[..piece.len().min(room)]);
                     if complete {
                         self.line_done(sink)?;
@@ -379,6 +387,18 @@ impl V1Parser {
     fn line_done(&mut self, sink: &mut dyn EventSink) -> crate::Result<()> {
         let line = std::mem::take(&mut self.line);
         let overflow = std::mem::replace(&mut self.line_overflow, false);
+        let bytes = std::mem::take(&mut self.line_bytes);
+        if overflow {
+            let size = bytes;
+            sink.warning(Warning {
+                offset: self.line_start,
+                message: format!(
+                    "dropped a subunit v1 line of {size} bytes (over the {} byte limit): {}",
+                    LINE_CAP,
+                    crate::shown(&lossy(&line[..line.len().min(crate::SHOWN_MAX)]))
+                ),
+            });
+        }
         let result = self.handle_line(&line, overflow, sink);
         self.line = line;
         self.line.clear();
@@ -394,7 +414,7 @@ impl V1Parser {
         match self.state {
             State::Outside | State::InTest => {
                 if overflow {
-                    self.skipped_text(sink);
+                    // Already reported, with its size and start.
                     return Ok(());
                 }
                 self.directive_line(line, sink)
@@ -536,6 +556,16 @@ impl V1Parser {
                     .ok()
                     .and_then(parse_time)
                 {
+                    // Python's datetime holds years 1 to 9999 only.
+                    Some(t) if !(MIN_SECS..=MAX_SECS).contains(&t.secs) => {
+                        sink.warning(Warning {
+                            offset: self.line_start,
+                            message: format!(
+                                "ignoring subunit v1 time {}: outside years 1 to 9999 once in UTC",
+                                crate::shown(&lossy(argument(line, offset)))
+                            ),
+                        });
+                    }
                     Some(t) => self.now = Some(t),
                     None => {
                         if !self.warned_time {
