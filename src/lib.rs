@@ -31,14 +31,14 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// Reading or writing a named file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", shown_path(path))]
     Io {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
     /// Reading a stream failed part way.
-    #[error("{path}: read failed at byte offset {offset}: {source}")]
+    #[error("{}: read failed at byte offset {offset}: {source}", shown(path))]
     Read {
         path: String,
         offset: u64,
@@ -69,10 +69,16 @@ pub const SHOWN_MAX: usize = 200;
 /// newline cannot start a forged message line) and at most [`SHOWN_MAX`]
 /// bytes, cut on a character boundary. The one helper every message uses.
 pub fn shown(text: &str) -> String {
+    shown_up_to(text, SHOWN_MAX)
+}
+
+/// [`shown`] with another cap; the binary passes whole message lines
+/// through it (with a larger cap) as a last guard.
+pub fn shown_up_to(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut used = 0;
     for (i, c) in text.char_indices() {
-        if used >= SHOWN_MAX {
+        if used >= max {
             out.push_str(&format!("… ({} more bytes)", text.len() - i));
             break;
         }

@@ -91,6 +91,13 @@ enum Layout {
     Artifacts,
 }
 
+/// Every message line as printed: the library already caps and escapes the
+/// untrusted text it quotes; this keeps any other control character from
+/// starting a forged line, and bounds the line.
+fn safe(line: &str) -> String {
+    stackviz_export::shown_up_to(line, 4096)
+}
+
 struct Stderr {
     quiet: bool,
     tty: bool,
@@ -99,17 +106,21 @@ struct Stderr {
 impl Reporter for Stderr {
     fn info(&mut self, line: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{line}");
+            let _ = writeln!(std::io::stderr(), "{}", safe(line));
         }
     }
     fn warn(&mut self, line: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "stackviz-export: warning: {line}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "stackviz-export: warning: {}",
+                safe(line)
+            );
         }
     }
     fn progress(&mut self, what: &str, tests: u64) {
         if !self.quiet && self.tty {
-            let _ = writeln!(std::io::stderr(), "  {what}: {tests} tests so far");
+            let _ = writeln!(std::io::stderr(), "  {}: {tests} tests so far", safe(what));
         }
     }
 }
@@ -181,7 +192,11 @@ fn main() -> ExitCode {
     match export::export(&opts, &mut rep) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "stackviz-export: error: {}",
+                safe(&e.to_string())
+            );
             ExitCode::from(match e {
                 Error::Usage(_) => 2,
                 _ => 1,

@@ -791,7 +791,6 @@ fn assert_tidy(err: &str) {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_newline_in_a_path_cannot_forge_message_lines() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp
@@ -811,7 +810,6 @@ fn a_newline_in_a_path_cannot_forge_message_lines() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_huge_next_stream_file_gives_a_short_error() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("proj/.stestr");
@@ -835,7 +833,6 @@ fn a_huge_next_stream_file_gives_a_short_error() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_binary_dstat_gives_a_short_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let dstat = tmp.path().join("dstat.csv");
@@ -891,7 +888,6 @@ fn a_dangling_symlink_dest_says_so() {
 // ---- items 17, 18: v1 edge cases --------------------------------------------
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn v1_times_past_year_9999_are_null_with_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let v1 = b"time: 9999-12-31 23:30:00-05:00\ntest: pkg.T.a\nsuccess: pkg.T.a\n\
@@ -915,7 +911,6 @@ time: 2015-10-05 19:49:04Z\ntest: pkg.T.b\nsuccess: pkg.T.b\n";
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn an_overlong_v1_line_is_named_in_the_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let big = format!("pkg.T.big{}", "y".repeat(2 << 20));

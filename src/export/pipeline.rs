@@ -105,7 +105,7 @@ fn copy_dstat(
     if let Some(why) = dstat::problem(&bytes) {
         rep.warn(&format!(
             "{}: StackViz will not chart this dstat log: {why}",
-            path.display()
+            crate::shown_path(path)
         ));
     }
     let mut out = stage.create(name, gzip)?;

@@ -91,7 +91,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         if !m.is_dir() {
             return Err(Error::Usage(format!(
                 "output path exists and is not a directory: {}",
-                opts.dest.display()
+                crate::shown_path(&opts.dest)
             )));
         }
     }
@@ -136,13 +136,13 @@ pub fn plan(opts: &Options) -> Result<Plan> {
             Ok(_) => {
                 return Err(Error::Usage(format!(
                     "dstat log is not a regular file: {}",
-                    d.display()
+                    crate::shown_path(d)
                 )))
             }
             Err(e) => {
                 return Err(Error::Usage(format!(
                     "dstat log not found: {} ({})",
-                    d.display(),
+                    crate::shown_path(d),
                     io_reason(&e)
                 )))
             }
@@ -226,12 +226,12 @@ fn check_stream_file(path: &Path) -> Result<()> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Err(Error::Usage(format!(
             "stream file is not a regular file: {}",
-            path.display()
+            crate::shown_path(path)
         ))),
         Ok(_) => Ok(()),
         Err(e) => Err(Error::Usage(format!(
             "stream file not found: {} ({})",
-            path.display(),
+            crate::shown_path(path),
             io_reason(&e)
         ))),
     }

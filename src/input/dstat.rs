@@ -24,8 +24,8 @@ pub fn problem(bytes: &[u8]) -> Option<String> {
     let cell = cell.trim();
     if first.len() != 1 || !cell.starts_with("Dstat") || !cell.ends_with("CSV output") {
         return Some(format!(
-            "the first row is {:?}, not the single cell \"Dstat … CSV output\" of classic dstat",
-            String::from_utf8_lossy(first.as_slice())
+            "the first row is \"{}\", not the single cell \"Dstat … CSV output\" of classic dstat",
+            crate::shown(&String::from_utf8_lossy(first.as_slice()))
         ));
     }
     // The group-name row holds "system"; the next one names its "time" column.

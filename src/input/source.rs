@@ -41,7 +41,7 @@ pub enum Origin {
 impl Origin {
     pub fn label(&self) -> String {
         match self {
-            Origin::File(p) => p.display().to_string(),
+            Origin::File(p) => crate::shown_path(p),
             Origin::Stdin => "<stdin>".to_owned(),
         }
     }
