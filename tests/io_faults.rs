@@ -136,13 +136,17 @@ fn dest_that_is_a_file_is_a_usage_error() {
 }
 
 #[test]
-fn dest_under_a_file_fails_naming_it() {
+fn dest_under_a_file_is_a_usage_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain-file");
     fs::write(&file, b"x").unwrap();
     let dest = file.join("out");
     let o = run(&["-f".as_ref(), small().as_os_str(), dest.as_os_str()]);
-    assert_failed_naming(&o, &dest.to_string_lossy());
+    // A path of the wrong kind is a usage error.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&*file.to_string_lossy()), "{err}");
+    assert!(err.contains("not a directory"), "{err}");
     assert_eq!(fs::read(&file).unwrap(), b"x");
 }
 

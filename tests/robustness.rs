@@ -860,7 +860,6 @@ fn a_binary_dstat_gives_a_short_warning() {
 // ---- item 15: DEST paths of the wrong kind ---------------------------------
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn dest_below_a_regular_file_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join("afile"), b"x").unwrap();
@@ -873,7 +872,6 @@ fn dest_below_a_regular_file_is_a_usage_error() {
 }
 
 #[test]
-#[ignore = "fixed in a following commit"]
 fn a_dangling_symlink_dest_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("out");

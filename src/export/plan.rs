@@ -87,14 +87,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
             "no input: give at least one of -f, -r, -i".into(),
         ));
     }
-    if let Ok(m) = std::fs::metadata(&opts.dest) {
-        if !m.is_dir() {
-            return Err(Error::Usage(format!(
-                "output path exists and is not a directory: {}",
-                crate::shown_path(&opts.dest)
-            )));
-        }
-    }
+    check_dest(&opts.dest)?;
     let mut providers = Vec::new();
     for given in &opts.repos {
         let repo = Repository::open(given)?;
@@ -212,6 +205,49 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         env,
         empty,
     })
+}
+
+/// DEST must be a directory or a path that can become one: anything of
+/// another kind, on the way or at the end, is a usage error that says what
+/// is wrong.
+fn check_dest(dest: &Path) -> Result<()> {
+    let shown = crate::shown_path;
+    match std::fs::symlink_metadata(dest) {
+        Ok(m) if m.file_type().is_symlink() && std::fs::metadata(dest).is_err() => {
+            let target = std::fs::read_link(dest).unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "output path is a symbolic link to {}, which does not exist: {}",
+                shown(&target),
+                shown(dest)
+            )));
+        }
+        Ok(_) => {
+            if !dest.is_dir() {
+                return Err(Error::Usage(format!(
+                    "output path exists and is not a directory: {}",
+                    shown(dest)
+                )));
+            }
+            return Ok(());
+        }
+        Err(_) => {}
+    }
+    // The nearest existing ancestor must be a directory.
+    let mut p = dest.parent();
+    while let Some(a) = p.filter(|a| !a.as_os_str().is_empty()) {
+        if let Ok(m) = std::fs::metadata(a) {
+            if !m.is_dir() {
+                return Err(Error::Usage(format!(
+                    "output path {} is below {}, which is not a directory",
+                    shown(dest),
+                    shown(a)
+                )));
+            }
+            break;
+        }
+        p = a.parent();
+    }
+    Ok(())
 }
 
 fn io_reason(e: &io::Error) -> String {
