@@ -31,6 +31,8 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::{BufRead, ErrorKind};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 
 mod chunked;
@@ -239,6 +241,8 @@ pub struct V1Parser {
     test: Option<Test>,
     simple: Vec<u8>,
     parts: Vec<Part>,
+    /// Position in `parts` by name: a details block may hold many parts.
+    part_index: HashMap<String, usize>,
     part: Option<Part>,
     decoder: Option<Decoder>,
     warned_text: bool,
@@ -266,6 +270,7 @@ impl V1Parser {
             test: None,
             simple: Vec::new(),
             parts: Vec::new(),
+            part_index: HashMap::default(),
             part: None,
             decoder: None,
             warned_text: false,
@@ -523,6 +528,7 @@ impl V1Parser {
                     }
                     Some(Some(true)) => {
                         self.parts.clear();
+                        self.part_index.clear();
                         self.part = None;
                         self.state = State::Multipart {
                             outcome,
@@ -592,7 +598,7 @@ impl V1Parser {
             Step::More => return,
             Step::Done => {
                 if let Some(part) = self.part.take() {
-                    add_part(&mut self.parts, part);
+                    add_part(&mut self.parts, &mut self.part_index, part);
                 }
                 Multipart::Header
             }
@@ -656,6 +662,7 @@ impl V1Parser {
         } else {
             let r = report(sink, &test, self.now, outcome.status(), &self.parts);
             self.parts.clear();
+            self.part_index.clear();
             self.part = None;
             self.decoder = None;
             r
@@ -673,10 +680,14 @@ fn part_header(line: &[u8]) -> Option<String> {
 
 /// A repeated attachment name keeps its first position and takes the new
 /// content (python dict assignment).
-fn add_part(parts: &mut Vec<Part>, part: Part) {
-    match parts.iter_mut().find(|p| p.name == part.name) {
-        Some(existing) => *existing = part,
-        None => parts.push(part),
+/// A part replaces an earlier one of the same name, in its position.
+fn add_part(parts: &mut Vec<Part>, index: &mut HashMap<String, usize>, part: Part) {
+    match index.get(&part.name) {
+        Some(&i) => parts[i] = part,
+        None => {
+            index.insert(part.name.clone(), parts.len());
+            parts.push(part);
+        }
     }
 }
 
