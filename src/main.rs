@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use stackviz_export::export::{self, FormatKind, Options, Reporter};
-use stackviz_export::Error;
+use stackviz_export::{export, Error, FormatKind, Options, Reporter};
 
 /// Turn subunit test-result streams into the data files the StackViz
 /// front-end reads.
@@ -143,7 +142,7 @@ fn handle_signals() -> std::io::Result<()> {
                     std::io::stderr(),
                     "stackviz-export: error: stopped by {name}; removing this run's temporary files"
                 );
-                stackviz_export::write::staging::remove_temporaries_and_exit(128 + sig);
+                stackviz_export::remove_temporaries_and_exit(128 + sig);
             }
         })?;
     Ok(())
@@ -189,18 +188,21 @@ fn main() -> ExitCode {
             "stackviz-export: warning: cannot watch for signals ({e}); an interrupted run may leave temporary files in DEST"
         );
     }
-    match export::export(&opts, &mut rep) {
+    match export(&opts, &mut rep) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
+            let code = match e {
+                Error::Usage(_) => 2,
+                _ => 1,
+            };
+            // `{:#}` prints the error and its causes, separated by colons.
+            let e = anyhow::Error::new(e);
             let _ = writeln!(
                 std::io::stderr(),
                 "stackviz-export: error: {}",
-                safe(&e.to_string())
+                safe(&format!("{e:#}"))
             );
-            ExitCode::from(match e {
-                Error::Usage(_) => 2,
-                _ => 1,
-            })
+            ExitCode::from(code)
         }
     }
 }

@@ -13,8 +13,8 @@ use std::process::Command as Process;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use stackviz_export::encode::{encode_event, encode_file_chunks};
-use stackviz_export::event::{Event, Status, Timestamp};
+use stackviz_export::testkit::encode::{encode_event, encode_file_chunks};
+use stackviz_export::{Event, Status, Timestamp};
 
 fn fixture(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -7,7 +7,7 @@
 use std::io::{Cursor, Read};
 
 use libfuzzer_sys::fuzz_target;
-use stackviz_export::source;
+use stackviz_export::sniff_stream;
 
 /// Lines that are neither v1 directives nor hold a 0xB3 byte.
 fn preamble() -> Vec<u8> {
@@ -25,12 +25,12 @@ fuzz_target!(|data: &[u8]| {
     if data.starts_with(&[0x1f, 0x8b]) {
         return;
     }
-    let alone = source::prepare(Box::new(Cursor::new(data.to_vec())))
+    let alone = sniff_stream(Box::new(Cursor::new(data.to_vec())))
         .expect("sniffing a slice cannot fail")
         .protocol;
     let mut input = preamble();
     input.extend_from_slice(data);
-    let opened = source::prepare(Box::new(Cursor::new(input.clone()))).expect("sniff");
+    let opened = sniff_stream(Box::new(Cursor::new(input.clone()))).expect("sniff");
     assert_eq!(opened.protocol, alone);
     let mut replayed = Vec::new();
     opened.into_reader().read_to_end(&mut replayed).expect("replay");

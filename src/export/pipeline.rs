@@ -26,8 +26,11 @@ use crate::{Error, Result};
 /// What an export did.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
+    /// Streams exported.
     pub streams: usize,
+    /// Tests exported.
     pub tests: u64,
+    /// Bytes of v2 streams read.
     pub bytes: u64,
 }
 
@@ -137,7 +140,7 @@ fn decode_stream(
     let mut batch_bytes = 0usize;
     let send = |batch: &mut Vec<Entry>| {
         tx.send(std::mem::replace(batch, Vec::with_capacity(BATCH_ENTRIES)))
-            .map_err(|_| Error::Other("the writer stopped".into()))
+            .map_err(|_| Error::Stopped("writing the outputs"))
     };
     let sink = |rec: Record| -> Result<()> {
         let e = Entry::from_record(rec);
@@ -174,7 +177,12 @@ fn decode_stream(
         Protocol::V1 => {
             let mut reader = BufReader::with_capacity(256 * 1024, opened.into_reader());
             v1::read_v1(&mut reader, &mut asm).map_err(|e| match e {
-                Error::Other(m) => Error::Other(format!("{label}: {m}")),
+                // The reader does not know the stream's name.
+                Error::Read { offset, source, .. } => Error::Read {
+                    path: label.to_owned(),
+                    offset,
+                    source,
+                },
                 e => e,
             })?;
             0
@@ -213,7 +221,7 @@ fn export_stream(
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let decoded = std::thread::scope(|scope| -> Result<Decoded> {
-        let spawn_err = |e: io::Error| Error::Other(format!("cannot start a thread: {e}"));
+        let spawn_err = Error::Thread;
         let decoder = std::thread::Builder::new()
             .name("decode".into())
             .spawn_scoped(scope, || decode_stream(opened, &label, tx))
@@ -250,7 +258,7 @@ fn export_stream(
         drop(rx);
         let decoded = decoder
             .join()
-            .unwrap_or_else(|_| Err(Error::Other("the decoder panicked".into())));
+            .unwrap_or(Err(Error::Stopped("decoding the stream")));
         written?;
         decoded
     })?;

@@ -39,6 +39,7 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// How many streams the run will read.
     pub fn stream_count(&self) -> usize {
         self.streams.len()
     }

@@ -1,14 +1,7 @@
 //! dstat logs: copied byte for byte, but checked with a real CSV reader so
 //! users learn when the StackViz front-end would refuse them.
 
-use std::path::Path;
-
 /// Why the front-end would reject this dstat CSV, or `None` if it is fine.
-pub fn check(path: &Path) -> Result<Option<String>, std::io::Error> {
-    let bytes = std::fs::read(path)?;
-    Ok(problem(&bytes))
-}
-
 pub fn problem(bytes: &[u8]) -> Option<String> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)

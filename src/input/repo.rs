@@ -120,11 +120,12 @@ impl Repository {
         } else {
             "not found"
         };
-        Err(Error::Other(format!(
-            "repository {}: latest run {id} {problem} ({})",
-            self.given.display(),
-            path.display()
-        )))
+        Err(Error::MissingRun {
+            repo: self.given.clone(),
+            id,
+            run: path,
+            problem,
+        })
     }
 
     /// Every run file that exists, in id order. Gaps (deleted runs) are
@@ -274,9 +275,10 @@ mod tests {
         // Relative to the case folder, as on the command line.
         let given = tmp.path().join("holey");
         let repo = Repository::open(&given).unwrap();
-        let Err(Error::Other(msg)) = repo.latest_run() else {
+        let Err(e @ Error::MissingRun { .. }) = repo.latest_run() else {
             panic!("expected an error");
         };
+        let msg = e.to_string();
         let expected = format!(
             "repository {}: latest run 1 not found ({})",
             given.display(),
@@ -295,9 +297,10 @@ mod tests {
         // A relative path, without changing the process's directory.
         let rel = pathdiff(tmp.path().join("holey"), &cwd);
         let repo = Repository::open(&rel).unwrap();
-        let Err(Error::Other(msg)) = repo.latest_run() else {
+        let Err(e @ Error::MissingRun { .. }) = repo.latest_run() else {
             panic!("expected an error");
         };
+        let msg = e.to_string();
         assert!(msg.starts_with(&format!("repository {}: ", rel.display())));
     }
 
@@ -325,9 +328,10 @@ mod tests {
         let repo = Repository::open(&tmp.path().join("g")).unwrap();
         let ids: Vec<u64> = repo.all_runs().unwrap().iter().map(|r| r.id).collect();
         assert_eq!(ids, [1, 3, 10]);
-        let Err(Error::Other(msg)) = repo.latest_run() else {
+        let Err(e @ Error::MissingRun { .. }) = repo.latest_run() else {
             panic!("run 11 is missing");
         };
+        let msg = e.to_string();
         assert!(msg.contains("latest run 11 not found"), "{msg}");
     }
 
@@ -337,9 +341,10 @@ mod tests {
         let dir = make(tmp.path(), "d/.stestr", "1\n", "1\n", &[]);
         fs::create_dir(dir.join("0")).unwrap();
         let repo = Repository::open(&tmp.path().join("d")).unwrap();
-        let Err(Error::Other(msg)) = repo.latest_run() else {
+        let Err(e @ Error::MissingRun { .. }) = repo.latest_run() else {
             panic!("expected an error");
         };
+        let msg = e.to_string();
         assert!(msg.contains("latest run 0 is not a file"), "{msg}");
     }
 

@@ -27,7 +27,9 @@ const SNIFF_READ: usize = 64 * 1024;
 /// Which protocol a stream speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// Subunit v2 packets.
     V2,
+    /// The subunit v1 line protocol.
     V1,
 }
 
@@ -56,11 +58,15 @@ impl Origin {
 
 /// A stream ready to decode: its sniffed head plus the rest of the reader.
 pub struct Opened {
+    /// The protocol sniffed from the head.
     pub protocol: Protocol,
+    /// Whether the input was gzip-compressed.
     pub gzip: bool,
     /// Sniffed bytes that come before `head` (long preambles only).
     pub spill: Option<File>,
+    /// The bytes already read for sniffing (decompressed).
     pub head: Vec<u8>,
+    /// The rest of the stream (decompressed).
     pub rest: Box<dyn Read + Send>,
     /// Set when the gzip layer hit damaged data (then treated as the end).
     pub gzip_error: Arc<Mutex<Option<String>>>,
@@ -116,6 +122,7 @@ impl<R: Read> Read for Lenient<R> {
     }
 }
 
+/// Opens a raw stream: gunzips it when it starts with the gzip magic and sniffs its protocol, keeping the head to replay.
 pub fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Opened> {
     let mut head = Vec::new();
     read_up_to(&mut raw, &mut head, 2)?;
@@ -325,6 +332,7 @@ const V1_WORDS: [&str; 12] = [
 
 /// A line whose first word, less a trailing `:`, is a v1 directive, and
 /// which has more text after it.
+#[cfg(test)]
 pub fn has_v1_directive(head: &[u8]) -> bool {
     head.split(|&b| b == b'\n')
         .any(|line| v1_directive(line).is_some())

@@ -7,9 +7,11 @@ use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 /// An attachment's bytes, concatenated from all its non-empty chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
+    /// The attachment's name, as sent.
     pub name: String,
     /// The MIME type of the first non-empty chunk, as sent.
     pub mime: Option<String>,
+    /// The content, all chunks concatenated.
     pub bytes: Vec<u8>,
 }
 

@@ -79,12 +79,8 @@ pub struct Staging {
 
 impl Staging {
     /// Creates DEST (and missing parents) and this run's private directory
-    /// in it; removes what earlier runs that died left there.
-    pub fn new(dir: &Path) -> Result<Staging> {
-        Staging::with_notes(dir, &mut |_| {})
-    }
-
-    /// Like [`Staging::new`]; `note` hears about stale temporaries removed.
+    /// in it; removes what earlier runs that died left there, telling
+    /// `note` about each.
     pub fn with_notes(dir: &Path, note: &mut dyn FnMut(String)) -> Result<Staging> {
         let mut created = Vec::new();
         let mut p = Some(dir);
@@ -109,10 +105,7 @@ impl Staging {
             Error::io(dir, e)
         })?;
         if !dir.is_dir() {
-            return Err(Error::Other(format!(
-                "{}: output path is not a directory",
-                crate::shown_path(dir)
-            )));
+            return Err(Error::NotADirectory(dir.to_path_buf()));
         }
         remove_stale(dir, note);
         let work = tempfile::Builder::new()
@@ -143,10 +136,6 @@ impl Staging {
             committed: false,
             counter: 0,
         })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dest
     }
 
     /// A fresh file in the private directory, under a short name of its own.
@@ -225,7 +214,7 @@ impl Staging {
         // A signal waits for the commit (or its rollback) to end.
         let mut reg = live();
         if !reg.iter().any(|(w, _)| w == &self.work) {
-            return Err(Error::Other("the export was interrupted".into()));
+            return Err(Error::Stopped("the export"));
         }
         let dest_dir = File::open(&self.dest).map_err(|e| Error::io(&self.dest, e))?;
         rustix::fs::flock(&dest_dir, rustix::fs::FlockOperation::LockExclusive)

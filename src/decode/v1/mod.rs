@@ -53,16 +53,22 @@ const TRACEBACK_MIME: &str = "text/x-traceback; charset=\"utf8\"";
 const LOST_MIME: &str = "text/x-traceback; charset=\"utf8\"; language=\"python\"";
 
 /// Reads a whole v1 stream and reports its events to `sink`.
+///
+/// A read failure is an [`Error::Read`](crate::Error::Read) with the byte
+/// offset reached and `path` "subunit v1 stream" (the caller knows the name).
 pub fn read_v1(input: &mut dyn BufRead, sink: &mut dyn EventSink) -> crate::Result<()> {
     let mut parser = V1Parser::new();
+    let mut offset = 0u64;
     loop {
         let buf = match input.fill_buf() {
             Ok(buf) => buf,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(crate::Error::Other(format!(
-                    "reading subunit v1 stream: {e}"
-                )))
+            Err(source) => {
+                return Err(crate::Error::Read {
+                    path: "subunit v1 stream".to_owned(),
+                    offset,
+                    source,
+                })
             }
         };
         if buf.is_empty() {
@@ -71,6 +77,7 @@ pub fn read_v1(input: &mut dyn BufRead, sink: &mut dyn EventSink) -> crate::Resu
         let n = buf.len();
         parser.feed(buf, sink)?;
         input.consume(n);
+        offset += n as u64;
     }
     parser.finish(sink)
 }

@@ -29,7 +29,7 @@ const DSTAT_COLUMNS: [(&str, &[&str], &str); 9] = [
 /// Parses a classic dstat CSV. `near` (µs since the epoch) picks each
 /// row's year: the one that puts the row closest to it.
 pub(super) fn parse_dstat(bytes: &[u8], near: i64) -> Result<DstatSeries, String> {
-    if let Some(why) = crate::dstat::problem(bytes) {
+    if let Some(why) = crate::input::dstat::problem(bytes) {
         return Err(why);
     }
     let mut rdr = csv::ReaderBuilder::new()
