@@ -47,7 +47,7 @@
 //! Modules depend one way, checkable with `grep "use crate::" src`:
 //! `decode` on nothing above it; `input` on `decode`; `model` on `decode`;
 //! `write` on nothing above it; `output` on `model` and `write` (the html
-//! charts also use `input::dstat`'s header check); `export` on everything.
+//! charts take their series from `input::dstat`); `export` on everything.
 //! `pycompat` (Python string semantics the port reproduces) and the
 //! [`Error`] type are used by all. `testkit` (feature `testkit`) holds the
 //! helpers for tests, examples, benches and fuzz targets.
@@ -60,6 +60,7 @@ mod export;
 mod input;
 mod model;
 mod output;
+mod pycompat;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod write;
@@ -67,7 +68,9 @@ mod write;
 pub use decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 pub use decode::v1::read_v1;
 pub use decode::v2::{DecodeError, DecodeSummary, Decoder, SIGNATURE};
-pub use export::{export, plan, run, Collect, FormatKind, Options, Plan, Reporter, Summary};
+pub use export::{
+    export, plan, run, Collect, FormatKind, Options, Plan, Progress, Reporter, Summary,
+};
 pub use input::source::{prepare as sniff_stream, Opened, Protocol};
 pub use model::attachment::{clean_details, Attachment};
 pub use model::entry::{Entry, TestStatus};

@@ -596,7 +596,8 @@ fn unreadable_dstat_is_a_warning_and_a_note() {
     let html = check_file(&out, &expected(&out));
     let data = page_data(&html);
     assert!(data["dstat"].is_null());
-    assert!(data["dstat_note"].as_str().unwrap().contains("first row"));
+    // pcp-dstat logs chart too, but this one has no load columns.
+    assert!(data["dstat_note"].as_str().unwrap().contains("no CPU"));
     if !skip_browser() {
         let dom = dump_dom(&out.join("index.html"), "");
         assert!(dom.contains("the dstat log could not be read"));

@@ -170,7 +170,7 @@ fn check_mutant(dir: &Path, what: &str, bytes: &[u8], n: usize) -> bool {
     let input = dir.join(format!("m{n}.subunit"));
     std::fs::write(&input, bytes).unwrap();
     let dest = dir.join(format!("out{n}/nested"));
-    let format = if n % 2 == 0 {
+    let format = if n.is_multiple_of(2) {
         FormatKind::Tempest
     } else {
         FormatKind::Artifacts
@@ -179,7 +179,7 @@ fn check_mutant(dir: &Path, what: &str, bytes: &[u8], n: usize) -> bool {
         dest: dest.clone(),
         files: vec![input],
         format,
-        gzip: n % 3 == 0,
+        gzip: n.is_multiple_of(3),
         ..Options::default()
     };
     let started = Instant::now();

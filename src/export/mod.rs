@@ -5,6 +5,6 @@ mod options;
 mod pipeline;
 mod plan;
 
-pub use options::{Collect, FormatKind, Options, Reporter};
+pub use options::{Collect, FormatKind, Options, Progress, Reporter};
 pub use pipeline::{export, run, Summary};
 pub use plan::{plan, Plan};

@@ -3,23 +3,24 @@
 
 use std::io::{self, BufReader};
 use std::path::Path;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
-use super::options::{FormatKind, Options, Reporter};
+use super::options::{FormatKind, Options, Progress, Reporter};
 use super::plan::{plan, Plan, Stream};
 use crate::decode::v1;
 use crate::decode::v2::{DecodeError, Decoder};
 use crate::input::dstat;
-use crate::input::source::{self, Protocol};
+use crate::input::source::{self, Origin, Protocol};
 use crate::model::entry::Entry;
+use crate::model::frontend::{self, FLAG};
 use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
 use crate::output::artifacts::Artifacts;
 use crate::output::html::Html;
 use crate::output::json::prepare_details_json;
 use crate::output::tempest::Tempest;
-use crate::output::{ExportMeta, Format};
+use crate::output::{ExportMeta, Format, StreamWriter};
 use crate::write::staging::Staging;
 use crate::{Error, Result};
 
@@ -30,8 +31,29 @@ pub struct Summary {
     pub streams: usize,
     /// Tests exported.
     pub tests: u64,
+    /// Tests with status `fail`.
+    pub failed: u64,
     /// Bytes of v2 streams read.
     pub bytes: u64,
+    /// Files renamed into place in DEST.
+    pub files: usize,
+}
+
+impl Summary {
+    /// The closing line: what was written where, e.g.
+    /// "wrote 5 files for 1 stream (282 tests, 1 failed) to out/".
+    pub fn line(&self, dest: &Path) -> String {
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "wrote {} for {} ({}, {} failed) to {}",
+            plural(self.files as u64, "file", "files"),
+            plural(self.streams as u64, "stream", "streams"),
+            plural(self.tests, "test", "tests"),
+            self.failed,
+            dest.display()
+        )
+    }
 }
 
 /// Runs a checked plan: writes everything to temporary files in DEST and
@@ -49,21 +71,22 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     for n in notes {
         rep.info(&n);
     }
+    for w in &plan.warnings {
+        rep.warn(w);
+    }
     let mut meta = ExportMeta {
         env: plan.env.clone(),
         ..ExportMeta::default()
     };
-    if let Some(path) = &plan.dstat {
-        rep.info("Exporting DStat log");
-        let name = format!(
-            "{}{}",
-            formats[0].dstat_name().unwrap_or("dstat.csv"),
-            if plan.gzip { ".gz" } else { "" }
+    if plan.gzip && !plan.html {
+        rep.warn(
+            "-z: neither StackViz front-end decompresses the .gz data files; serve DEST \
+             from a web server that answers *.gz with \"Content-Encoding: gzip\" \
+             (python3 -m http.server does not; see \"Viewing the data in StackViz\" in the README)",
         );
-        copy_dstat(&mut stage, path, &name, plan.gzip, rep)?;
-        meta.dstat_file = Some(name);
-        meta.dstat_source_name = Some(source::basename(path));
-        meta.dstat_path = Some(path.clone());
+    }
+    if plan.dstat.is_some() {
+        rep.info("Exporting DStat log");
     }
     for d in &plan.empty {
         rep.warn(&format!(
@@ -71,11 +94,30 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         ));
     }
     let mut summary = Summary::default();
+    // The tests' time span over every stream, for the dstat log.
+    let mut span: Option<(i64, i64)> = None;
     for s in &plan.streams {
-        let (tests, bytes) = export_stream(s, &mut formats, &mut stage, rep)?;
+        let (stats, bytes) = export_stream(s, &mut formats, &mut stage, plan.fix, rep)?;
         summary.streams += 1;
-        summary.tests += tests;
+        summary.tests += stats.count;
+        summary.failed += stats.failures.len() as u64;
         summary.bytes += bytes;
+        let lo = stats.start.into_iter().chain(span.map(|s| s.0)).min();
+        let hi = stats.end.into_iter().chain(span.map(|s| s.1)).max();
+        span = lo.zip(hi.or(lo));
+    }
+    // The dstat log goes after the streams: its rows carry no year, and
+    // checking it needs the tests' time span.
+    if let Some(path) = &plan.dstat {
+        let name = format!(
+            "{}{}",
+            formats[0].dstat_name().unwrap_or("dstat.csv"),
+            if plan.gzip { ".gz" } else { "" }
+        );
+        meta.dstat_charts = export_dstat(&mut stage, path, &name, plan, span, rep)?;
+        meta.dstat_file = Some(name);
+        meta.dstat_source_name = Some(source::basename(path));
+        meta.dstat_path = Some(path.clone());
     }
     // Last format first, so the main format's config.json stays the last
     // file renamed into place.
@@ -87,7 +129,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
             rep.warn(&w);
         }
     }
-    stage.commit()?;
+    summary.files = stage.commit()?;
     Ok(summary)
 }
 
@@ -97,23 +139,54 @@ pub fn export(opts: &Options, rep: &mut dyn Reporter) -> Result<Summary> {
     run(&plan, rep)
 }
 
-fn copy_dstat(
+/// Copies the dstat log in one streaming pass (rewriting its header with
+/// `--fix-for-frontend` when the chosen front-end reads another layout),
+/// warns about what would keep the front-end from charting it, and returns
+/// the chart series when `--html` wants them.
+fn export_dstat(
     stage: &mut Staging,
     path: &Path,
     name: &str,
-    gzip: bool,
+    plan: &Plan,
+    tests: Option<(i64, i64)>,
     rep: &mut dyn Reporter,
-) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if let Some(why) = dstat::problem(&bytes) {
-        rep.warn(&format!(
-            "{}: StackViz will not chart this dstat log: {why}",
-            crate::shown_path(path)
-        ));
+) -> Result<Option<dstat::Charts>> {
+    let (wanted, front_end) = match plan.format {
+        FormatKind::Tempest => (dstat::Wanted { blank: true }, "tempest-format"),
+        FormatKind::Artifacts => (dstat::Wanted { blank: false }, "artifacts-format"),
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut input = BufReader::with_capacity(256 * 1024, file);
+    let mut out = stage.create(name, plan.gzip)?;
+    let pass = dstat::Pass {
+        out: &mut out,
+        fix: plan.fix.then_some(wanted),
+        near: tests.map(|t| t.0),
+        charts: plan.html,
+    };
+    let scan = match dstat::scan(&mut input, pass) {
+        Ok(scan) => scan,
+        Err(dstat::PassError::Read(e)) => return Err(Error::io(path, e)),
+        Err(dstat::PassError::Write(e)) => return Err(out.io_err(e)),
+    };
+    stage.finish(out)?;
+    let shown = crate::shown_path(path);
+    if let Some(what) = &scan.fixed {
+        rep.info(&format!("stackviz-export: {FLAG}: {shown}: {what}"));
+    } else if let Some(why) = dstat::mismatch(&scan.layout, wanted, front_end) {
+        let hint = match &scan.layout {
+            _ if !wanted.can_fix(&scan.layout) => String::new(),
+            dstat::Layout::Pcp { .. } => format!("; add {FLAG} to rewrite its header as dstat's"),
+            _ => format!("; add {FLAG} to write {name} in that layout"),
+        };
+        rep.warn(&format!("{shown}: {why}{hint}"));
     }
-    let mut out = stage.create(name, gzip)?;
-    out.write_all_ctx(&bytes)?;
-    stage.finish(out)
+    if let (Some(log), Some(tests)) = (scan.span, tests) {
+        if let Some(why) = dstat::overlap_problem(log, tests) {
+            rep.warn(&format!("{shown}: {why}"));
+        }
+    }
+    Ok(scan.charts)
 }
 
 /// Entries travel from the decoding thread to the writing thread in
@@ -195,13 +268,15 @@ fn decode_stream(
     Ok(Decoded { bytes, warnings })
 }
 
-/// Reads one stream once, feeding every format. Returns (tests, bytes).
+/// Reads one stream once, feeding every format. Returns its stats and
+/// the bytes decoded.
 fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
     stage: &mut Staging,
+    fix: bool,
     rep: &mut dyn Reporter,
-) -> Result<(u64, u64)> {
+) -> Result<(Stats, u64)> {
     let label = s.origin.label();
     rep.info(&format!("Exporting {}", s.meta.description));
     let read_err = |offset: u64, e: io::Error| Error::Read {
@@ -209,7 +284,17 @@ fn export_stream(
         offset,
         source: e,
     };
+    let read = Arc::new(AtomicU64::new(0));
     let raw = s.origin.open().map_err(|e| read_err(0, e))?;
+    let raw = Box::new(source::Counted::new(raw, read.clone()));
+    let mut progress = Progress {
+        what: &s.meta.description,
+        bytes: 0,
+        total: s.origin.size(),
+        tests: 0,
+        done: false,
+    };
+    rep.progress(&progress);
     let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
     let gzip_error = opened.gzip_error.clone();
     let mut writers = formats
@@ -217,9 +302,12 @@ fn export_stream(
         .map(|f| f.begin_stream(stage, &s.meta))
         .collect::<Result<Vec<_>>>()?;
     let mut stats = Stats::default();
-    let mut last_note = Instant::now();
+    // With --fix-for-frontend the stream's entries wait here until its end.
+    let mut held = fix.then(frontend::Fix::default);
+    let mut check = frontend::Check::default();
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    let mut seen = 0u64;
     let decoded = std::thread::scope(|scope| -> Result<Decoded> {
         let spawn_err = Error::Thread;
         let decoder = std::thread::Builder::new()
@@ -240,19 +328,21 @@ fn export_stream(
             .map_err(spawn_err)?;
         let mut written = Ok(());
         'batches: for batch in rx.iter() {
-            for e in &batch {
-                stats.add(e);
-                for w in writers.iter_mut() {
-                    if let Err(err) = w.entry(e) {
-                        written = Err(err);
-                        break 'batches;
-                    }
+            for e in batch {
+                seen += 1;
+                if let Some(held) = &mut held {
+                    held.push(e);
+                    continue;
+                }
+                check.add(&e);
+                if let Err(err) = feed(&e, &mut stats, &mut writers) {
+                    written = Err(err);
+                    break 'batches;
                 }
             }
-            if last_note.elapsed() > Duration::from_secs(2) {
-                last_note = Instant::now();
-                rep.progress(&s.meta.description, stats.count);
-            }
+            progress.bytes = read.load(Ordering::Relaxed);
+            progress.tests = seen;
+            rep.progress(&progress);
         }
         // Stops the decoder if writing failed first.
         drop(rx);
@@ -262,6 +352,10 @@ fn export_stream(
         written?;
         decoded
     })?;
+    progress.bytes = read.load(Ordering::Relaxed);
+    progress.tests = seen;
+    progress.done = true;
+    rep.progress(&progress);
     // A badly damaged stream could say the same thing thousands of times:
     // the assembler keeps the first few and counts the rest.
     for w in &decoded.warnings.kept {
@@ -278,6 +372,19 @@ fn export_stream(
             "{label}: the gzip data is damaged ({e}); exported what came before"
         ));
     }
+    if let Some(held) = held {
+        let (entries, changes) = held.finish(fallback_time(&s.origin));
+        for e in &entries {
+            feed(e, &mut stats, &mut writers)?;
+        }
+        for what in changes.describe() {
+            rep.info(&format!("stackviz-export: {FLAG}: {label}: {what}"));
+        }
+    } else {
+        for why in check.problems() {
+            rep.warn(&format!("{label}: {why}"));
+        }
+    }
     if stats.count == 0 {
         rep.warn(&format!(
             "no tests in {label}: the stream is empty or holds no subunit test results"
@@ -286,5 +393,27 @@ fn export_stream(
     for w in writers {
         w.end(stage, &stats)?;
     }
-    Ok((stats.count, decoded.bytes))
+    Ok((stats, decoded.bytes))
+}
+
+/// Counts an entry and hands it to every format's writer.
+fn feed(e: &Entry, stats: &mut Stats, writers: &mut [Box<dyn StreamWriter + '_>]) -> Result<()> {
+    stats.add(e);
+    for w in writers.iter_mut() {
+        w.entry(e)?;
+    }
+    Ok(())
+}
+
+/// The time `--fix-for-frontend` gives the entries of a stream without
+/// any timestamp: when the input file was last written (near the run's
+/// end), or now for standard input. µs since the epoch.
+fn fallback_time(origin: &Origin) -> i64 {
+    let at = match origin {
+        Origin::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
+        Origin::Stdin => None,
+    }
+    .unwrap_or_else(std::time::SystemTime::now);
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64 * 1_000_000)
 }

@@ -22,6 +22,9 @@ pub struct Repository {
     pub dir: PathBuf,
     /// The id the next run would get: runs are `0..next_stream`.
     pub next_stream: u64,
+    /// A `.stestr` beside the `.testrepository` that was chosen: both
+    /// exist, and the caller should say which one is used.
+    pub also_found: Option<PathBuf>,
 }
 
 /// One stored run.
@@ -54,18 +57,37 @@ impl Repository {
                 )))
             }
         }
-        let dir = [
+        // A directory we may not list or enter is a permission problem,
+        // not "not a repository".
+        fs::read_dir(given)
+            .map_err(|e| Error::Usage(format!("cannot read repository {shown}: {e}")))?;
+        let candidates = [
             given.join(".testrepository"),
             given.join(".stestr"),
             given.to_path_buf(),
-        ]
-        .into_iter()
-        .find(|d| d.join("format").exists())
-        .ok_or_else(|| {
+        ];
+        let mut found = Vec::new();
+        for d in candidates {
+            match fs::metadata(d.join("format")) {
+                Ok(_) => found.push(d),
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {}
+                Err(e) => {
+                    return Err(Error::Usage(format!(
+                        "repository {shown}: cannot read {}: {e}",
+                        d.display()
+                    )))
+                }
+            }
+        }
+        let mut found = found.into_iter();
+        let dir = found.next().ok_or_else(|| {
             Error::Usage(format!(
                 "not a test repository (no .testrepository or .stestr in it): {shown}"
             ))
         })?;
+        let also_found = found
+            .next()
+            .filter(|d| dir.ends_with(".testrepository") && d.ends_with(".stestr"));
 
         let format_path = dir.join("format");
         let format = fs::read(&format_path).map_err(|e| {
@@ -102,6 +124,7 @@ impl Repository {
             given: given.to_path_buf(),
             dir,
             next_stream,
+            also_found,
         })
     }
 

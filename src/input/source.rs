@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
@@ -53,6 +54,50 @@ impl Origin {
             Origin::File(p) => Box::new(File::open(p)?),
             Origin::Stdin => Box::new(io::stdin()),
         })
+    }
+
+    /// The input's size when it is a regular file (not a pipe or a
+    /// terminal), for a progress display.
+    pub fn size(&self) -> Option<u64> {
+        let meta = match self {
+            Origin::File(p) => std::fs::metadata(p).ok(),
+            Origin::Stdin => stdin_metadata(),
+        };
+        meta.filter(|m| m.is_file()).map(|m| m.len())
+    }
+}
+
+/// What standard input is (`< run.subunit` makes it a regular file).
+#[cfg(unix)]
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    use std::os::fd::AsFd;
+    let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    File::from(fd).metadata().ok()
+}
+
+#[cfg(not(unix))]
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    None
+}
+
+/// Counts the bytes read through it into a shared counter, so another
+/// thread can show how far the input has been read.
+pub struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R> Counted<R> {
+    pub fn new(inner: R, count: Arc<AtomicU64>) -> Counted<R> {
+        Counted { inner, count }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 

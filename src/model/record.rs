@@ -67,7 +67,7 @@ const INDEX_AFTER: usize = 16;
 pub const KEPT_WARNINGS: usize = 20;
 
 /// The warnings readers reported for one stream: the first
-/// [`KEPT_WARNINGS`], and how many more there were.
+/// `KEPT_WARNINGS` (20), and how many more there were.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Warnings {
     /// The first warnings, in stream order.

@@ -114,7 +114,11 @@ impl Staging {
             .tempdir_in(dir)
             .map_err(|e| {
                 undo(&created);
-                Error::io(dir, e)
+                // Found before any input is read: a usage error naming DEST.
+                Error::Usage(format!(
+                    "cannot write into DEST {}: {e}",
+                    crate::shown_path(dir)
+                ))
             })?
             .keep();
         let lock = File::open(&work).and_then(|f| try_lock(&f).map(|_| f));
@@ -209,8 +213,9 @@ impl Staging {
 
     /// Renames every finished file into place, in order, under a lock on
     /// DEST; removes what the previous export wrote and this one does not.
-    /// On any failure, DEST is put back as it was.
-    pub fn commit(mut self) -> Result<()> {
+    /// On any failure, DEST is put back as it was. Returns how many files
+    /// were written.
+    pub fn commit(mut self) -> Result<usize> {
         // A signal waits for the commit (or its rollback) to end.
         let mut reg = live();
         if !reg.iter().any(|(w, _)| w == &self.work) {
@@ -262,7 +267,7 @@ impl Staging {
         reg.retain(|(w, _)| w != &self.work);
         drop(reg);
         let _ = fs::remove_dir_all(&self.work);
-        Ok(())
+        Ok(self.done.len())
     }
 }
 

@@ -34,6 +34,7 @@ use std::io::{BufRead, ErrorKind};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+use crate::pycompat;
 
 mod chunked;
 mod time;
@@ -137,11 +138,6 @@ enum Directive {
 /// Whitespace as Python's `bytes.split()` sees it.
 fn is_ascii_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-/// Whitespace as Python's `str.split()` sees it.
-fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
 /// Recognises a directive line the way python-subunit does: a first word
@@ -552,7 +548,7 @@ impl V1Parser {
                     Some(test) => &mut test.tags,
                     None => &mut self.global_tags,
                 };
-                for word in text.split(is_py_space).filter(|w| !w.is_empty()) {
+                for word in text.split(pycompat::is_space).filter(|w| !w.is_empty()) {
                     match word.strip_prefix('-') {
                         Some(tag) => gone.push(tag),
                         None => {
