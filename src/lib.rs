@@ -79,6 +79,7 @@ pub use model::failure;
 pub use model::record::{Assembler, Record, RecordSink, Warnings};
 pub use output::side::Annotator;
 pub use output::summary::{Counts, Results};
+pub use write::staging::remove_temporaries_and_exit;
 
 use std::io;
 use std::path::PathBuf;
@@ -93,7 +94,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// Reading or writing a named file failed.
-    #[error("{}", path.display())]
+    #[error("{}", shown_path(path))]
     Io {
         /// The file.
         path: PathBuf,
@@ -102,7 +103,7 @@ pub enum Error {
         source: io::Error,
     },
     /// Reading a stream failed part way.
-    #[error("{path}: read failed at byte offset {offset}")]
+    #[error("{}: read failed at byte offset {offset}", shown(path))]
     Read {
         /// The stream, as the user named it (`<stdin>` for standard input).
         path: String,
@@ -114,7 +115,11 @@ pub enum Error {
     },
     /// A repository's latest run, named by its `next-stream` file, is
     /// missing or not a file.
-    #[error("repository {}: latest run {id} {problem} ({})", repo.display(), run.display())]
+    #[error(
+        "repository {}: latest run {id} {problem} ({})",
+        shown_path(repo),
+        shown_path(run)
+    )]
     MissingRun {
         /// The repository as the user gave it.
         repo: PathBuf,
@@ -126,7 +131,7 @@ pub enum Error {
         problem: &'static str,
     },
     /// The output path exists and is not a directory.
-    #[error("{}: output path is not a directory", .0.display())]
+    #[error("{}: output path is not a directory", shown_path(.0))]
     NotADirectory(PathBuf),
     /// The system refused a worker thread.
     #[error("cannot start a thread")]
@@ -148,3 +153,40 @@ impl Error {
 
 /// `Result` with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Bytes of untrusted text (paths, file contents, test ids) a message
+/// quotes; longer text is cut, with the number of bytes left out.
+pub const SHOWN_MAX: usize = 200;
+
+/// Untrusted text as messages show it: control characters escaped (so a
+/// newline cannot start a forged message line) and at most [`SHOWN_MAX`]
+/// bytes, cut on a character boundary. The one helper every message uses.
+pub fn shown(text: &str) -> String {
+    shown_up_to(text, SHOWN_MAX)
+}
+
+/// [`shown`] with another cap; the binary passes whole message lines
+/// through it (with a larger cap) as a last guard.
+pub fn shown_up_to(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        if used >= max {
+            out.push_str(&format!("… ({} more bytes)", text.len() - i));
+            break;
+        }
+        let before = out.len();
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        used += out.len() - before;
+    }
+    out
+}
+
+/// A path as messages show it (see [`shown`]).
+pub fn shown_path(path: &std::path::Path) -> String {
+    shown(&path.to_string_lossy())
+}

@@ -170,6 +170,37 @@ enum Layout {
     Artifacts,
 }
 
+/// On SIGINT, SIGTERM or SIGHUP: remove everything this run created and
+/// exit with 128 + the signal number, as a shell reports a signal.
+fn handle_signals() -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let name = match sig {
+                    SIGINT => "SIGINT",
+                    SIGTERM => "SIGTERM",
+                    _ => "SIGHUP",
+                };
+                let _ = writeln!(
+                    io::stderr(),
+                    "stackviz-export: error: stopped by {name}; removing this run's temporary files"
+                );
+                stackviz_export::remove_temporaries_and_exit(128 + sig);
+            }
+        })?;
+    Ok(())
+}
+
+/// Every message line as printed: the library already caps and escapes the
+/// untrusted text it quotes; this keeps any other control character from
+/// starting a forged line, and bounds the line.
+fn safe(line: &str) -> String {
+    stackviz_export::shown_up_to(line, 4096)
+}
+
 /// Messages on standard error; progress as one line redrawn in place
 /// while stderr is a terminal.
 struct Console {
@@ -181,7 +212,7 @@ struct Console {
 impl Console {
     fn line(&self, text: &str) {
         let print = || {
-            let _ = writeln!(io::stderr(), "{text}");
+            let _ = writeln!(io::stderr(), "{}", safe(text));
         };
         match &self.bar {
             Some(bar) => bar.suspend(print),
@@ -343,6 +374,11 @@ fn main() -> ExitCode {
         tty: io::stderr().is_terminal(),
         bar: None,
     };
+    if let Err(e) = handle_signals() {
+        console.warn(&format!(
+            "cannot watch for signals ({e}); an interrupted run may leave temporary files in DEST"
+        ));
+    }
     let result = export(&opts, &mut console);
     if let Some(bar) = console.bar.take() {
         bar.finish_and_clear();
@@ -370,7 +406,11 @@ fn main() -> ExitCode {
             };
             // `{:#}` prints the error and its causes, separated by colons.
             let e = anyhow::Error::new(e);
-            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "stackviz-export: error: {}",
+                safe(&format!("{e:#}"))
+            );
             ExitCode::from(code)
         }
     }

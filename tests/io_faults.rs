@@ -8,14 +8,11 @@ mod common;
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use stackviz_export::Error;
-use stackviz_export::{export, Collect, Options};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -139,13 +136,17 @@ fn dest_that_is_a_file_is_a_usage_error() {
 }
 
 #[test]
-fn dest_under_a_file_fails_naming_it() {
+fn dest_under_a_file_is_a_usage_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain-file");
     fs::write(&file, b"x").unwrap();
     let dest = file.join("out");
     let o = run(&["-f".as_ref(), small().as_os_str(), dest.as_os_str()]);
-    assert_failed_naming(&o, &dest.to_string_lossy());
+    // A path of the wrong kind is a usage error.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&*file.to_string_lossy()), "{err}");
+    assert!(err.contains("not a directory"), "{err}");
     assert_eq!(fs::read(&file).unwrap(), b"x");
 }
 
@@ -265,38 +266,40 @@ fn disk_full_mid_write_keeps_the_previous_export() {
     }
 }
 
-/// The same without mounting anything: the temporary file the raw list is
-/// written to is made a link to /dev/full, which fails every write with
-/// "No space left on device", plain and through the gzip encoder.
+/// The same without mounting anything: a file size limit (`ulimit -f`,
+/// with SIGXFSZ ignored so that writes past it fail with EFBIG) makes
+/// writing the large raw list fail, plain and through the gzip encoder.
 #[test]
 fn failing_output_file_leaves_the_previous_export() {
     let dir = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("stackviz-export");
     for gzip in [false, true] {
         let dest = dir.path().join(format!("out-{gzip}"));
         let before = good_export(&dest, gzip);
-        // Files are staged as `.<name>.<pid>-<n>.part`, n counting from 1 in
-        // creation order; the raw list comes first.
         let name = format!(
             "tempest_file_testtools.subunit_0_raw.json{}",
             if gzip { ".gz" } else { "" }
         );
-        let tmp = dest.join(format!(".{name}.{}-1.part", std::process::id()));
-        symlink("/dev/full", &tmp).unwrap();
-        let opts = Options {
-            dest: dest.clone(),
-            files: vec![large()],
-            gzip,
-            ..Options::default()
-        };
-        let err = export(&opts, &mut Collect::default()).unwrap_err();
-        let Error::Io { path, source } = &err else {
-            panic!("not an I/O error: {err}");
-        };
-        assert_eq!(path, &dest.join(&name), "{err}");
-        assert_eq!(source.raw_os_error(), Some(28), "ENOSPC: {err}");
-        assert!(tmp.symlink_metadata().is_err(), "link left behind");
+        let mut c = StdCommand::new("sh");
+        c.arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 40; exec \"$0\" \"$@\"")
+            .arg(&exe);
+        if gzip {
+            c.arg("-z");
+        }
+        let o = c.arg("-f").arg(large()).arg(&dest).output().unwrap();
+        assert_failed_naming(&o, &dest.join(&name).to_string_lossy());
+        assert!(stderr(&o).contains("File too large"), "{}", stderr(&o));
         assert_eq!(common::snapshot(&dest), before, "{name}");
         common::check_export(&dest);
+        let hidden: Vec<_> = fs::read_dir(&dest)
+            .unwrap()
+            .filter_map(|e| {
+                let n = e.unwrap().file_name().to_string_lossy().into_owned();
+                n.starts_with('.').then_some(n)
+            })
+            .collect();
+        assert!(hidden.is_empty(), "temporaries left: {hidden:?}");
     }
 }
 

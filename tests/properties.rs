@@ -190,8 +190,9 @@ proptest! {
         }
     }
 
-    /// (b) Stray text between packets (anything but 0xB3) changes nothing
-    /// in the exported files.
+    /// (b) Stray text between packets (anything but 0xB3, not ending inside
+    /// a UTF-8 character, whose next byte would be taken as text) changes
+    /// nothing in the exported files.
     #[test]
     fn stray_text_between_packets_changes_nothing(
         events in proptest::collection::vec(run_event(), 1..25),
@@ -205,6 +206,7 @@ proptest! {
             .into_iter()
             .map(|(at, mut bytes)| {
                 bytes.retain(|&b| b != 0xB3);
+                bytes.push(b' ');
                 (at % (events.len() + 1), bytes)
             })
             .collect();
@@ -239,6 +241,80 @@ proptest! {
             prop_assert!(sa.contains_key("config.json"));
             prop_assert_eq!(sa, sb);
         }
+    }
+
+    /// (b2) Streams that also hold damaged packets: every damaged packet is
+    /// reported once, and text (anything but 0xB3, ending a line) inserted at
+    /// any packet boundary changes nothing in the exported files.
+    #[test]
+    fn stray_text_around_damaged_packets_changes_nothing(
+        events in proptest::collection::vec(run_event(), 1..25),
+        damage in proptest::collection::vec(any::<prop::sample::Index>(), 1..6),
+        junk in proptest::collection::vec(
+            (any::<usize>(), proptest::collection::vec(any::<u8>(), 0..40)), 1..8),
+    ) {
+        let mut packets: Vec<Vec<u8>> = events
+            .iter()
+            .map(|ev| {
+                let mut p = Vec::new();
+                encode_event(ev, &mut p).unwrap();
+                p
+            })
+            .collect();
+        let mut damaged = std::collections::BTreeSet::new();
+        for d in &damage {
+            let i = d.index(packets.len());
+            if damaged.insert(i) {
+                let p = &mut packets[i];
+                let n = p.len();
+                p[n - 1] ^= 0x5A;
+            }
+        }
+        let mut inserts: Vec<(usize, Vec<u8>)> = junk
+            .into_iter()
+            .map(|(at, mut bytes)| {
+                bytes.retain(|&b| b != 0xB3);
+                // A line end: a UTF-8 lead byte must not swallow the next
+                // packet's signature.
+                bytes.push(b'\n');
+                (at % (packets.len() + 1), bytes)
+            })
+            .collect();
+        inserts.sort_by_key(|(at, _)| *at);
+        if let Some((0, bytes)) = inserts.first_mut() {
+            if bytes.first() == Some(&0x1f) {
+                bytes[0] = b'x';
+            }
+        }
+        let clean = packets.concat();
+        let mut noisy = Vec::new();
+        for (i, p) in packets.iter().enumerate() {
+            for (_, bytes) in inserts.iter().filter(|(at, _)| *at == i) {
+                noisy.extend_from_slice(bytes);
+            }
+            noisy.extend_from_slice(p);
+        }
+        for (_, bytes) in inserts.iter().filter(|(at, _)| *at == packets.len()) {
+            noisy.extend_from_slice(bytes);
+        }
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        export_bytes(a.path(), &clean, FormatKind::Tempest, false).unwrap();
+        export_bytes(b.path(), &noisy, FormatKind::Tempest, false).unwrap();
+        let (sa, sb) = (
+            common::snapshot(&a.path().join("out")),
+            common::snapshot(&b.path().join("out")),
+        );
+        let raw: serde_json::Value =
+            serde_json::from_slice(&sa["tempest_file_run.subunit_0_raw.json"]).unwrap();
+        let reports = raw
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["name"] == "subunit.parser")
+            .count();
+        prop_assert_eq!(reports, damaged.len());
+        prop_assert_eq!(sa, sb);
     }
 
     /// (c) Cutting a stream anywhere never panics and keeps every test that

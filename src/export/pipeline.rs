@@ -88,7 +88,11 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     if let Some(p) = &ci.trace {
         formats.push(Box::new(TraceFile::new(p.clone())));
     }
-    let mut stage = Staging::new(&plan.dest)?;
+    let mut stale_notes = Vec::new();
+    let mut stage = Staging::with_notes(&plan.dest, &mut |n| stale_notes.push(n))?;
+    for n in stale_notes {
+        rep.info(&n);
+    }
     for w in &plan.warnings {
         rep.warn(w);
     }
@@ -198,7 +202,7 @@ fn export_dstat(
         Err(dstat::PassError::Write(e)) => return Err(out.io_err(e)),
     };
     stage.finish(out)?;
-    let shown = path.display();
+    let shown = crate::shown_path(path);
     if let Some(what) = &scan.fixed {
         rep.info(&format!("stackviz-export: {FLAG}: {shown}: {what}"));
     } else if let Some(why) = dstat::mismatch(&scan.layout, wanted, front_end) {
@@ -262,7 +266,12 @@ fn decode_stream(
     asm.set_spool_dir(spool_dir.to_path_buf());
     let bytes = match opened.protocol {
         Protocol::V2 => {
-            let mut dec = Decoder::with_prefix(opened.head, opened.rest);
+            // A long preamble was set aside while sniffing: replay it too.
+            let mut dec: Decoder<Box<dyn io::Read + Send>> = if opened.spill.is_some() {
+                Decoder::new(Box::new(opened.into_reader()))
+            } else {
+                Decoder::with_prefix(opened.head, opened.rest)
+            };
             let result = dec.run(&mut asm);
             match result {
                 Ok(()) => dec.summary().bytes,
@@ -394,6 +403,11 @@ fn export_stream(
         for why in check.problems() {
             rep.warn(&format!("{label}: {why}"));
         }
+    }
+    if stats.count == 0 {
+        rep.warn(&format!(
+            "no tests in {label}: the stream is empty or holds no subunit test results"
+        ));
     }
     for w in writers {
         w.end(stage, &stats)?;

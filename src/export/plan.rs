@@ -194,14 +194,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
                 .to_owned(),
         );
     }
-    if let Ok(m) = std::fs::metadata(&opts.dest) {
-        if !m.is_dir() {
-            return Err(Error::Usage(format!(
-                "output path exists and is not a directory: {}",
-                opts.dest.display()
-            )));
-        }
-    }
+    check_dest(&opts.dest)?;
     check_side_files(&opts.ci)?;
     let mut providers = Vec::new();
     for given in &opts.repos {
@@ -266,13 +259,13 @@ pub fn plan(opts: &Options) -> Result<Plan> {
             Ok(_) => {
                 return Err(Error::Usage(format!(
                     "dstat log is not a regular file: {}",
-                    d.display()
+                    crate::shown_path(d)
                 )))
             }
             Err(e) => {
                 return Err(Error::Usage(format!(
                     "dstat log not found: {} ({})",
-                    d.display(),
+                    crate::shown_path(d),
                     io_reason(&e)
                 )))
             }
@@ -407,6 +400,49 @@ fn check_readable(what: &str, path: &Path) -> Result<()> {
     })
 }
 
+/// DEST must be a directory or a path that can become one: anything of
+/// another kind, on the way or at the end, is a usage error that says what
+/// is wrong.
+fn check_dest(dest: &Path) -> Result<()> {
+    let shown = crate::shown_path;
+    match std::fs::symlink_metadata(dest) {
+        Ok(m) if m.file_type().is_symlink() && std::fs::metadata(dest).is_err() => {
+            let target = std::fs::read_link(dest).unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "output path is a symbolic link to {}, which does not exist: {}",
+                shown(&target),
+                shown(dest)
+            )));
+        }
+        Ok(_) => {
+            if !dest.is_dir() {
+                return Err(Error::Usage(format!(
+                    "output path exists and is not a directory: {}",
+                    shown(dest)
+                )));
+            }
+            return Ok(());
+        }
+        Err(_) => {}
+    }
+    // The nearest existing ancestor must be a directory.
+    let mut p = dest.parent();
+    while let Some(a) = p.filter(|a| !a.as_os_str().is_empty()) {
+        if let Ok(m) = std::fs::metadata(a) {
+            if !m.is_dir() {
+                return Err(Error::Usage(format!(
+                    "output path {} is below {}, which is not a directory",
+                    shown(dest),
+                    shown(a)
+                )));
+            }
+            break;
+        }
+        p = a.parent();
+    }
+    Ok(())
+}
+
 fn io_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file or directory".into(),
@@ -419,12 +455,12 @@ fn check_stream_file(path: &Path) -> Result<()> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Err(Error::Usage(format!(
             "stream file is not a regular file: {}",
-            path.display()
+            crate::shown_path(path)
         ))),
         Ok(_) => check_readable("stream file", path),
         Err(e) => Err(Error::Usage(format!(
             "stream file not found: {} ({})",
-            path.display(),
+            crate::shown_path(path),
             io_reason(&e)
         ))),
     }

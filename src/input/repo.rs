@@ -40,7 +40,7 @@ impl Repository {
     /// itself (anything holding a `format` file). Every problem is a usage
     /// error, since it concerns a path from the command line.
     pub fn open(given: &Path) -> Result<Repository, Error> {
-        let shown = given.display();
+        let shown = crate::shown_path(given);
         match fs::metadata(given) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => {
@@ -114,9 +114,9 @@ impl Repository {
         })?;
         let next_stream = parse_next_stream(&next).ok_or_else(|| {
             Error::Usage(format!(
-                "repository {shown}: corrupt {}: {:?}",
-                next_path.display(),
-                String::from_utf8_lossy(&next)
+                "repository {shown}: corrupt {}: \"{}\"",
+                crate::shown_path(&next_path),
+                crate::shown(&String::from_utf8_lossy(&next))
             ))
         })?;
 

@@ -1,10 +1,10 @@
 //! Opening inputs: files, standard input, repository runs. Gzip is detected
-//! by its magic bytes, and the protocol (v2 packets or v1 text) by sniffing
-//! the head of the (decompressed) stream, which is then replayed, so every
-//! stream is read exactly once.
+//! by its magic bytes, and the protocol (v2 packets or v1 text) by reading
+//! the (decompressed) stream until the first decisive sign, which is then
+//! replayed, so every stream is read exactly once.
 
 use std::fs::File;
-use std::io::{self, Cursor, Read};
+use std::io::{self, Cursor, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +14,16 @@ use flate2::read::MultiGzDecoder;
 use crate::decode::v2::crc::SpanCrc;
 use crate::decode::v2::{self, SIGNATURE};
 
-/// How much of a stream is looked at to tell v1 from v2.
-const SNIFF: usize = 64 * 1024;
+/// How much of a line is looked at to tell whether it is a v1 directive.
+const LINE_PEEK: usize = 4096;
+/// Sniffed bytes kept in memory; older ones, already ruled out as the start
+/// of anything decisive, wait in an unnamed temporary file.
+const KEEP_IN_MEMORY: usize = 4 << 20;
+/// After the first v1 test line, how far a valid v2 packet still makes the
+/// stream v2 (v1 text followed by v2 packets has always read as v2).
+const V2_AFTER_V1: u64 = 64 * 1024;
+/// Bytes asked of the reader at a time while sniffing.
+const SNIFF_READ: usize = 64 * 1024;
 
 /// Which protocol a stream speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +44,7 @@ pub enum Origin {
 impl Origin {
     pub fn label(&self) -> String {
         match self {
-            Origin::File(p) => p.display().to_string(),
+            Origin::File(p) => crate::shown_path(p),
             Origin::Stdin => "<stdin>".to_owned(),
         }
     }
@@ -99,6 +107,8 @@ pub struct Opened {
     pub protocol: Protocol,
     /// Whether the input was gzip-compressed.
     pub gzip: bool,
+    /// Sniffed bytes that come before `head` (long preambles only).
+    pub spill: Option<File>,
     /// The bytes already read for sniffing (decompressed).
     pub head: Vec<u8>,
     /// The rest of the stream (decompressed).
@@ -108,9 +118,13 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// The whole stream as one reader, head first.
+    /// The whole stream as one reader, from its first byte.
     pub fn into_reader(self) -> impl Read + Send {
-        Cursor::new(self.head).chain(self.rest)
+        let spill: Box<dyn Read + Send> = match self.spill {
+            Some(f) => Box::new(f),
+            None => Box::new(io::empty()),
+        };
+        spill.chain(Cursor::new(self.head)).chain(self.rest)
     }
 }
 
@@ -169,61 +183,181 @@ pub fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Opened> {
     } else {
         raw
     };
-    read_up_to(&mut rest, &mut head, SNIFF)?;
-    let protocol = sniff(&mut head, &mut rest)?;
+    let mut sniffer = Sniffer {
+        mem: head,
+        rest: &mut rest,
+        eof: false,
+        spill: None,
+        spilled: 0,
+        spans: SpanCrc::new(),
+    };
+    let protocol = sniffer.decide()?;
+    let Sniffer {
+        mem: head, spill, ..
+    } = sniffer;
+    let spill = match spill {
+        Some(mut f) => {
+            f.rewind()?;
+            Some(f)
+        }
+        None => None,
+    };
     Ok(Opened {
         protocol,
         gzip,
+        spill,
         head,
         rest,
         gzip_error,
     })
 }
 
-/// v1 only when the head holds no valid v2 packet but does hold a v1
-/// directive; anything else is decoded as v2 (stray text is skipped there).
-fn sniff(head: &mut Vec<u8>, rest: &mut dyn Read) -> io::Result<Protocol> {
-    if has_v2_packet(head, rest)? || !has_v1_directive(head) {
-        Ok(Protocol::V2)
-    } else {
-        Ok(Protocol::V1)
-    }
+/// Reads a stream until its protocol is clear, keeping what it read.
+///
+/// A packet with a valid CRC means v2, unless it comes more than
+/// [`V2_AFTER_V1`] bytes after the first line that starts a v1 test
+/// (`test:` or `testing:` with an id), which then means v1. Other v1
+/// directives (`time:`, `tags:`, `error: …`) also occur in ordinary logs, so
+/// they decide only when the stream ends with neither sign; a stream with
+/// none of them is decoded as v2 (its text is skipped with a warning).
+/// There is no fixed window from the start: a long preamble is read on, and
+/// what is already ruled out goes to an unnamed temporary file so that
+/// memory stays bounded.
+struct Sniffer<'a> {
+    mem: Vec<u8>,
+    rest: &'a mut Box<dyn Read + Send>,
+    eof: bool,
+    spill: Option<File>,
+    /// Stream offset of `mem[0]`.
+    spilled: u64,
+    spans: SpanCrc,
 }
 
-fn has_v2_packet(head: &mut Vec<u8>, rest: &mut dyn Read) -> io::Result<bool> {
-    let mut spans = SpanCrc::new();
-    let mut at = 0;
-    while let Some(i) = memchr::memchr(SIGNATURE, &head[at..]) {
-        let p = at + i;
-        if head.len() - p < 6 {
-            let want = head.len() + 6;
-            read_up_to(rest, head, want)?;
+impl Sniffer<'_> {
+    /// Reads more into `mem`; false at the end of the stream.
+    fn more(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
         }
-        if head.len() - p >= 6 {
-            if let Some((len, width)) = v2::read_varint(head, p + 3) {
-                let len = len as usize;
-                if width < 4 && len >= 8 {
-                    if head.len() - p < len && p < SNIFF {
-                        // A packet that starts in the head may end past it.
-                        read_up_to(rest, head, p + len)?;
-                    }
-                    if head.len() - p >= len {
-                        let crc = &head[p + len - 4..p + len];
-                        if spans.crc(head, 0, p, p + len - 4)
-                            == u32::from_be_bytes(crc.try_into().expect("4 bytes"))
-                        {
-                            return Ok(true);
-                        }
-                    }
+        let n = self.mem.len();
+        self.mem.resize(n + SNIFF_READ, 0);
+        loop {
+            match self.rest.read(&mut self.mem[n..]) {
+                Ok(0) => {
+                    self.mem.truncate(n);
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(k) => {
+                    self.mem.truncate(n + k);
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.mem.truncate(n);
+                    return Err(e);
                 }
             }
         }
-        at = p + 1;
-        if at >= SNIFF {
-            break;
-        }
     }
-    Ok(false)
+
+    /// Makes `mem` hold `len` bytes unless the stream ends first.
+    fn want(&mut self, len: usize) -> io::Result<bool> {
+        while self.mem.len() < len {
+            if !self.more()? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether a packet with a valid CRC starts at `mem[p]` (a 0xB3).
+    fn packet_at(&mut self, p: usize) -> io::Result<bool> {
+        if !self.want(p + 6)? {
+            return Ok(false);
+        }
+        let Some((len, width)) = v2::read_varint(&self.mem, p + 3) else {
+            return Ok(false);
+        };
+        let len = len as usize;
+        if width >= 4 || len < 8 || !self.want(p + len)? {
+            return Ok(false);
+        }
+        let stored =
+            u32::from_be_bytes(self.mem[p + len - 4..p + len].try_into().expect("4 bytes"));
+        Ok(self.spans.crc(&self.mem, self.spilled, p, p + len - 4) == stored)
+    }
+
+    fn decide(&mut self) -> io::Result<Protocol> {
+        let mut at = 0;
+        let mut line_start = Some(0);
+        let mut weak_v1 = false;
+        // Stream offset of the first v1 test line.
+        let mut v1_at: Option<u64> = None;
+        loop {
+            if let Some(limit) = v1_at.map(|s| s + V2_AFTER_V1) {
+                if self.spilled + at as u64 > limit {
+                    return Ok(Protocol::V1);
+                }
+            }
+            if let Some(ls) = line_start.take().filter(|_| v1_at.is_none()) {
+                while !self.eof {
+                    let seen = &self.mem[ls..];
+                    let peek = &seen[..seen.len().min(LINE_PEEK)];
+                    if seen.len() >= LINE_PEEK || memchr::memchr(b'\n', peek).is_some() {
+                        break;
+                    }
+                    self.more()?;
+                }
+                let seen = &self.mem[ls..];
+                let peek = &seen[..seen.len().min(LINE_PEEK)];
+                let line = &peek[..memchr::memchr(b'\n', peek).unwrap_or(peek.len())];
+                match v1_directive(line) {
+                    Some(true) => v1_at = Some(self.spilled + ls as u64),
+                    Some(false) => weak_v1 = true,
+                    None => {}
+                }
+            }
+            if at >= self.mem.len() && !self.more()? {
+                break;
+            }
+            let seg_end = match memchr::memchr(b'\n', &self.mem[at..]) {
+                Some(i) => at + i + 1,
+                None => self.mem.len(),
+            };
+            let mut q = at;
+            while let Some(i) = memchr::memchr(SIGNATURE, &self.mem[q..seg_end]) {
+                let past = v1_at.is_some_and(|s| self.spilled + (q + i) as u64 > s + V2_AFTER_V1);
+                if past {
+                    return Ok(Protocol::V1);
+                }
+                if self.packet_at(q + i)? {
+                    return Ok(Protocol::V2);
+                }
+                q += i + 1;
+            }
+            at = seg_end;
+            if self.mem[at - 1] == b'\n' {
+                line_start = Some(at);
+            }
+            if at > KEEP_IN_MEMORY {
+                let file = match &mut self.spill {
+                    Some(f) => f,
+                    None => self.spill.insert(tempfile::tempfile()?),
+                };
+                file.write_all(&self.mem[..at])?;
+                self.mem.drain(..at);
+                self.spilled += at as u64;
+                line_start = line_start.map(|_| 0);
+                at = 0;
+            }
+        }
+        Ok(if weak_v1 || v1_at.is_some() {
+            Protocol::V1
+        } else {
+            Protocol::V2
+        })
+    }
 }
 
 const V1_WORDS: [&str; 12] = [
@@ -243,17 +377,22 @@ const V1_WORDS: [&str; 12] = [
 
 /// A line whose first word, less a trailing `:`, is a v1 directive, and
 /// which has more text after it.
+#[cfg(test)]
 pub fn has_v1_directive(head: &[u8]) -> bool {
-    head.split(|&b| b == b'\n').any(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(sp) = line.iter().position(|&b| b == b' ' || b == b'\t') else {
-            return false;
-        };
-        let word = &line[..sp];
-        let word = word.strip_suffix(b":").unwrap_or(word);
-        let more = line[sp..].iter().any(|b| !b.is_ascii_whitespace());
-        more && V1_WORDS.iter().any(|w| w.as_bytes() == word)
-    })
+    head.split(|&b| b == b'\n')
+        .any(|line| v1_directive(line).is_some())
+}
+
+/// Whether `line` (without its newline) is a v1 directive: `Some(true)` for
+/// one that starts a test, `Some(false)` for any other.
+fn v1_directive(line: &[u8]) -> Option<bool> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let sp = line.iter().position(|&b| b == b' ' || b == b'\t')?;
+    let word = &line[..sp];
+    let word = word.strip_suffix(b":").unwrap_or(word);
+    let more = line[sp..].iter().any(|b| !b.is_ascii_whitespace());
+    let known = V1_WORDS.iter().any(|w| w.as_bytes() == word);
+    (more && known).then_some(word == b"test" || word == b"testing")
 }
 
 /// The last path component as the user would read it.
@@ -274,6 +413,44 @@ mod tests {
         assert!(!has_v1_directive(b"test:\n"));
         assert!(!has_v1_directive(b"testing123 x\n"));
         assert!(!has_v1_directive(b"hello world\n"));
+    }
+
+    fn sniffed(bytes: Vec<u8>) -> (Protocol, Vec<u8>) {
+        let o = prepare(Box::new(Cursor::new(bytes))).unwrap();
+        let protocol = o.protocol;
+        let mut all = Vec::new();
+        o.into_reader().read_to_end(&mut all).unwrap();
+        (protocol, all)
+    }
+
+    #[test]
+    fn the_first_decisive_sign_wins_however_far() {
+        let mut log = Vec::new();
+        for i in 0..400_000 {
+            log.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        assert!(log.len() > KEEP_IN_MEMORY);
+        let mut packet = Vec::new();
+        crate::decode::v2::encode::write_packet(0x2000, b"", &mut packet).unwrap();
+        // A v1-looking log line that is not a test start does not decide.
+        let mut v2 = b"error: could not reach mirror\n".to_vec();
+        v2.extend_from_slice(&log);
+        v2.extend_from_slice(&packet);
+        v2.extend_from_slice(b"test: a\n");
+        assert_eq!(sniffed(v2.clone()), (Protocol::V2, v2));
+        let mut v1 = log.clone();
+        v1.extend_from_slice(b"test: a\n");
+        let mut mixed = v1.clone();
+        mixed.extend_from_slice(&packet);
+        assert_eq!(sniffed(mixed.clone()), (Protocol::V2, mixed));
+        v1.extend_from_slice(&log[..V2_AFTER_V1 as usize + 1]);
+        v1.extend_from_slice(&packet);
+        assert_eq!(sniffed(v1.clone()), (Protocol::V1, v1));
+        let mut weak = log.clone();
+        weak.extend_from_slice(b"time: 2015-10-05 19:49:04Z\n");
+        assert_eq!(sniffed(weak.clone()), (Protocol::V1, weak));
+        assert_eq!(sniffed(log.clone()), (Protocol::V2, log));
+        assert_eq!(sniffed(Vec::new()), (Protocol::V2, Vec::new()));
     }
 
     #[test]

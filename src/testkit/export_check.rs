@@ -51,7 +51,9 @@ pub fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
 }
 
-/// Leftover temporary files (`.<name>.<pid>-<n>.part`) in `dir`.
+/// Leftover temporaries in `dir`: any hidden entry (the export's private
+/// directory, or `.part` files of earlier versions). A finished or failed
+/// export leaves none.
 pub fn temp_files(dir: &Path) -> Vec<String> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
@@ -59,7 +61,7 @@ pub fn temp_files(dir: &Path) -> Vec<String> {
     entries
         .filter_map(|e| {
             let name = e.ok()?.file_name().to_string_lossy().into_owned();
-            name.ends_with(".part").then_some(name)
+            name.starts_with('.').then_some(name)
         })
         .collect()
 }

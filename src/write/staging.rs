@@ -1,12 +1,19 @@
-//! All-or-nothing output: every file is written under a temporary name in
-//! DEST and renamed into place only when the whole export has succeeded,
-//! `config.json` last. Dropping a `Staging` without committing removes
-//! everything it wrote, so a failed run leaves an earlier export intact.
+//! All-or-nothing output. Every file is written into a private directory
+//! that this run creates inside DEST (unpredictable name, created
+//! exclusively, files opened with `O_EXCL`, so nothing planted there is ever
+//! followed), then fsynced and renamed into place at commit, `config.json`
+//! last, under an advisory lock on DEST. If any rename fails, the files
+//! already replaced are put back, so DEST is left exactly as it was. At
+//! commit, the files a previous export into DEST wrote and this one does not
+//! are removed (only those its `config.json` names, and an `index.html` that
+//! carries our marker). Dropping a `Staging` without committing, or a signal
+//! (see [`remove_temporaries_and_exit`]), removes everything the run created.
 
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -19,15 +26,57 @@ pub const GZIP_LEVEL: u32 = 1;
 const BUF_SIZE: usize = 256 * 1024;
 /// Buffers queued for a file's writer thread.
 const BUFS_IN_FLIGHT: usize = 4;
+/// Names of the private directories runs write into.
+const WORK_PREFIX: &str = ".stackviz-export-";
+/// What marks an `index.html` as written by this tool.
+pub const HTML_MARKER: &str = "<meta name=\"generator\" content=\"stackviz-export\">";
+/// A previous `config.json` larger than this is not read for clean-up.
+const MAX_PREVIOUS_CONFIG: u64 = 64 << 20;
+
+/// What a signal must remove: each live run's private directory, then the
+/// directories it created for DEST (innermost first, only if empty).
+static LIVE: Mutex<Vec<(PathBuf, Vec<PathBuf>)>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<(PathBuf, Vec<PathBuf>)>> {
+    LIVE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Removes the temporaries and created directories of every export still
+/// running in this process, then exits with `code`. For SIGINT, SIGTERM
+/// and SIGHUP. A commit already under way finishes (or rolls back) first;
+/// the registry stays locked until the exit, so no commit starts after.
+pub fn remove_temporaries_and_exit(code: i32) -> ! {
+    let mut guard = live();
+    for (work, created) in guard.drain(..) {
+        remove_work(&work, &created);
+    }
+    std::process::exit(code)
+}
+
+fn remove_work(work: &Path, created: &[PathBuf]) {
+    let _ = fs::remove_dir_all(work);
+    for d in created {
+        if fs::remove_dir(d).is_err() {
+            break;
+        }
+    }
+}
 
 pub struct Staging {
-    dir: PathBuf,
-    /// (temporary path, final path), in the order files were finished.
-    done: Vec<(PathBuf, PathBuf)>,
-    /// Temporary files not yet finished, removed on abort.
-    open: Vec<PathBuf>,
+    dest: PathBuf,
+    /// The private directory inside DEST.
+    work: PathBuf,
+    /// Held open and locked while the run lives: a directory whose lock
+    /// can be taken belongs to a run that is gone.
+    _work_lock: File,
+    /// (name in `work`, final name), in the order files were finished.
+    done: Vec<(String, String)>,
     /// DEST and the parents this run created, innermost first.
     created: Vec<PathBuf>,
+    /// Finished files outside DEST (`--junit FILE`…): (temporary, final).
+    outside: Vec<(PathBuf, PathBuf)>,
+    /// Open temporaries outside DEST, removed if the export fails.
+    outside_open: Vec<PathBuf>,
     /// Directories created for files outside DEST, innermost first.
     created_outside: Vec<PathBuf>,
     committed: bool,
@@ -35,67 +84,97 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// DEST: where temporaries (and the attachment spool) go.
+    /// This run's private directory inside DEST, for scratch and spool
+    /// files that never become outputs.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.work
     }
 
-    /// Creates DEST (and missing parents) and prepares to write into it.
+    /// [`Staging::with_notes`], dropping the notes.
+    #[cfg(test)]
     pub fn new(dir: &Path) -> Result<Staging> {
+        Self::with_notes(dir, &mut |_| {})
+    }
+
+    /// Creates DEST (and missing parents) and this run's private directory
+    /// in it; removes what earlier runs that died left there, telling
+    /// `note` about each.
+    pub fn with_notes(dir: &Path, note: &mut dyn FnMut(String)) -> Result<Staging> {
         let mut created = Vec::new();
         let mut p = Some(dir);
         while let Some(d) = p {
-            if d.as_os_str().is_empty() || d.exists() {
+            if d.as_os_str().is_empty() || fs::symlink_metadata(d).is_ok() {
                 break;
             }
             created.push(d.to_path_buf());
             p = d.parent();
         }
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        // Registered before anything exists, so a signal removes it all.
+        let mut reg = live();
+        let undo = |created: &[PathBuf]| {
+            for d in created {
+                if fs::remove_dir(d).is_err() {
+                    break;
+                }
+            }
+        };
+        fs::create_dir_all(dir).map_err(|e| {
+            undo(&created);
+            Error::io(dir, e)
+        })?;
         if !dir.is_dir() {
             return Err(Error::NotADirectory(dir.to_path_buf()));
         }
-        let stage = Staging {
-            dir: dir.to_path_buf(),
+        remove_stale(dir, note);
+        let work = tempfile::Builder::new()
+            .prefix(&format!("{WORK_PREFIX}{}-", std::process::id()))
+            .rand_bytes(6)
+            .tempdir_in(dir)
+            .map_err(|e| {
+                undo(&created);
+                // Found before any input is read: a usage error naming DEST.
+                Error::Usage(format!(
+                    "cannot write into DEST {}: {e}",
+                    crate::shown_path(dir)
+                ))
+            })?
+            .keep();
+        let lock = File::open(&work).and_then(|f| try_lock(&f).map(|_| f));
+        let lock = match lock {
+            Ok(l) => l,
+            Err(e) => {
+                remove_work(&work, &created);
+                return Err(Error::io(&work, e));
+            }
+        };
+        reg.push((work.clone(), created.clone()));
+        drop(reg);
+        Ok(Staging {
+            dest: dir.to_path_buf(),
+            work,
+            _work_lock: lock,
             done: Vec::new(),
-            open: Vec::new(),
             created,
+            outside: Vec::new(),
+            outside_open: Vec::new(),
             created_outside: Vec::new(),
             committed: false,
             counter: 0,
-        };
-        stage.check_writable()?;
-        Ok(stage)
+        })
     }
 
-    /// Creates and removes a file in DEST, so that a DEST this user may not
-    /// write into is a usage error naming DEST, found before any input is
-    /// read, rather than a failure naming a temporary file.
-    fn check_writable(&self) -> Result<()> {
-        let probe = self
-            .dir
-            .join(format!(".stackviz-export-check.{}", std::process::id()));
-        match File::options().write(true).create_new(true).open(&probe) {
-            Ok(_) => {
-                let _ = fs::remove_file(&probe);
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(Error::Usage(format!(
-                "cannot write into DEST {}: {e}",
-                self.dir.display()
-            ))),
-        }
-    }
-
-    fn temp_path(&mut self, name: &str) -> PathBuf {
+    /// A fresh file in the private directory, under a short name of its own.
+    fn new_file(&mut self, read: bool) -> Result<(File, String)> {
         self.counter += 1;
-        self.dir.join(format!(
-            ".{}.{}-{}.part",
-            name,
-            std::process::id(),
-            self.counter
-        ))
+        let short = self.counter.to_string();
+        let path = self.work.join(&short);
+        let file = File::options()
+            .read(read)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok((file, short))
     }
 
     /// Opens `name` for writing, gzip-compressed when `gzip` is set (the
@@ -104,20 +183,29 @@ impl Staging {
     /// they overlap with producing the data; a small file is written at
     /// close without one.
     pub fn create(&mut self, name: &str, gzip: bool) -> Result<OutFile> {
-        let tmp = self.temp_path(name);
-        let final_name = self.dir.join(name);
-        self.open_file(tmp, final_name, gzip)
+        let (file, short) = self.new_file(false)?;
+        let tmp = self.work.join(&short);
+        let final_name = self.dest.join(name);
+        let sink = if gzip {
+            Sink::Gzip(Box::new(GzEncoder::new(file, Compression::new(GZIP_LEVEL))))
+        } else {
+            Sink::Plain(file)
+        };
+        Ok(OutFile::new(sink, tmp, final_name))
     }
 
     /// Opens a file outside DEST (a CI report such as `--junit FILE`): it
-    /// is written under a temporary name beside `path` and renamed into
-    /// place at commit like every other file. Missing parent directories
-    /// are created, and removed again if the export fails.
+    /// is written under an unpredictable temporary name beside `path`
+    /// (created exclusively) and renamed into place at commit with the
+    /// rest. Missing parent directories are created, and removed again if
+    /// the export fails.
     pub fn create_at(&mut self, path: &Path) -> Result<OutFile> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| Error::Usage(format!("not a file name: {}", path.display())))?;
+            .ok_or_else(|| {
+                Error::Usage(format!("not a file name: {}", crate::shown_path(path)))
+            })?;
         let parent = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -125,7 +213,7 @@ impl Staging {
         let mut missing = Vec::new();
         let mut p = Some(parent.as_path());
         while let Some(d) = p {
-            if d.as_os_str().is_empty() || d.exists() {
+            if d.as_os_str().is_empty() || fs::symlink_metadata(d).is_ok() {
                 break;
             }
             missing.push(d.to_path_buf());
@@ -133,60 +221,39 @@ impl Staging {
         }
         fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
         self.created_outside.extend(missing);
-        self.counter += 1;
-        let tmp = parent.join(format!(
-            ".{}.{}-{}.part",
-            name,
-            std::process::id(),
-            self.counter
-        ));
-        self.open_file(tmp, path.to_path_buf(), false)
-    }
-
-    fn open_file(&mut self, tmp: PathBuf, final_name: PathBuf, gzip: bool) -> Result<OutFile> {
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        self.open.push(tmp.clone());
-        let sink: Box<dyn Write + Send> = if gzip {
-            Box::new(GzEncoder::new(file, Compression::new(GZIP_LEVEL)))
-        } else {
-            Box::new(file)
-        };
-        Ok(OutFile {
-            buf: Vec::new(),
-            sink: Some(sink),
-            tx: None,
-            back: None,
-            writer: None,
-            tmp,
-            name: final_name,
-            written: 0,
-        })
+        let short: String = name.chars().take(32).collect();
+        let (file, tmp) = tempfile::Builder::new()
+            .prefix(&format!(".{short}."))
+            .suffix(".part")
+            .rand_bytes(6)
+            .tempfile_in(&parent)
+            .and_then(|t| t.keep().map_err(|e| e.error))
+            .map_err(|e| Error::io(path, e))?;
+        self.outside_open.push(tmp.clone());
+        Ok(OutFile::new(Sink::Plain(file), tmp, path.to_path_buf()))
     }
 
     /// A scratch file that is never renamed into place.
-    pub fn scratch(&mut self, name: &str) -> Result<(File, PathBuf)> {
-        let tmp = self.temp_path(name);
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
-        self.open.push(tmp.clone());
-        Ok((file, tmp))
+    pub fn scratch(&mut self, _name: &str) -> Result<(File, PathBuf)> {
+        let (file, short) = self.new_file(true)?;
+        Ok((file, self.work.join(short)))
     }
 
     /// Removes a scratch file early.
     pub fn discard(&mut self, tmp: &Path) {
         let _ = fs::remove_file(tmp);
-        self.open.retain(|p| p != tmp);
     }
 
     /// Completes a file; it is renamed into place at commit.
     pub fn finish(&mut self, file: OutFile) -> Result<()> {
         let (tmp, name) = file.close()?;
-        self.open.retain(|p| p != &tmp);
-        self.done.push((tmp, name));
+        match (tmp.strip_prefix(&self.work), name.strip_prefix(&self.dest)) {
+            (Ok(short), Ok(rel)) if tmp.parent() == Some(self.work.as_path()) => {
+                let short = short.to_string_lossy().into_owned();
+                self.done.push((short, rel.to_string_lossy().into_owned()));
+            }
+            _ => self.outside.push((tmp, name)),
+        }
         Ok(())
     }
 
@@ -196,15 +263,256 @@ impl Staging {
         Ok(tmp)
     }
 
-    /// Renames every finished file into place, in order; returns how many.
+    /// Renames every finished file into place, in order, under a lock on
+    /// DEST; removes what the previous export wrote and this one does not.
+    /// On any failure, DEST is put back as it was. Returns how many files
+    /// were written.
     pub fn commit(mut self) -> Result<usize> {
-        let done = std::mem::take(&mut self.done);
-        for (tmp, name) in &done {
-            fs::rename(tmp, name).map_err(|e| Error::io(name, e))?;
+        // A signal waits for the commit (or its rollback) to end.
+        let mut reg = live();
+        if !reg.iter().any(|(w, _)| w == &self.work) {
+            return Err(Error::Stopped("the export"));
         }
+        let dest_dir = File::open(&self.dest).map_err(|e| Error::io(&self.dest, e))?;
+        rustix::fs::flock(&dest_dir, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| Error::io(&self.dest, e.into()))?;
+        sync_dir(&self.work)?;
+        let old = self.work.join("old");
+        fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
+        let new_names: HashSet<&str> = self.done.iter().map(|(_, n)| n.as_str()).collect();
+        let stale = previous_outputs(&self.dest, &new_names);
+        let mut steps = Vec::new();
+        // Files outside DEST first: a previous file there is kept as a
+        // second link until DEST's own files are all in place.
+        let mut outside_steps: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+        let result = (|| -> Result<()> {
+            for (tmp, target) in &self.outside {
+                let backup = match fs::symlink_metadata(target) {
+                    Ok(m) if !m.is_dir() => {
+                        let b = tmp.with_extension("old");
+                        fs::hard_link(target, &b).map_err(|e| Error::io(target, e))?;
+                        Some(b)
+                    }
+                    _ => None,
+                };
+                outside_steps.push((target.clone(), backup));
+                fs::rename(tmp, target).map_err(|e| Error::io(target, e))?;
+            }
+            for (short, name) in &self.done {
+                let target = self.dest.join(name);
+                let backup = old.join(name);
+                let kept = match fs::symlink_metadata(&target) {
+                    Ok(m) if !m.is_dir() => {
+                        // A second link keeps the old file; the rename then
+                        // replaces it in one step.
+                        if fs::hard_link(&target, &backup).is_err() {
+                            fs::rename(&target, &backup).map_err(|e| Error::io(&target, e))?;
+                        }
+                        true
+                    }
+                    _ => false,
+                };
+                steps.push(Step::Replaced {
+                    name: name.clone(),
+                    kept,
+                });
+                fs::rename(self.work.join(short), &target).map_err(|e| Error::io(&target, e))?;
+            }
+            for name in &stale {
+                let target = self.dest.join(name);
+                fs::rename(&target, old.join(name)).map_err(|e| Error::io(&target, e))?;
+                steps.push(Step::Removed { name: name.clone() });
+            }
+            sync_dir(&self.dest)
+        })();
+        if let Err(e) = result {
+            rollback(&self.dest, &old, &steps);
+            for (target, backup) in outside_steps.iter().rev() {
+                match backup {
+                    Some(b) => {
+                        let _ = fs::rename(b, target);
+                    }
+                    None => {
+                        let _ = fs::remove_file(target);
+                    }
+                }
+            }
+            let _ = sync_dir(&self.dest);
+            return Err(e);
+        }
+        for (_, backup) in &outside_steps {
+            if let Some(b) = backup {
+                let _ = fs::remove_file(b);
+            }
+        }
+        self.outside_open.clear();
         self.committed = true;
-        Ok(done.len())
+        reg.retain(|(w, _)| w != &self.work);
+        drop(reg);
+        let _ = fs::remove_dir_all(&self.work);
+        Ok(self.done.len())
     }
+}
+
+/// One change the commit made to DEST, undone in reverse on failure.
+enum Step {
+    /// A file renamed into place; `kept` when the one it replaced is in
+    /// `old/` under the same name.
+    Replaced { name: String, kept: bool },
+    /// A previous output moved to `old/`.
+    Removed { name: String },
+}
+
+fn rollback(dest: &Path, old: &Path, steps: &[Step]) {
+    for step in steps.iter().rev() {
+        match step {
+            Step::Replaced { name, kept: true } | Step::Removed { name } => {
+                let _ = fs::rename(old.join(name), dest.join(name));
+            }
+            Step::Replaced { name, kept: false } => {
+                // Only if the rename happened: then it is our file.
+                let target = dest.join(name);
+                if fs::symlink_metadata(&target).is_ok_and(|m| m.is_file()) {
+                    let _ = fs::remove_file(target);
+                }
+            }
+        }
+    }
+}
+
+/// An exclusive `flock` without waiting; released when the file closes
+/// (also when the process dies).
+fn try_lock(f: &File) -> io::Result<()> {
+    rustix::fs::flock(f, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        .map_err(io::Error::from)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+/// A name a previous export may have written: a plain file name in DEST.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name != "config.json"
+        && !name.contains(['/', '\0'])
+        && !name.starts_with(WORK_PREFIX)
+}
+
+/// The files the previous export into `dest` wrote that this one does not:
+/// those its `config.json` names (either layout), and an `index.html` that
+/// carries our marker. Only regular files; anything unreadable is kept.
+fn previous_outputs(dest: &Path, new_names: &HashSet<&str>) -> Vec<String> {
+    let mut names = Vec::new();
+    let config = dest.join("config.json");
+    let small =
+        fs::symlink_metadata(&config).is_ok_and(|m| m.is_file() && m.len() <= MAX_PREVIOUS_CONFIG);
+    if small {
+        if let Ok(v) = fs::read(&config)
+            .map_err(|_| ())
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|_| ()))
+        {
+            let strings = |x: &serde_json::Value, keys: &[&str], out: &mut Vec<String>| {
+                for k in keys {
+                    if let Some(s) = x.get(k).and_then(|s| s.as_str()) {
+                        out.push(s.to_owned());
+                    }
+                }
+            };
+            for s in v
+                .get("tempest")
+                .and_then(|t| t.as_array())
+                .into_iter()
+                .flatten()
+            {
+                strings(s, &["raw", "tree", "details", "dstat"], &mut names);
+            }
+            for d in v
+                .get("datasets")
+                .and_then(|t| t.as_array())
+                .into_iter()
+                .flatten()
+            {
+                for a in d
+                    .get("artifacts")
+                    .and_then(|t| t.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    strings(a, &["path"], &mut names);
+                }
+            }
+        }
+    }
+    let html = dest.join("index.html");
+    let ours = fs::symlink_metadata(&html)
+        .is_ok_and(|m| m.is_file() && m.len() <= MAX_PREVIOUS_CONFIG)
+        && fs::read(&html).is_ok_and(|b| {
+            let head = &b[..b.len().min(4096)];
+            head.windows(HTML_MARKER.len())
+                .any(|w| w == HTML_MARKER.as_bytes())
+        });
+    if ours {
+        names.push("index.html".into());
+    }
+    let mut seen = HashSet::new();
+    names.retain(|n| {
+        plain_name(n)
+            && !new_names.contains(n.as_str())
+            && seen.insert(n.clone())
+            && fs::symlink_metadata(dest.join(n)).is_ok_and(|m| m.is_file())
+    });
+    names
+}
+
+/// Removes private directories of earlier runs that are gone (their lock
+/// is free and their process no longer exists), and the `.part` files that
+/// versions before the private directory left.
+fn remove_stale(dest: &Path, note: &mut dyn FnMut(String)) {
+    let Ok(entries) = fs::read_dir(dest) else {
+        return;
+    };
+    let proc_ok = Path::new("/proc/self").exists();
+    let gone = |pid: &str| proc_ok && !Path::new("/proc").join(pid).exists();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let path = e.path();
+        if let Some(rest) = name.strip_prefix(WORK_PREFIX) {
+            let pid = rest.split('-').next().unwrap_or("");
+            let unlocked = File::open(&path).is_ok_and(|f| try_lock(&f).is_ok());
+            if unlocked && gone(pid) && fs::remove_dir_all(&path).is_ok() {
+                note(format!(
+                    "removed {}: temporaries of an earlier export that did not finish",
+                    crate::shown(name)
+                ));
+            }
+        } else if let Some(pid) = legacy_part_pid(name) {
+            if gone(pid)
+                && e.file_type().is_ok_and(|t| t.is_file())
+                && fs::remove_file(&path).is_ok()
+            {
+                note(format!(
+                    "removed {}: a temporary file of an earlier export that did not finish",
+                    crate::shown(name)
+                ));
+            }
+        }
+    }
+}
+
+/// The process id in `.<name>.<pid>-<n>.part`, the temporary names of
+/// earlier versions.
+fn legacy_part_pid(name: &str) -> Option<&str> {
+    let stem = name.strip_prefix('.')?.strip_suffix(".part")?;
+    let (_, tail) = stem.rsplit_once('.')?;
+    let (pid, n) = tail.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(n)).then_some(pid)
 }
 
 impl Drop for Staging {
@@ -212,10 +520,9 @@ impl Drop for Staging {
         if self.committed {
             return;
         }
-        for p in self.open.iter().chain(self.done.iter().map(|(t, _)| t)) {
-            let _ = fs::remove_file(p);
+        for tmp in &self.outside_open {
+            let _ = fs::remove_file(tmp);
         }
-        // Only directories this run created, and only if left empty.
         // Innermost first within each file's list; a second round takes
         // parents shared by several files.
         for _ in 0..2 {
@@ -223,34 +530,59 @@ impl Drop for Staging {
                 let _ = fs::remove_dir(d);
             }
         }
-        for d in &self.created {
-            if fs::remove_dir(d).is_err() {
-                break;
-            }
+        let mut reg = live();
+        // Gone from the registry: a signal already removed it.
+        if let Some(i) = reg.iter().position(|(w, _)| w == &self.work) {
+            reg.remove(i);
+            remove_work(&self.work, &self.created);
         }
     }
 }
 
+/// Where a file's bytes go: the file itself or a gzip stream into it.
+enum Sink {
+    Plain(File),
+    Gzip(Box<GzEncoder<File>>),
+}
+
 /// Runs on the file's thread: compresses (when gzip) and writes each
-/// buffer, handing the emptied buffers back for reuse.
+/// buffer, handing the emptied buffers back for reuse; then finishes the
+/// gzip stream and syncs the file to disk, so that a power cut after the
+/// commit cannot leave an empty or partial file.
 fn write_loop(
-    mut sink: Box<dyn Write + Send>,
+    mut sink: Sink,
     rx: mpsc::Receiver<Vec<u8>>,
     back: mpsc::Sender<Vec<u8>>,
 ) -> io::Result<()> {
     for mut buf in rx {
-        sink.write_all(&buf)?;
+        match &mut sink {
+            Sink::Plain(f) => f.write_all(&buf)?,
+            Sink::Gzip(g) => g.write_all(&buf)?,
+        }
         buf.clear();
         let _ = back.send(buf);
     }
-    sink.flush()
+    let file = match sink {
+        Sink::Plain(f) => f,
+        Sink::Gzip(g) => g.finish()?,
+    };
+    file.sync_all()
+}
+
+/// Writes what is left of a file that never needed its own thread.
+fn write_rest(sink: Sink, buf: Vec<u8>) -> io::Result<()> {
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(1);
+    let (back, _) = mpsc::channel();
+    tx.send(buf).map_err(|_| io::ErrorKind::BrokenPipe)?;
+    drop(tx);
+    write_loop(sink, rx, back)
 }
 
 /// A file being written; its errors name the final path.
 pub struct OutFile {
     buf: Vec<u8>,
     /// The file until its writer thread starts.
-    sink: Option<Box<dyn Write + Send>>,
+    sink: Option<Sink>,
     tx: Option<mpsc::SyncSender<Vec<u8>>>,
     back: Option<mpsc::Receiver<Vec<u8>>>,
     writer: Option<std::thread::JoinHandle<io::Result<()>>>,
@@ -260,6 +592,19 @@ pub struct OutFile {
 }
 
 impl OutFile {
+    fn new(sink: Sink, tmp: PathBuf, name: PathBuf) -> OutFile {
+        OutFile {
+            buf: Vec::new(),
+            sink: Some(sink),
+            tx: None,
+            back: None,
+            writer: None,
+            tmp,
+            name,
+            written: 0,
+        }
+    }
+
     /// Uncompressed bytes written so far.
     pub fn position(&self) -> u64 {
         self.written
@@ -316,14 +661,13 @@ impl OutFile {
         }
     }
 
-    /// Flushes everything and closes the file: (temporary, final) paths.
+    /// Flushes everything and closes the file: (temporary path, final
+    /// path).
     fn close(mut self) -> Result<(PathBuf, PathBuf)> {
-        if let Some(mut sink) = self.sink.take() {
-            // Never outgrew its buffer: write it here, no thread needed.
-            sink.write_all(&self.buf)
-                .and_then(|()| sink.flush())
-                .map_err(|e| Error::io(&self.name, e))?;
-            self.buf = Vec::new();
+        if let Some(sink) = self.sink.take() {
+            // Never outgrew its buffer: written here, no thread needed.
+            let rest = std::mem::take(&mut self.buf);
+            write_rest(sink, rest).map_err(|e| Error::io(&self.name, e))?;
         }
         let shipped = self.ship();
         let stopped = self.stop();
@@ -348,11 +692,11 @@ impl Write for OutFile {
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        if self.buf.len() + buf.len() > BUF_SIZE {
-            self.ship()?;
-        }
         if self.buf.capacity() == 0 {
             self.buf.reserve(BUF_SIZE.min(buf.len().max(16 * 1024)));
+        }
+        if self.buf.len() + buf.len() > BUF_SIZE {
+            self.ship()?;
         }
         self.buf.extend_from_slice(buf);
         self.written += buf.len() as u64;

@@ -31,6 +31,8 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::{BufRead, ErrorKind};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 use crate::pycompat;
 
@@ -43,6 +45,10 @@ use time::parse_time;
 /// Longest directive line kept. Longer lines (only garbage in practice) are
 /// treated as text that is not subunit.
 pub const LINE_CAP: usize = 1 << 20;
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in Unix seconds: the
+/// times an ISO string (and Python's datetime) can hold.
+const MIN_SECS: i64 = -62_135_596_800;
+const MAX_SECS: i64 = 253_402_300_799;
 
 const TRACEBACK_MIME: &str = "text/x-traceback; charset=\"utf8\"";
 const LOST_MIME: &str = "text/x-traceback; charset=\"utf8\"; language=\"python\"";
@@ -231,11 +237,15 @@ pub struct V1Parser {
     line_start: u64,
     line: Vec<u8>,
     line_overflow: bool,
+    /// Bytes of the pending line, including what the cap dropped.
+    line_bytes: u64,
     now: Option<Timestamp>,
     global_tags: BTreeSet<String>,
     test: Option<Test>,
     simple: Vec<u8>,
     parts: Vec<Part>,
+    /// Position in `parts` by name: a details block may hold many parts.
+    part_index: HashMap<String, usize>,
     part: Option<Part>,
     decoder: Option<Decoder>,
     warned_text: bool,
@@ -257,11 +267,13 @@ impl V1Parser {
             line_start: 0,
             line: Vec::new(),
             line_overflow: false,
+            line_bytes: 0,
             now: None,
             global_tags: BTreeSet::new(),
             test: None,
             simple: Vec::new(),
             parts: Vec::new(),
+            part_index: HashMap::default(),
             part: None,
             decoder: None,
             warned_text: false,
@@ -308,6 +320,7 @@ impl V1Parser {
                     if piece.len() > room {
                         self.line_overflow = true;
                     }
+                    self.line_bytes += (piece.len() - usize::from(complete)) as u64;
                     self.line.extend_from_slice(&piece[..piece.len().min(room)]);
                     if complete {
                         self.line_done(sink)?;
@@ -382,6 +395,18 @@ impl V1Parser {
     fn line_done(&mut self, sink: &mut dyn EventSink) -> crate::Result<()> {
         let line = std::mem::take(&mut self.line);
         let overflow = std::mem::replace(&mut self.line_overflow, false);
+        let bytes = std::mem::take(&mut self.line_bytes);
+        if overflow {
+            let size = bytes;
+            sink.warning(Warning {
+                offset: self.line_start,
+                message: format!(
+                    "dropped a subunit v1 line of {size} bytes (over the {} byte limit): {}",
+                    LINE_CAP,
+                    crate::shown(&lossy(&line[..line.len().min(crate::SHOWN_MAX)]))
+                ),
+            });
+        }
         let result = self.handle_line(&line, overflow, sink);
         self.line = line;
         self.line.clear();
@@ -397,7 +422,7 @@ impl V1Parser {
         match self.state {
             State::Outside | State::InTest => {
                 if overflow {
-                    self.skipped_text(sink);
+                    // Already reported, with its size and start.
                     return Ok(());
                 }
                 self.directive_line(line, sink)
@@ -506,6 +531,7 @@ impl V1Parser {
                     }
                     Some(Some(true)) => {
                         self.parts.clear();
+                        self.part_index.clear();
                         self.part = None;
                         self.state = State::Multipart {
                             outcome,
@@ -539,6 +565,16 @@ impl V1Parser {
                     .ok()
                     .and_then(parse_time)
                 {
+                    // Python's datetime holds years 1 to 9999 only.
+                    Some(t) if !(MIN_SECS..=MAX_SECS).contains(&t.secs) => {
+                        sink.warning(Warning {
+                            offset: self.line_start,
+                            message: format!(
+                                "ignoring subunit v1 time {}: outside years 1 to 9999 once in UTC",
+                                crate::shown(&lossy(argument(line, offset)))
+                            ),
+                        });
+                    }
                     Some(t) => self.now = Some(t),
                     None => {
                         if !self.warned_time {
@@ -565,7 +601,7 @@ impl V1Parser {
             Step::More => return,
             Step::Done => {
                 if let Some(part) = self.part.take() {
-                    add_part(&mut self.parts, part);
+                    add_part(&mut self.parts, &mut self.part_index, part);
                 }
                 Multipart::Header
             }
@@ -629,6 +665,7 @@ impl V1Parser {
         } else {
             let r = report(sink, &test, self.now, outcome.status(), &self.parts);
             self.parts.clear();
+            self.part_index.clear();
             self.part = None;
             self.decoder = None;
             r
@@ -646,10 +683,14 @@ fn part_header(line: &[u8]) -> Option<String> {
 
 /// A repeated attachment name keeps its first position and takes the new
 /// content (python dict assignment).
-fn add_part(parts: &mut Vec<Part>, part: Part) {
-    match parts.iter_mut().find(|p| p.name == part.name) {
-        Some(existing) => *existing = part,
-        None => parts.push(part),
+/// A part replaces an earlier one of the same name, in its position.
+fn add_part(parts: &mut Vec<Part>, index: &mut HashMap<String, usize>, part: Part) {
+    match index.get(&part.name) {
+        Some(&i) => parts[i] = part,
+        None => {
+            index.insert(part.name.clone(), parts.len());
+            parts.push(part);
+        }
     }
 }
 

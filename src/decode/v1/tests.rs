@@ -546,6 +546,14 @@ fn over_long_lines_are_skipped() {
         [format!("a inprogress {AT0}"), format!("a success {AT0}")]
     );
     assert_eq!(rec.warnings.len(), 1);
+    let w = &rec.warnings[0].message;
+    assert!(
+        w.starts_with(&format!(
+            "dropped a subunit v1 line of {} bytes (over the {LINE_CAP} byte limit): success: axxx",
+            LINE_CAP + 10
+        )),
+        "{w}"
+    );
 }
 
 #[test]

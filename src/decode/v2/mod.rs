@@ -3,8 +3,11 @@
 //! The decoder owns one growable buffer and hands out events that borrow from
 //! it, so attachment bytes are copied only if the record assembler keeps them.
 //! Damage never stops decoding: a bad packet becomes python-subunit's
-//! synthetic `subunit.parser` failure, and decoding resumes at the next
-//! position where a packet with a valid CRC starts.
+//! synthetic `subunit.parser` failure. Inside the span the damaged packet
+//! claims, decoding resumes only where a packet with a valid CRC starts
+//! (a damaged length must not hide good packets); past that span, as in
+//! python-subunit, every 0xB3 outside a packet is tried as a packet start,
+//! unless it continues a UTF-8 character of surrounding text.
 
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -66,7 +69,9 @@ enum Attempt<'a> {
     Packet(Event<'a>, usize),
     /// Not enough bytes buffered to tell; at least this many are needed.
     NeedMore(usize),
-    Damaged(ParseError),
+    /// A damaged packet and how many bytes it claims (python-subunit
+    /// consumes them before reporting).
+    Damaged(ParseError, usize),
 }
 
 /// The packet header: flags, total length and the width of the length field.
@@ -81,10 +86,13 @@ fn parse_header(data: &[u8], at_eof: bool) -> Result<Header, Box<Attempt<'static
     // 3-byte length.
     if data.len() < 6 {
         return Err(Box::new(if at_eof {
-            Attempt::Damaged(ParseError(format!(
-                "Short read - got {} bytes, wanted 5 bytes",
-                data.len() - 1
-            )))
+            Attempt::Damaged(
+                ParseError(format!(
+                    "Short read - got {} bytes, wanted 5 bytes",
+                    data.len() - 1
+                )),
+                data.len(),
+            )
         } else {
             Attempt::NeedMore(6)
         }));
@@ -93,9 +101,10 @@ fn parse_header(data: &[u8], at_eof: bool) -> Result<Header, Box<Attempt<'static
     // The width is in the first length byte; a 4-byte length is refused
     // before its fourth byte is needed (it may not be there).
     if data[3] >> 6 == 3 {
-        return Err(Box::new(Attempt::Damaged(ParseError(
-            "3 byte maximum given but 4 byte value found.".into(),
-        ))));
+        return Err(Box::new(Attempt::Damaged(
+            ParseError("3 byte maximum given but 4 byte value found.".into()),
+            6,
+        )));
     }
     let (length, length_width) = read_varint(data, 3).expect("5 header bytes are buffered");
     Ok(Header {
@@ -125,26 +134,35 @@ fn attempt(data: &[u8], at_eof: bool, crc: impl FnOnce(usize) -> u32) -> Attempt
             return Attempt::NeedMore(want);
         }
         let got = (data.len() - 6).min(MAX_PACKET);
-        return Attempt::Damaged(ParseError(format!(
-            "Short read - got {} bytes, wanted {} bytes",
-            got,
-            header.length as i64 - 6
-        )));
+        return Attempt::Damaged(
+            ParseError(format!(
+                "Short read - got {} bytes, wanted {} bytes",
+                got,
+                header.length as i64 - 6
+            )),
+            got + 6,
+        );
     }
     let packet = &data[..header.length];
     if packet.len() < 8 {
-        return Attempt::Damaged(ParseError(format!(
-            "Short read - got {} bytes, wanted 4 bytes",
-            packet.len().saturating_sub(6)
-        )));
+        return Attempt::Damaged(
+            ParseError(format!(
+                "Short read - got {} bytes, wanted 4 bytes",
+                packet.len().saturating_sub(6)
+            )),
+            header.length,
+        );
     }
     let (content, crc_bytes) = packet.split_at(packet.len() - 4);
     let stored = u32::from_be_bytes(crc_bytes.try_into().expect("4 bytes"));
     let calculated = crc(content.len());
     if calculated != stored {
-        return Attempt::Damaged(ParseError(format!(
-            "Bad checksum - calculated (0x{calculated:x}), stored (0x{stored:x})"
-        )));
+        return Attempt::Damaged(
+            ParseError(format!(
+                "Bad checksum - calculated (0x{calculated:x}), stored (0x{stored:x})"
+            )),
+            header.length,
+        );
     }
     // python-subunit counts field offsets from the flags, or from just after
     // a 3-byte length field; its messages depend on it.
@@ -156,7 +174,7 @@ fn attempt(data: &[u8], at_eof: bool, crc: impl FnOnce(usize) -> u32) -> Attempt
     let body = &content[body_start..];
     match parse_fields(body, pos, header.flags) {
         Ok(ev) => Attempt::Packet(ev, header.length),
-        Err(e) => Attempt::Damaged(e),
+        Err(e) => Attempt::Damaged(e, header.length),
     }
 }
 
@@ -308,6 +326,12 @@ pub struct Decoder<R> {
     spans: SpanCrc,
     /// Stream offset up to which a damaged packet's claim may reach.
     damage_end: u64,
+    /// Stream offset where the last damaged packet's claimed span ends;
+    /// before it only packets with a valid CRC are looked for.
+    claim_end: u64,
+    /// Continuation bytes the text being skipped still owes its last UTF-8
+    /// lead byte; a 0xB3 among them is text, not a packet start.
+    utf8_pending: u8,
 }
 
 impl<R: Read> Decoder<R> {
@@ -329,6 +353,8 @@ impl<R: Read> Decoder<R> {
             summary: DecodeSummary::default(),
             spans: SpanCrc::new(),
             damage_end: 0,
+            claim_end: 0,
+            utf8_pending: 0,
         }
     }
 
@@ -350,8 +376,12 @@ impl<R: Read> Decoder<R> {
             if self.pos == self.end {
                 break;
             }
-            if self.buf[self.pos] != SIGNATURE {
-                self.seek_packet()?;
+            if self.offset() < self.claim_end {
+                if !self.resync_in_claim()? {
+                    continue;
+                }
+            } else if self.utf8_pending > 0 || self.buf[self.pos] != SIGNATURE {
+                self.skip_text()?;
                 continue;
             }
             loop {
@@ -375,8 +405,9 @@ impl<R: Read> Decoder<R> {
                         self.summary.packets += 1;
                         break;
                     }
-                    Attempt::Damaged(err) => {
+                    Attempt::Damaged(err, claim) => {
                         self.summary.damaged += 1;
+                        self.claim_end = at + claim.max(1) as u64;
                         self.damage_end = at + (6 + MAX_PACKET) as u64;
                         sink.warning(Warning {
                             offset: at,
@@ -389,13 +420,10 @@ impl<R: Read> Decoder<R> {
                             }
                         });
                         result.map_err(DecodeError::Sink)?;
-                        // The damaged packet's own bytes are not "skipped".
+                        // The damaged packet's own bytes are not "skipped":
+                        // the next turn looks inside them for valid packets.
                         self.pos += 1;
-                        let before = self.summary.skipped_bytes;
-                        let first = self.summary.first_skip_offset;
-                        self.seek_packet()?;
-                        self.summary.skipped_bytes = before;
-                        self.summary.first_skip_offset = first;
+                        self.utf8_pending = 0;
                         break;
                     }
                 }
@@ -453,26 +481,70 @@ impl<R: Read> Decoder<R> {
         }
     }
 
-    /// Advances to the next position where a packet with a valid CRC starts,
-    /// or to the end of the stream, counting what it passes over.
-    fn seek_packet(&mut self) -> io::Result<()> {
+    /// Inside a damaged packet's claimed span: advances to the next position
+    /// where a packet with a valid CRC starts (true), or to the span's end or
+    /// the end of the stream (false). The bytes passed over belong to the
+    /// damaged packet and are not counted as skipped.
+    fn resync_in_claim(&mut self) -> io::Result<bool> {
+        loop {
+            self.fill(1)?;
+            if self.pos == self.end {
+                return Ok(false);
+            }
+            let room = self.claim_end.saturating_sub(self.offset());
+            if room == 0 {
+                return Ok(false);
+            }
+            let limit = self.end.min(self.pos.saturating_add(room as usize));
+            match memchr::memchr(SIGNATURE, &self.buf[self.pos..limit]) {
+                None => self.pos = limit,
+                Some(i) => {
+                    self.pos += i;
+                    if self.crc_valid_here()? {
+                        return Ok(true);
+                    }
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    /// Outside packets: skips text up to the next 0xB3 that does not
+    /// continue a UTF-8 character, or to the end of the stream, counting
+    /// what it passes over.
+    fn skip_text(&mut self) -> io::Result<()> {
         loop {
             self.fill(1)?;
             if self.pos == self.end {
                 return Ok(());
             }
-            match self.buf[self.pos..self.end]
-                .iter()
-                .position(|&b| b == SIGNATURE)
-            {
-                None => self.skip_to(self.end),
-                Some(i) => {
-                    self.skip_to(self.pos + i);
-                    if self.crc_valid_here()? {
-                        return Ok(());
-                    }
-                    self.skip_to(self.pos + 1);
+            let mut pending = self.utf8_pending;
+            let mut i = self.pos;
+            let mut found = false;
+            while i < self.end {
+                let b = self.buf[i];
+                if pending > 0 && (0x80..=0xBF).contains(&b) {
+                    pending -= 1;
+                    i += 1;
+                    continue;
                 }
+                if b == SIGNATURE {
+                    pending = 0;
+                    found = true;
+                    break;
+                }
+                pending = match b {
+                    0xC2..=0xDF => 1,
+                    0xE0..=0xEF => 2,
+                    0xF0..=0xF4 => 3,
+                    _ => 0,
+                };
+                i += 1;
+            }
+            self.utf8_pending = pending;
+            self.skip_to(i);
+            if found {
+                return Ok(());
             }
         }
     }
