@@ -8,8 +8,11 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use stackviz_export::encode::encode_event;
 use stackviz_export::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 use stackviz_export::export::{self, Collect, Options};
-use stackviz_export::record::{Assembler, Entry, Record};
 use stackviz_export::v2::Decoder;
+use stackviz_export::{
+    model::entry::Entry,
+    record::{Assembler, Record},
+};
 
 /// About 1,000 tests on 4 workers, each with a ~5 KB log: ~6 MB.
 fn stream() -> Vec<u8> {

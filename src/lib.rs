@@ -6,21 +6,20 @@
 
 #![forbid(unsafe_code)]
 
-pub mod crc;
-pub mod details;
-pub mod dstat;
-pub mod encode;
-pub mod event;
+pub mod decode;
 pub mod export;
-pub mod json;
+pub mod input;
+pub mod model;
 pub mod output;
-pub mod record;
-pub mod repo;
-pub mod source;
-pub mod staging;
-pub mod stats;
-pub mod v1;
-pub mod v2;
+pub mod write;
+
+pub use decode::v2::crc;
+pub use decode::v2::encode;
+pub use decode::{event, v1, v2};
+pub use input::{dstat, repo, source};
+pub use model::attachment as details;
+pub use model::{record, stats};
+pub use write::staging;
 
 use std::io;
 use std::path::PathBuf;

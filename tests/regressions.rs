@@ -238,3 +238,53 @@ fn nul_in_a_v1_test_id_exports_escaped() {
     assert_eq!(v[0]["status"], "success");
     assert_eq!(v[0]["duration"], 0.5);
 }
+
+/// Warnings were capped twice (100 kept by the assembler, 20 shown by the
+/// export), so a stream with 300 damaged packets said "81 more warnings
+/// not shown" instead of 280.
+#[test]
+fn warning_count_past_the_cap_is_exact() {
+    use stackviz_export::export::{self, Collect, Options};
+    let mut data = Vec::new();
+    for i in 0..300 {
+        let ev = Event {
+            test_id: Some(Cow::Owned(format!("t{i}"))),
+            status: Some(Status::Success),
+            ..Event::default()
+        };
+        encode_event(&ev, &mut data).expect("encode");
+        let start = data.len();
+        encode_event(&ev, &mut data).expect("encode");
+        // Break the second packet's CRC.
+        let last = data.len() - 1;
+        assert!(last > start);
+        data[last] ^= 0xFF;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("damaged.subunit");
+    std::fs::write(&input, &data).expect("write");
+    let opts = Options {
+        dest: dir.path().join("out"),
+        files: vec![input],
+        ..Options::default()
+    };
+    let mut rep = Collect::default();
+    export::export(&opts, &mut rep).expect("export");
+    let damaged: Vec<_> = rep
+        .warnings
+        .iter()
+        .filter(|w| w.contains("damaged packet"))
+        .collect();
+    assert_eq!(damaged.len(), 20, "{:?}", rep.warnings);
+    let more: Vec<_> = rep
+        .warnings
+        .iter()
+        .filter(|w| w.contains("more warnings not shown"))
+        .collect();
+    assert_eq!(more.len(), 1, "{:?}", rep.warnings);
+    assert!(
+        more[0].ends_with(": 280 more warnings not shown"),
+        "{}",
+        more[0]
+    );
+}

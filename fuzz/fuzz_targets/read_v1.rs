@@ -6,7 +6,7 @@ use std::io::BufReader;
 
 use libfuzzer_sys::fuzz_target;
 use stackviz_export::event::{Event, EventSink, Warning};
-use stackviz_export::record::{Assembler, Entry, Record};
+use stackviz_export::{model::entry::Entry, record::{Assembler, Record}};
 
 struct Check<S> {
     inner: S,

@@ -5,14 +5,17 @@
 use serde::Serialize;
 
 use super::details::DetailsWriter;
+use super::json::{write_json, StatsJson};
 use super::raw::RawWriter;
-use super::{write_json, ExportMeta, Format, StreamMeta};
-use crate::record::Entry;
-use crate::staging::Staging;
-use crate::stats::Stats;
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
 use crate::Result;
 
-struct Current {
+/// One stream's files; hands its artifacts back to [`Artifacts`].
+struct ArtifactsStream<'a> {
+    format: &'a mut Artifacts,
     meta: StreamMeta,
     base: String,
     raw: RawWriter,
@@ -32,7 +35,6 @@ struct Artifact {
 
 pub struct Artifacts {
     gzip: bool,
-    current: Option<Current>,
     artifacts: Vec<Artifact>,
 }
 
@@ -40,7 +42,6 @@ impl Artifacts {
     pub fn new(gzip: bool) -> Self {
         Artifacts {
             gzip,
-            current: None,
             artifacts: Vec::new(),
         }
     }
@@ -64,52 +65,24 @@ impl Artifacts {
 }
 
 impl Format for Artifacts {
-    fn dstat_name(&self) -> &'static str {
-        "dstat.csv"
+    fn dstat_name(&self) -> Option<&'static str> {
+        Some("dstat.csv")
     }
 
-    fn begin_stream(&mut self, stage: &mut Staging, meta: &StreamMeta) -> Result<()> {
+    fn begin_stream<'a>(
+        &'a mut self,
+        stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> Result<Box<dyn StreamWriter + 'a>> {
         let gz = if self.gzip { ".gz" } else { "" };
         let base = format!("{}-{}", meta.artifact_name, meta.run_index);
-        self.current = Some(Current {
+        Ok(Box::new(ArtifactsStream {
             meta: meta.clone(),
             raw: RawWriter::create(stage, &format!("{base}-raw.json{gz}"), self.gzip)?,
             details: DetailsWriter::create(stage, &format!("{base}-details.json{gz}"), self.gzip)?,
             base,
-        });
-        Ok(())
-    }
-
-    fn entry(&mut self, entry: &Entry) -> Result<()> {
-        let cur = self.current.as_mut().expect("entry outside a stream");
-        cur.raw.entry(entry)?;
-        cur.details.entry(entry)
-    }
-
-    fn end_stream(&mut self, stage: &mut Staging, stats: &Stats) -> Result<()> {
-        let cur = self.current.take().expect("end outside a stream");
-        let gz = if self.gzip { ".gz" } else { "" };
-        cur.raw.finish(stage)?;
-        cur.details.finish(stage)?;
-        let stats_name = format!("{}-stats.json{gz}", cur.base);
-        let mut out = stage.create(&stats_name, self.gzip)?;
-        write_json(&mut out, stats)?;
-        stage.finish(out)?;
-        let name = &cur.meta.artifact_name;
-        for (suffix, kind) in [
-            ("raw", "subunit"),
-            ("details", "subunit-details"),
-            ("stats", "subunit-stats"),
-        ] {
-            let a = self.artifact(
-                format!("{}-{suffix}.json{gz}", cur.base),
-                name,
-                kind,
-                "application/json",
-            );
-            self.artifacts.push(a);
-        }
-        Ok(())
+            format: self,
+        }))
     }
 
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> Result<()> {
@@ -160,5 +133,38 @@ impl Format for Artifacts {
         let mut out = stage.create("config.json", false)?;
         write_json(&mut out, &config)?;
         stage.finish(out)
+    }
+}
+
+impl StreamWriter for ArtifactsStream<'_> {
+    fn entry(&mut self, entry: &Entry) -> Result<()> {
+        self.raw.entry(entry)?;
+        self.details.entry(entry)
+    }
+
+    fn end(self: Box<Self>, stage: &mut Staging, stats: &Stats) -> Result<()> {
+        let cur = *self;
+        let gz = if cur.format.gzip { ".gz" } else { "" };
+        cur.raw.finish(stage)?;
+        cur.details.finish(stage)?;
+        let stats_name = format!("{}-stats.json{gz}", cur.base);
+        let mut out = stage.create(&stats_name, cur.format.gzip)?;
+        write_json(&mut out, &StatsJson(stats))?;
+        stage.finish(out)?;
+        let name = &cur.meta.artifact_name;
+        for (suffix, kind) in [
+            ("raw", "subunit"),
+            ("details", "subunit-details"),
+            ("stats", "subunit-stats"),
+        ] {
+            let a = cur.format.artifact(
+                format!("{}-{suffix}.json{gz}", cur.base),
+                name,
+                kind,
+                "application/json",
+            );
+            cur.format.artifacts.push(a);
+        }
+        Ok(())
     }
 }

@@ -13,9 +13,9 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::json;
-use crate::record::Entry;
-use crate::staging::{OutFile, Staging};
+use crate::model::entry::Entry;
+use crate::output::json;
+use crate::write::staging::{OutFile, Staging};
 use crate::{Error, Result};
 
 struct Slot {

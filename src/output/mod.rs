@@ -5,15 +5,14 @@
 pub mod artifacts;
 pub mod details;
 pub mod html;
+pub(crate) mod json;
 pub mod raw;
 pub mod tempest;
 pub mod tree;
 
-use serde::{Serialize, Serializer};
-
-use crate::record::Entry;
-use crate::staging::Staging;
-use crate::stats::Stats;
+use crate::model::entry::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
 use crate::Result;
 
 /// Which provider a stream came from, and the names its files get.
@@ -44,14 +43,40 @@ pub struct ExportMeta {
     pub env: Vec<(&'static str, String)>,
 }
 
-/// One output layout.
+/// One output: a file layout (tempest, artifacts) or a side report (html).
+///
+/// Every output is fed the same entries from the same single pass over each
+/// stream. For each stream the export calls [`Format::begin_stream`], hands
+/// every entry to the returned [`StreamWriter`], then calls
+/// [`StreamWriter::end`] with the stream's stats. After the last stream it
+/// calls [`Format::finish`] and reports [`Format::warnings`].
+///
+/// # Adding an output
+///
+/// 1. Add `src/output/<name>.rs` with a type implementing `Format`, and a
+///    per-stream type implementing `StreamWriter` that borrows the format
+///    (`&'a mut YourFormat`) to hand its results back in `end`.
+/// 2. Create files only through the [`Staging`] passed in, so they are
+///    committed with the rest of the export or not at all; write big
+///    per-entry data as it arrives (never keep attachment text).
+/// 3. Add an option to `export::Options` and push the format in
+///    `export::pipeline::run` next to `Html`.
+///
+/// A side output leaves [`Format::dstat_name`] at its default.
 pub trait Format {
-    /// The dstat copy's file name in this layout.
-    fn dstat_name(&self) -> &'static str;
-    fn begin_stream(&mut self, stage: &mut Staging, meta: &StreamMeta) -> Result<()>;
-    fn entry(&mut self, entry: &Entry) -> Result<()>;
-    fn end_stream(&mut self, stage: &mut Staging, stats: &Stats) -> Result<()>;
-    /// Writes the index (`config.json`); called once, after every stream.
+    /// The dstat copy's file name in this layout; only the main layout
+    /// (the first format) names it.
+    fn dstat_name(&self) -> Option<&'static str> {
+        None
+    }
+    /// Starts one stream; the writer receives its entries.
+    fn begin_stream<'a>(
+        &'a mut self,
+        stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> Result<Box<dyn StreamWriter + 'a>>;
+    /// Writes the index (`config.json`, `index.html`); called once, after
+    /// every stream.
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> Result<()>;
     /// Problems worth telling the user that did not stop the export; the
     /// export reports them after `finish`.
@@ -60,104 +85,10 @@ pub trait Format {
     }
 }
 
-/// A timestamp in microseconds, serialised like Python's `isoformat()` of
-/// an aware UTC datetime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Iso(pub i64);
-
-impl Iso {
-    /// Formats into a stack buffer; chrono's strftime is slow on the hot path.
-    fn render(self, buf: &mut [u8; 40]) -> &str {
-        use chrono::{Datelike, Timelike};
-        let secs = self.0.div_euclid(1_000_000);
-        let micros = self.0.rem_euclid(1_000_000) as u32;
-        let Some(dt) = chrono::DateTime::from_timestamp(secs, 0) else {
-            return "";
-        };
-        let year = dt.year();
-        if !(0..=9999).contains(&year) {
-            return "";
-        }
-        fn put(buf: &mut [u8], at: usize, value: u32, width: usize) {
-            let mut v = value;
-            for i in (0..width).rev() {
-                buf[at + i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        }
-        buf[..19].copy_from_slice(b"0000-00-00T00:00:00");
-        put(buf, 0, year as u32, 4);
-        put(buf, 5, dt.month(), 2);
-        put(buf, 8, dt.day(), 2);
-        put(buf, 11, dt.hour(), 2);
-        put(buf, 14, dt.minute(), 2);
-        put(buf, 17, dt.second(), 2);
-        let mut n = 19;
-        if micros != 0 {
-            buf[n] = b'.';
-            put(buf, n + 1, micros, 6);
-            n += 7;
-        }
-        buf[n..n + 6].copy_from_slice(b"+00:00");
-        n += 6;
-        std::str::from_utf8(&buf[..n]).expect("ASCII")
-    }
-}
-
-impl std::fmt::Display for Iso {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut buf = [0u8; 40];
-        match self.render(&mut buf) {
-            "" => {
-                // Outside what Python's datetime can hold; still say something.
-                let secs = self.0.div_euclid(1_000_000);
-                write!(f, "{secs}")
-            }
-            s => f.write_str(s),
-        }
-    }
-}
-
-impl Serialize for Iso {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut buf = [0u8; 40];
-        match self.render(&mut buf) {
-            "" => s.collect_str(self),
-            text => s.serialize_str(text),
-        }
-    }
-}
-
-/// Writes `value` as JSON, mapping errors to the file's path.
-pub fn write_json<T: Serialize + ?Sized>(
-    out: &mut crate::staging::OutFile,
-    value: &T,
-) -> Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(|e| out.io_err(e.into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn isoformat_like_python() {
-        assert_eq!(
-            Iso(1_444_074_544_812_133).to_string(),
-            "2015-10-05T19:49:04.812133+00:00"
-        );
-        assert_eq!(
-            Iso(1_444_074_544_000_000).to_string(),
-            "2015-10-05T19:49:04+00:00"
-        );
-        assert_eq!(
-            Iso(1_444_074_544_000_001).to_string(),
-            "2015-10-05T19:49:04.000001+00:00"
-        );
-        assert_eq!(Iso(0).to_string(), "1970-01-01T00:00:00+00:00");
-        assert_eq!(
-            Iso(4_294_967_295_000_000).to_string(),
-            "2106-02-07T06:28:15+00:00"
-        );
-    }
+/// One stream's writer for one output.
+pub trait StreamWriter {
+    /// One test entry, in completion order.
+    fn entry(&mut self, entry: &Entry) -> Result<()>;
+    /// The stream ended; `stats` summarises every entry it had.
+    fn end(self: Box<Self>, stage: &mut Staging, stats: &Stats) -> Result<()>;
 }

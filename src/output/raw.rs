@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use super::{write_json, Iso};
-use crate::record::Entry;
-use crate::staging::{OutFile, Staging};
+use super::json::{write_json, Iso};
+use crate::model::entry::Entry;
+use crate::write::staging::{OutFile, Staging};
 use crate::Result;
 
 #[derive(Serialize)]
@@ -31,7 +31,7 @@ impl<'a> RawEntry<'a> {
     pub fn of(e: &'a Entry) -> Self {
         RawEntry {
             name: &e.name,
-            status: e.status,
+            status: e.status.as_str(),
             tags: &e.tags,
             timestamps: [e.start.map(Iso), e.end.map(Iso)],
             duration: e.duration,

@@ -4,15 +4,18 @@
 use serde::Serialize;
 
 use super::details::DetailsWriter;
+use super::json::{serialize_stats, write_json};
 use super::raw::RawWriter;
 use super::tree::TreeBuilder;
-use super::{write_json, ExportMeta, Format, StreamMeta};
-use crate::record::Entry;
-use crate::staging::Staging;
-use crate::stats::Stats;
+use super::{ExportMeta, Format, StreamMeta, StreamWriter};
+use crate::model::entry::Entry;
+use crate::model::stats::Stats;
+use crate::write::staging::Staging;
 use crate::Result;
 
-struct Current {
+/// One stream's files; hands its config entry back to [`Tempest`].
+struct TempestStream<'a> {
+    format: &'a mut Tempest,
     meta: StreamMeta,
     files: [String; 3],
     raw: RawWriter,
@@ -27,14 +30,14 @@ struct ConfigEntry {
     raw: String,
     tree: String,
     details: String,
-    stats: serde_json::Value,
+    #[serde(serialize_with = "serialize_stats")]
+    stats: Stats,
     #[serde(skip_serializing_if = "Option::is_none")]
     dstat: Option<String>,
 }
 
 pub struct Tempest {
     gzip: bool,
-    current: Option<Current>,
     entries: Vec<ConfigEntry>,
 }
 
@@ -42,18 +45,21 @@ impl Tempest {
     pub fn new(gzip: bool) -> Self {
         Tempest {
             gzip,
-            current: None,
             entries: Vec::new(),
         }
     }
 }
 
 impl Format for Tempest {
-    fn dstat_name(&self) -> &'static str {
-        "dstat_log.csv"
+    fn dstat_name(&self) -> Option<&'static str> {
+        Some("dstat_log.csv")
     }
 
-    fn begin_stream(&mut self, stage: &mut Staging, meta: &StreamMeta) -> Result<()> {
+    fn begin_stream<'a>(
+        &'a mut self,
+        stage: &mut Staging,
+        meta: &StreamMeta,
+    ) -> Result<Box<dyn StreamWriter + 'a>> {
         let gz = if self.gzip { ".gz" } else { "" };
         let base = format!("tempest_{}_{}", meta.provider, meta.run_index);
         let files = [
@@ -61,42 +67,14 @@ impl Format for Tempest {
             format!("{base}_tree.json{gz}"),
             format!("{base}_details.json{gz}"),
         ];
-        self.current = Some(Current {
+        Ok(Box::new(TempestStream {
             meta: meta.clone(),
             raw: RawWriter::create(stage, &files[0], self.gzip)?,
             details: DetailsWriter::create(stage, &files[2], self.gzip)?,
             tree: TreeBuilder::default(),
             files,
-        });
-        Ok(())
-    }
-
-    fn entry(&mut self, entry: &Entry) -> Result<()> {
-        let cur = self.current.as_mut().expect("entry outside a stream");
-        cur.raw.entry(entry)?;
-        cur.details.entry(entry)?;
-        cur.tree.add(entry);
-        Ok(())
-    }
-
-    fn end_stream(&mut self, stage: &mut Staging, stats: &Stats) -> Result<()> {
-        let cur = self.current.take().expect("end outside a stream");
-        cur.raw.finish(stage)?;
-        cur.details.finish(stage)?;
-        let mut out = stage.create(&cur.files[1], self.gzip)?;
-        write_json(&mut out, &cur.tree)?;
-        stage.finish(out)?;
-        let [raw, tree, details] = cur.files;
-        self.entries.push(ConfigEntry {
-            id: cur.meta.index,
-            name: cur.meta.description,
-            raw,
-            tree,
-            details,
-            stats: serde_json::to_value(stats).expect("stats serialise"),
-            dstat: None,
-        });
-        Ok(())
+            format: self,
+        }))
     }
 
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> Result<()> {
@@ -115,5 +93,34 @@ impl Format for Tempest {
             },
         )?;
         stage.finish(out)
+    }
+}
+
+impl StreamWriter for TempestStream<'_> {
+    fn entry(&mut self, entry: &Entry) -> Result<()> {
+        self.raw.entry(entry)?;
+        self.details.entry(entry)?;
+        self.tree.add(entry);
+        Ok(())
+    }
+
+    fn end(self: Box<Self>, stage: &mut Staging, stats: &Stats) -> Result<()> {
+        let cur = *self;
+        cur.raw.finish(stage)?;
+        cur.details.finish(stage)?;
+        let mut out = stage.create(&cur.files[1], cur.format.gzip)?;
+        write_json(&mut out, &cur.tree)?;
+        stage.finish(out)?;
+        let [raw, tree, details] = cur.files;
+        cur.format.entries.push(ConfigEntry {
+            id: cur.meta.index,
+            name: cur.meta.description,
+            raw,
+            tree,
+            details,
+            stats: stats.clone(),
+            dstat: None,
+        });
+        Ok(())
     }
 }

@@ -6,9 +6,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use super::json::Iso;
 use super::raw::Empty;
-use super::Iso;
-use crate::record::Entry;
+use crate::model::entry::Entry;
 
 struct Test {
     name_full: String,
@@ -63,7 +63,7 @@ impl TreeBuilder {
         }
         node.test = Some(Test {
             name_full: e.name.clone(),
-            status: e.status,
+            status: e.status.as_str(),
             tags: e.tags.clone(),
             start: e.start,
             end: e.end,

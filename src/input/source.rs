@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
 
-use crate::crc::SpanCrc;
-use crate::v2::{self, SIGNATURE};
+use crate::decode::v2::crc::SpanCrc;
+use crate::decode::v2::{self, SIGNATURE};
 
 /// How much of a stream is looked at to tell v1 from v2.
 const SNIFF: usize = 64 * 1024;

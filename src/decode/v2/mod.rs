@@ -9,8 +9,11 @@
 use std::borrow::Cow;
 use std::io::{self, Read};
 
-use crate::crc::SpanCrc;
-use crate::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+use crate::decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+use crate::decode::v2::crc::SpanCrc;
+
+pub mod crc;
+pub mod encode;
 
 pub const SIGNATURE: u8 = 0xB3;
 
@@ -481,7 +484,7 @@ pub enum DecodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::{encode_event, write_packet, write_varint_width};
+    use crate::decode::v2::encode::{encode_event, write_packet, write_varint_width};
 
     #[derive(Default)]
     struct Sink {

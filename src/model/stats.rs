@@ -1,10 +1,7 @@
 //! The per-stream summary StackViz shows: counts, time span, failures with
 //! their last traceback lines, skips with their reasons.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
-
-use crate::output::Iso;
-use crate::record::Entry;
+use crate::model::entry::{Entry, TestStatus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Issue {
@@ -41,44 +38,14 @@ impl Stats {
             duration: e.duration,
         };
         match e.status {
-            "fail" => self
+            TestStatus::Fail => self
                 .failures
                 .push((issue(), failure_lines(e.detail("traceback")))),
-            "skip" => self
+            TestStatus::Skip => self
                 .skips
                 .push((issue(), e.detail("reason").map(str::to_owned))),
             _ => {}
         }
-    }
-}
-
-impl Serialize for Stats {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Item<'a, T>(&'a Issue, &'a Option<T>);
-        impl<T: Serialize> Serialize for Item<'_, T> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(Some(3))?;
-                m.serialize_entry("name", &self.0.name)?;
-                m.serialize_entry("duration", &self.0.duration)?;
-                m.serialize_entry("details", self.1)?;
-                m.end()
-            }
-        }
-        let mut m = s.serialize_map(Some(6))?;
-        m.serialize_entry("count", &self.count)?;
-        m.serialize_entry("start", &self.start.map(Iso))?;
-        m.serialize_entry("end", &self.end.map(Iso))?;
-        if self.count == 0 {
-            // Python's sum starts from the integer 0.
-            m.serialize_entry("total_duration", &0)?;
-        } else {
-            m.serialize_entry("total_duration", &self.total_duration)?;
-        }
-        let failures: Vec<_> = self.failures.iter().map(|(i, d)| Item(i, d)).collect();
-        m.serialize_entry("failures", &failures)?;
-        let skips: Vec<_> = self.skips.iter().map(|(i, d)| Item(i, d)).collect();
-        m.serialize_entry("skips", &skips)?;
-        m.end()
     }
 }
 

@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 
-use crate::event::{Event, FileChunk};
+use crate::decode::event::{Event, FileChunk};
 
-pub use crate::v2::{
+pub use crate::decode::v2::{
     FLAG_EOF, FLAG_FILE_CONTENT, FLAG_MIME_TYPE, FLAG_ROUTE_CODE, FLAG_RUNNABLE, FLAG_TAGS,
     FLAG_TEST_ID, FLAG_TIMESTAMP, FLAG_VERSION_2, SIGNATURE,
 };
@@ -303,7 +303,7 @@ pub fn encode_file_chunks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Status, Timestamp};
+    use crate::decode::event::{Status, Timestamp};
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())

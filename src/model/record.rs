@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::details::{self, Attachment};
-use crate::event::{Event, EventSink, Status, Warning};
+use crate::decode::event::{Event, EventSink, Status, Warning};
+use crate::model::attachment::Attachment;
 
 /// A finished (or, at end of stream, abandoned) test record.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,57 +21,6 @@ pub struct Record {
     pub start: Option<i64>,
     pub end: Option<i64>,
     pub attachments: Vec<Attachment>,
-}
-
-/// A record turned into the values every output writes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub id: String,
-    pub name: String,
-    pub status: &'static str,
-    pub tags: Vec<String>,
-    pub start: Option<i64>,
-    pub end: Option<i64>,
-    pub duration: f64,
-    /// Cleaned key → text, in first-key order with the last value.
-    pub details: Vec<(String, String)>,
-    /// `details` as a JSON object, once `prepare_json` ran (empty before).
-    pub details_json: Vec<u8>,
-}
-
-impl Entry {
-    pub fn from_record(rec: Record) -> Entry {
-        let duration = match (rec.start, rec.end) {
-            // Python: timedelta.total_seconds(), a correctly rounded division.
-            (Some(s), Some(e)) => (e - s) as f64 / 1e6,
-            _ => 0.0,
-        };
-        Entry {
-            name: clean_name(&rec.id).into_owned(),
-            status: rec.status.map_or("unknown", Status::as_str),
-            tags: rec.tags,
-            start: rec.start,
-            end: rec.end,
-            duration,
-            details: details::clean_details(rec.attachments),
-            details_json: Vec::new(),
-            id: rec.id,
-        }
-    }
-
-    /// Serialises the details ahead of time, so that the bulk of the JSON
-    /// work can run on another thread than the writers.
-    pub fn prepare_json(&mut self) {
-        self.details_json.clear();
-        crate::json::write_pairs(&mut self.details_json, &self.details);
-    }
-
-    pub fn detail(&self, key: &str) -> Option<&str> {
-        self.details
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
 /// Receives records in emission order.
@@ -108,8 +57,19 @@ struct Open {
 
 const INDEX_AFTER: usize = 16;
 
-/// Warnings an assembler keeps; further ones are only counted.
-const KEPT_WARNINGS: usize = 100;
+/// Warnings an assembler keeps (and the export shows); further ones are
+/// only counted.
+pub const KEPT_WARNINGS: usize = 20;
+
+/// The warnings readers reported for one stream: the first
+/// [`KEPT_WARNINGS`], and how many more there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Warnings {
+    /// The first warnings, in stream order.
+    pub kept: Vec<Warning>,
+    /// How many came after those.
+    pub dropped: u64,
+}
 
 impl<S: RecordSink> Assembler<S> {
     pub fn new(sink: S) -> Self {
@@ -126,18 +86,16 @@ impl<S: RecordSink> Assembler<S> {
 
     /// Emits the records that never finished, in creation order, and
     /// returns the sink and the warnings the readers reported.
-    pub fn finish(mut self) -> crate::Result<(S, Vec<Warning>)> {
+    pub fn finish(mut self) -> crate::Result<(S, Warnings)> {
         self.keys.clear();
         for (_, open) in std::mem::take(&mut self.open) {
             self.sink.record(open.record)?;
         }
-        if self.dropped_warnings > 0 {
-            self.warnings.push(Warning {
-                offset: self.warnings.last().map_or(0, |w| w.offset),
-                message: format!("and {} more like these", self.dropped_warnings),
-            });
-        }
-        Ok((self.sink, self.warnings))
+        let warnings = Warnings {
+            kept: self.warnings,
+            dropped: self.dropped_warnings,
+        };
+        Ok((self.sink, warnings))
     }
 
     /// The lookup key without allocating: id, NUL (which subunit strings
@@ -251,42 +209,11 @@ impl<S: RecordSink> EventSink for Assembler<S> {
     }
 }
 
-/// StackViz's `_clean_name`: `name[tags]` → `name`; `meth (scenario)` →
-/// `scenario.meth`; anything else unchanged.
-pub fn clean_name(id: &str) -> std::borrow::Cow<'_, str> {
-    use std::borrow::Cow;
-    // Python's `.` does not match a newline, and `$` also matches before a
-    // final newline.
-    let body = id.strip_suffix('\n').unwrap_or(id);
-    if body.contains('\n') {
-        return Cow::Borrowed(id);
-    }
-    if let Some(inner) = body.strip_suffix(']') {
-        // Greedy group 1: the last '[' that leaves both groups non-empty.
-        let mut search = inner;
-        while let Some(i) = search.rfind('[') {
-            if i >= 1 && i + 1 < inner.len() {
-                return Cow::Borrowed(&inner[..i]);
-            }
-            search = &search[..i];
-        }
-    }
-    if let Some(inner) = body.strip_suffix(')') {
-        let mut search = inner;
-        while let Some(i) = search.rfind(" (") {
-            if i >= 1 && i + 2 < inner.len() {
-                return Cow::Owned(format!("{}.{}", &inner[i + 2..], &inner[..i]));
-            }
-            search = &search[..i];
-        }
-    }
-    Cow::Borrowed(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{FileChunk, Timestamp};
+    use crate::decode::event::{FileChunk, Timestamp};
+    use crate::model::entry::{clean_name, Entry, TestStatus};
     use std::borrow::Cow;
 
     fn ev(id: &str) -> Event<'static> {
@@ -332,7 +259,10 @@ mod tests {
         assert_eq!(ids, ["b", "a", "c", "d"]);
         assert_eq!(recs[1].status, Some(Status::InProgress));
         assert_eq!(recs[3].status, None);
-        assert_eq!(Entry::from_record(recs[3].clone()).status, "unknown");
+        assert_eq!(
+            Entry::from_record(recs[3].clone()).status,
+            TestStatus::Unknown
+        );
     }
 
     #[test]

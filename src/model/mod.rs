@@ -1,0 +1,6 @@
+//! Events to test records and entries, attachments to text, stats.
+
+pub mod attachment;
+pub mod entry;
+pub mod record;
+pub mod stats;

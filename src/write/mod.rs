@@ -1,0 +1,3 @@
+//! Writing files: staged all-or-nothing, buffered, optionally gzipped.
+
+pub mod staging;
