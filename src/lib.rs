@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod export;
+pub mod history;
 pub mod input;
 pub mod model;
 pub mod output;

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use stackviz_export::export::{self, FormatKind, Options, Reporter};
+use stackviz_export::export::{self, FormatKind, HistoryOptions, Options, Reporter};
+use stackviz_export::history::Rules;
 use stackviz_export::Error;
 
 /// Turn subunit test-result streams into the data files the StackViz
@@ -25,7 +26,8 @@ use stackviz_export::Error;
     stestr last --subunit | stackviz-export -i --dstat dstat.csv out/\n  \
     stackviz-export -r path/to/project --all-runs out/\n  \
     stackviz-export --format artifacts -e -z -i out/ < run.subunit\n  \
-    stackviz-export -f run.subunit --dstat dstat.csv --html out/   # then open out/index.html\n\n\
+    stackviz-export -f run.subunit --dstat dstat.csv --html out/   # then open out/index.html\n  \
+    stackviz-export --history ci-history.db -f run.subunit out/     # new, flaky, slower tests\n\n\
     Exit status: 0 when every file was written, 1 when reading or writing failed,\n\
     2 for a usage error (nothing is written then).")]
 struct Cli {
@@ -83,6 +85,54 @@ struct Cli {
     /// Print only errors.
     #[arg(short = 'q', long)]
     quiet: bool,
+
+    /// Append every exported run to this history store (one SQLite file in
+    /// subunit2sql's schema; created when missing) and mark each test
+    /// against the runs before it: new, known or flaky failures, slower,
+    /// fixed, added, removed. A run already stored is not added again.
+    /// Writes DEST/history.json and prints a summary per stream.
+    #[arg(long, value_name = "FILE", help_heading = "History")]
+    history: Option<PathBuf>,
+
+    /// Compare with one earlier run instead (no store needed): a subunit
+    /// stream, a test repository (its latest run) or an earlier export's
+    /// DEST. With --history the runs are still stored.
+    #[arg(long, value_name = "PATH", help_heading = "History")]
+    baseline: Option<PathBuf>,
+
+    /// Runs per test the rules look at (1 to 20).
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "History")]
+    history_window: usize,
+
+    /// A failing test is flaky when its outcomes in the window flip between
+    /// pass and fail at least this often. Tests that always fail never flip.
+    #[arg(long, value_name = "K", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..), help_heading = "History")]
+    flaky_flips: u32,
+
+    /// Also call a failing test flaky when it passed earlier on the same
+    /// change/revision (CI metadata from -e).
+    #[arg(long, help_heading = "History")]
+    flaky_same_revision: bool,
+
+    /// Slower: duration above the median of recent passing runs by more than
+    /// this many median absolute deviations…
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 3.0,
+        help_heading = "History"
+    )]
+    slower_mads: f64,
+
+    /// …and by at least this many seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 0.5,
+        help_heading = "History"
+    )]
+    slower_min: f64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -143,6 +193,17 @@ fn main() -> ExitCode {
         },
         all_runs: cli.all_runs,
         html: cli.html,
+        history: HistoryOptions {
+            store: cli.history,
+            baseline: cli.baseline,
+            rules: Rules {
+                window: cli.history_window,
+                flaky_flips: cli.flaky_flips as usize,
+                same_revision: cli.flaky_same_revision,
+                slower_mads: cli.slower_mads,
+                slower_min_secs: cli.slower_min,
+            },
+        },
     };
     let mut rep = Stderr {
         quiet: cli.quiet,

@@ -23,6 +23,8 @@ pub struct Options {
     pub all_runs: bool,
     /// Also write the self-contained `index.html` report.
     pub html: bool,
+    /// `--history`, `--baseline` and the rules that mark tests.
+    pub history: super::HistoryOptions,
 }
 
 /// Where informational lines and warnings go.

@@ -6,12 +6,13 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use super::history::HistoryStage;
 use super::options::{FormatKind, Options, Reporter};
 use super::plan::{plan, Plan, Stream};
 use crate::decode::v1;
 use crate::decode::v2::{DecodeError, Decoder};
 use crate::input::dstat;
-use crate::input::source::{self, Protocol};
+use crate::input::source::{self, Origin, Protocol};
 use crate::model::entry::Entry;
 use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
@@ -64,11 +65,24 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         ));
     }
     let mut summary = Summary::default();
+    let mut history = plan.history.clone();
     for s in &plan.streams {
-        let (tests, bytes) = export_stream(s, &mut formats, &mut stage, rep)?;
+        let (tests, bytes) = export_stream(s, &mut formats, history.as_mut(), &mut stage, rep)?;
         summary.streams += 1;
         summary.tests += tests;
         summary.bytes += bytes;
+    }
+    if let Some(h) = history {
+        // The store's one transaction: every run, or none.
+        meta.history = h.finish()?;
+        for sh in &meta.history {
+            for line in crate::history::view::summary_lines(sh) {
+                rep.info(&line);
+            }
+        }
+        let mut out = stage.create("history.json", false)?;
+        out.write_all_ctx(&crate::history::view::to_json(&meta.history))?;
+        stage.finish(out)?;
     }
     // Last format first, so the main format's config.json stays the last
     // file renamed into place.
@@ -182,6 +196,7 @@ fn decode_stream(
 fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
+    mut history: Option<&mut HistoryStage>,
     stage: &mut Staging,
     rep: &mut dyn Reporter,
 ) -> Result<(u64, u64)> {
@@ -199,6 +214,9 @@ fn export_stream(
         .iter_mut()
         .map(|f| f.begin_stream(stage, &s.meta))
         .collect::<Result<Vec<_>>>()?;
+    if let Some(h) = history.as_deref_mut() {
+        h.begin_stream(&s.meta, s.repo_run);
+    }
     let mut stats = Stats::default();
     let mut last_note = Instant::now();
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
@@ -225,6 +243,9 @@ fn export_stream(
         'batches: for batch in rx.iter() {
             for e in &batch {
                 stats.add(e);
+                if let Some(h) = history.as_deref_mut() {
+                    h.entry(e);
+                }
                 for w in writers.iter_mut() {
                     if let Err(err) = w.entry(e) {
                         written = Err(err);
@@ -264,5 +285,35 @@ fn export_stream(
     for w in writers {
         w.end(stage, &stats)?;
     }
+    if let Some(h) = history {
+        h.end_stream();
+    }
     Ok((stats.count, decoded.bytes))
+}
+
+/// Reads a stream and hands each entry to `f`, on the export's decoder;
+/// for inputs that are not exported (a `--baseline` stream).
+pub(super) fn for_each_entry(origin: &Origin, f: &mut dyn FnMut(&Entry)) -> Result<()> {
+    let label = origin.label();
+    let read_err = |offset: u64, e: io::Error| Error::Read {
+        path: label.clone(),
+        offset,
+        source: e,
+    };
+    let raw = origin.open().map_err(|e| read_err(0, e))?;
+    let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
+    let (tx, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    std::thread::scope(|scope| -> Result<()> {
+        let decoder = std::thread::Builder::new()
+            .name("decode".into())
+            .spawn_scoped(scope, || decode_stream(opened, &label, tx))
+            .map_err(|e| Error::Other(format!("cannot start a thread: {e}")))?;
+        for batch in rx.iter() {
+            batch.iter().for_each(&mut *f);
+        }
+        decoder
+            .join()
+            .unwrap_or_else(|_| Err(Error::Other("the decoder panicked".into())))
+            .map(|_| ())
+    })
 }

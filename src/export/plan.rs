@@ -22,6 +22,8 @@ enum Kind {
 pub(super) struct Stream {
     pub(super) origin: Origin,
     pub(super) meta: StreamMeta,
+    /// The repository's run id, for a repository run.
+    pub(super) repo_run: Option<u64>,
 }
 
 /// Everything checked and named, before anything is written.
@@ -36,6 +38,8 @@ pub struct Plan {
     pub(super) env: Vec<(&'static str, String)>,
     /// Providers with nothing to export (a repository without runs).
     pub(super) empty: Vec<String>,
+    /// Collects each stream's results for its history, when asked for.
+    pub(super) history: Option<super::history::HistoryStage>,
 }
 
 impl Plan {
@@ -191,6 +195,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
                     run_index,
                     description,
                 },
+                repo_run: *run_id,
             });
         }
     }
@@ -202,7 +207,13 @@ pub fn plan(opts: &Options) -> Result<Plan> {
     } else {
         Vec::new()
     };
+    let history = super::history::HistoryStage::new(
+        &opts.history,
+        opts.all_runs && !opts.repos.is_empty(),
+        &env,
+    )?;
     Ok(Plan {
+        history,
         dest: opts.dest.clone(),
         streams,
         dstat: opts.dstat.clone(),
@@ -214,7 +225,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
     })
 }
 
-fn io_reason(e: &io::Error) -> String {
+pub(super) fn io_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file or directory".into(),
         io::ErrorKind::PermissionDenied => "permission denied".into(),

@@ -132,7 +132,10 @@ pub fn classify(run: &RunInput, prior: &Prior, rules: &Rules) -> Marks {
     let window = rules.window.max(1);
     let revision = run.revision_hash();
     let mut marks = Marks {
-        previous: prior.previous.as_ref().map(|p| p.description.clone()),
+        previous: prior
+            .previous
+            .as_ref()
+            .map(|p| format!("{} ({})", p.description, p.uuid)),
         ..Marks::default()
     };
     for t in &run.tests {

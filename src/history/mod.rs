@@ -38,15 +38,17 @@ pub mod rolling;
 pub mod run;
 pub mod schema;
 pub mod sqlite;
+pub mod view;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
 
-pub use classify::{classify, FailureKind, Marks, Prior, PreviousRun, Rules, Slower};
+pub use classify::{classify, FailureKind, Marks, PreviousRun, Prior, Rules, Slower};
 pub use rolling::{Counters, Outcome, Recent, Rolling};
 pub use run::{RunBuilder, RunInput, TestResult};
+pub use view::StreamHistory;
 
 /// A row id in the store (`runs.id`, `tests.id`).
 pub type RowId = i64;

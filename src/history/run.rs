@@ -113,7 +113,7 @@ impl RunInput {
 }
 
 /// Builds a [`RunInput`] from raw results in stream order.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunBuilder {
     run: RunInput,
     index: HashMap<String, usize>,

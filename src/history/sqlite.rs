@@ -321,10 +321,7 @@ impl StoreTx for SqliteTx<'_> {
             .map_err(self.err())?;
         let mut out = Vec::with_capacity(names.len());
         for name in names {
-            type Row = (
-                StoredTest,
-                Option<Vec<u8>>,
-            );
+            type Row = (StoredTest, Option<Vec<u8>>);
             let row: Option<Row> = st
                 .query_row([name], |r| {
                     Ok((
@@ -391,7 +388,10 @@ impl StoreTx for SqliteTx<'_> {
             .map_err(&err)?;
         let tests = st
             .query_map([id], |r| {
-                Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default()))
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(&err)?;
