@@ -91,8 +91,22 @@ struct Cli {
     /// against the runs before it: new, known or flaky failures, slower,
     /// fixed, added, removed. A run already stored is not added again.
     /// Writes DEST/history.json and prints a summary per stream.
-    #[arg(long, value_name = "FILE", help_heading = "History")]
+    /// A postgresql://user@host/db URL stores on a PostgreSQL server
+    /// instead (one history for many CI nodes; password from the URL,
+    /// PGPASSWORD or ~/.pgpass; TLS with ?sslmode=require).
+    #[arg(long, value_name = "FILE|URL", help_heading = "History")]
     history: Option<PathBuf>,
+
+    /// Before storing, copy every run of this SQLite history file into the
+    /// --history server (once: runs already there are skipped).
+    #[arg(long, value_name = "FILE", help_heading = "History")]
+    history_copy_from: Option<PathBuf>,
+
+    /// Retention on a --history server: after storing, delete the runs that
+    /// started more than N days ago, and take them out of the per-test
+    /// counters and rolling summaries.
+    #[arg(long, value_name = "N", help_heading = "History")]
+    history_keep_days: Option<u32>,
 
     /// Compare with one earlier run instead (no store needed): a subunit
     /// stream, a test repository (its latest run) or an earlier export's
@@ -195,6 +209,8 @@ fn main() -> ExitCode {
         html: cli.html,
         history: HistoryOptions {
             store: cli.history,
+            copy_from: cli.history_copy_from,
+            keep_days: cli.history_keep_days,
             baseline: cli.baseline,
             rules: Rules {
                 window: cli.history_window,

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::history::memory::MemoryStore;
+use crate::history::postgres::{self as pg, PgStore};
 use crate::history::sqlite::SqliteStore;
 use crate::history::{self, Rules, RunBuilder, RunInput, StreamHistory};
 use crate::model::entry::Entry;
@@ -16,8 +17,12 @@ use crate::{Error, Result};
 /// What the command line asked of history.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryOptions {
-    /// `--history FILE`: the store to append to.
+    /// `--history FILE|URL`: the store to append to (a `postgresql://`
+    /// URL selects the server backend).
     pub store: Option<PathBuf>,
+    /// `--history-copy-from FILE`: a SQLite store to copy into the server
+    /// store first.
+    pub copy_from: Option<PathBuf>,
     /// `--baseline PATH`: a stream, a repository or an earlier DEST.
     pub baseline: Option<PathBuf>,
     pub rules: Rules,
@@ -27,6 +32,8 @@ pub struct HistoryOptions {
 #[derive(Debug, Clone)]
 pub struct HistoryStage {
     store: Option<PathBuf>,
+    copy_from: Option<PathBuf>,
+    keep_days: Option<u32>,
     /// `--baseline`'s runs: then each run is compared with these only.
     baseline: Option<Vec<RunInput>>,
     rules: Rules,
@@ -54,8 +61,24 @@ impl HistoryStage {
                 history::rolling::KEEP
             )));
         }
-        if let Some(s) = &opts.store {
-            check_store_path(s)?;
+        let url = opts.store.as_deref().and_then(Path::to_str).filter(|s| pg::is_url(s));
+        match (&opts.store, url) {
+            (Some(_), Some(_)) => {}
+            (Some(s), None) => check_store_path(s)?,
+            (None, _) => {}
+        }
+        if opts.copy_from.is_some() && url.is_none() {
+            return Err(Error::Usage(
+                "--history-copy-from needs --history postgresql://… (the server store to fill)"
+                    .to_owned(),
+            ));
+        }
+        if opts.keep_days.is_some() && url.is_none() {
+            return Err(Error::Usage(
+                "--history-keep-days needs --history postgresql://… (retention is for server \
+                 stores)"
+                    .to_owned(),
+            ));
         }
         let baseline = match &opts.baseline {
             Some(b) => Some(super::baseline::read(b)?),
@@ -63,6 +86,8 @@ impl HistoryStage {
         };
         Ok(Some(HistoryStage {
             store: opts.store.clone(),
+            copy_from: opts.copy_from.clone(),
+            keep_days: opts.keep_days,
             baseline,
             rules: opts.rules.clone(),
             env: env.to_vec(),
@@ -100,10 +125,23 @@ impl HistoryStage {
     pub fn finish(self) -> Result<Vec<StreamHistory>> {
         let runs: Vec<RunInput> = self.runs.iter().map(|(_, r)| r.clone()).collect();
         let stored = match &self.store {
-            Some(path) => {
-                let mut store = SqliteStore::open(path)?;
-                Some(history::record_runs(&mut store, &runs)?)
-            }
+            Some(path) => match path.to_str().filter(|s| pg::is_url(s)) {
+                Some(url) => {
+                    let mut store = PgStore::connect(url)?;
+                    if let Some(file) = &self.copy_from {
+                        pg::copy_sqlite(file, &mut store)?;
+                    }
+                    let recs = pg::record_runs(&mut store, &runs)?;
+                    if let Some(days) = self.keep_days {
+                        store.prune(days)?;
+                    }
+                    Some(recs)
+                }
+                None => {
+                    let mut store = SqliteStore::open(path)?;
+                    Some(history::record_runs(&mut store, &runs)?)
+                }
+            },
             None => None,
         };
         let priors: Vec<history::Prior> = match (&self.baseline, &stored) {

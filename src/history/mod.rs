@@ -37,6 +37,7 @@ pub mod memory;
 pub mod rolling;
 pub mod run;
 pub mod schema;
+pub mod postgres;
 pub mod sqlite;
 pub mod view;
 

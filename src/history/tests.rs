@@ -180,6 +180,17 @@ fn sqlite_store_conformance() {
 }
 
 #[test]
+fn postgres_store_conformance() {
+    let Some(server) = postgres::testing::server() else {
+        return;
+    };
+    store_conformance(&mut || {
+        let url = postgres::testing::fresh_database(&server, "conf");
+        Box::new(postgres::PgStore::connect(&url).unwrap())
+    });
+}
+
+#[test]
 fn rules_are_switchable() {
     let mut store = memory::MemoryStore::new();
     let mut all = synthetic_history();
