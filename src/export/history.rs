@@ -23,6 +23,8 @@ pub struct HistoryOptions {
     /// `--history-copy-from FILE`: a SQLite store to copy into the server
     /// store first.
     pub copy_from: Option<PathBuf>,
+    /// `--history-keep-days N`: retention on the server store.
+    pub keep_days: Option<u32>,
     /// `--baseline PATH`: a stream, a repository or an earlier DEST.
     pub baseline: Option<PathBuf>,
     pub rules: Rules,

@@ -162,12 +162,11 @@ impl PgStore {
             .map_err(&err)?;
         drop(err);
         let result = self.migrate();
-        let err = self.err();
         let unlock = self
             .client
             .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_SCHEMA]);
         result?;
-        unlock.map_err(err)?;
+        unlock.map_err(self.err())?;
         Ok(())
     }
 

@@ -61,7 +61,8 @@ fn racing_writers_store_each_run_once() {
         .map(|i| {
             let url = url.clone();
             let mut runs = history.clone();
-            runs.rotate_left(i % runs.len());
+            let n = runs.len();
+            runs.rotate_left(i % n);
             std::thread::spawn(move || {
                 let mut store = PgStore::connect(&url).unwrap();
                 for r in &runs {
