@@ -89,9 +89,19 @@ fn synthetic() -> (Vec<Vec<u8>>, Vec<u8>) {
             let t0 = i as f64 * 3600.0;
             stream(&[
                 ("t.stable", Success, t0, 1.0),
-                ("t.broken", if i >= 1 { Fail } else { Success }, t0 + 2.0, 0.1),
+                (
+                    "t.broken",
+                    if i >= 1 { Fail } else { Success },
+                    t0 + 2.0,
+                    0.1,
+                ),
                 ("t.flaky", flaky[i], t0 + 3.0, 0.2),
-                ("t.fixed", if i == 5 { Fail } else { Success }, t0 + 4.0, 0.3),
+                (
+                    "t.fixed",
+                    if i == 5 { Fail } else { Success },
+                    t0 + 4.0,
+                    0.3,
+                ),
                 ("t.slow", Success, t0 + 5.0, slow[i]),
                 ("t.removed", Success, t0 + 7.0, 0.1),
             ])
@@ -200,7 +210,10 @@ fn racing_processes_store_each_run_once() {
     assert_eq!(count(&url, "SELECT count(*) FROM stackviz_runs"), 4);
     assert_eq!(count(&url, "SELECT count(*) FROM test_runs"), 4 * 6);
     assert_eq!(
-        count(&url, "SELECT run_count FROM tests WHERE test_id = 't.stable'"),
+        count(
+            &url,
+            "SELECT run_count FROM tests WHERE test_id = 't.stable'"
+        ),
         4
     );
     assert_eq!(

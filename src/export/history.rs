@@ -63,7 +63,11 @@ impl HistoryStage {
                 history::rolling::KEEP
             )));
         }
-        let url = opts.store.as_deref().and_then(Path::to_str).filter(|s| pg::is_url(s));
+        let url = opts
+            .store
+            .as_deref()
+            .and_then(Path::to_str)
+            .filter(|s| pg::is_url(s));
         match (&opts.store, url) {
             (Some(_), Some(_)) => {}
             (Some(s), None) => check_store_path(s)?,

@@ -34,10 +34,10 @@
 
 pub mod classify;
 pub mod memory;
+pub mod postgres;
 pub mod rolling;
 pub mod run;
 pub mod schema;
-pub mod postgres;
 pub mod sqlite;
 pub mod view;
 

@@ -127,9 +127,12 @@ pub fn parse(url: &str) -> Result<Target, String> {
     })
 }
 
-fn tls_connector(verify: Option<bool>, root_cert: Option<&str>) -> Result<MakeTlsConnector, String> {
-    let mut b = SslConnector::builder(SslMethod::tls())
-        .map_err(|e| format!("cannot set up TLS: {e}"))?;
+fn tls_connector(
+    verify: Option<bool>,
+    root_cert: Option<&str>,
+) -> Result<MakeTlsConnector, String> {
+    let mut b =
+        SslConnector::builder(SslMethod::tls()).map_err(|e| format!("cannot set up TLS: {e}"))?;
     match verify {
         // require/prefer: encrypted, the certificate is not checked (as libpq
         // does without a root certificate).
@@ -158,7 +161,12 @@ fn pgpass_key(config: &Config) -> (String, String, String, String) {
         Some(Host::Tcp(h)) => h.clone(),
         _ => "localhost".to_owned(),
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
     let user = config.get_user().unwrap_or_default().to_owned();
     let db = config.get_dbname().unwrap_or(&user).to_owned();
     (host, port, db, user)

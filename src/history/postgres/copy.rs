@@ -63,9 +63,8 @@ fn read_run(db: &Connection, id: i64) -> rusqlite::Result<RunInput> {
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     let mut b = RunBuilder::new(&provider, &description);
-    let mut st = db.prepare_cached(
-        "SELECT \"key\", value FROM run_metadata WHERE run_id = ?1 ORDER BY id",
-    )?;
+    let mut st =
+        db.prepare_cached("SELECT \"key\", value FROM run_metadata WHERE run_id = ?1 ORDER BY id")?;
     let meta = st
         .query_map([id], |r| {
             Ok((

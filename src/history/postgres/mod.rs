@@ -105,9 +105,7 @@ impl PgStore {
                      sslmode=prefer or sslmode=disable)",
                 );
             } else if lower.contains("password") {
-                message.push_str(
-                    " (give the password in the URL, in PGPASSWORD or in ~/.pgpass)",
-                );
+                message.push_str(" (give the password in the URL, in PGPASSWORD or in ~/.pgpass)");
             }
             HistoryError::Backend {
                 location: target.location.clone(),
@@ -151,7 +149,8 @@ impl PgStore {
                 &[],
             )
             .map_err(map_err(&self.location, self.secret.as_deref(), &self.retry))?;
-        Ok(v.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0))
+        Ok(v.and_then(|r| r.get::<_, String>(0).parse().ok())
+            .unwrap_or(0))
     }
 
     /// Creates or migrates the schema under the schema lock.
@@ -345,7 +344,9 @@ impl StoreTx for PgTx<'_> {
         for r in rows {
             let recent: Option<Vec<u8>> = r.get(10);
             let recent = match recent {
-                Some(b) => Rolling::decode_recent(&b).ok_or_else(|| self.corrupt("rolling summary"))?,
+                Some(b) => {
+                    Rolling::decode_recent(&b).ok_or_else(|| self.corrupt("rolling summary"))?
+                }
                 None => Vec::new(),
             };
             found.insert(
@@ -499,8 +500,16 @@ impl StoreTx for PgTx<'_> {
         for (t, id) in tests.iter().zip(&ids) {
             let (start, start_us) = split(t.result.start);
             let (stop, stop_us) = split(t.result.stop);
-            w.write(&[id, &run, &t.result.status, &start, &stop, &start_us, &stop_us])
-                .map_err(&err)?;
+            w.write(&[
+                id,
+                &run,
+                &t.result.status,
+                &start,
+                &stop,
+                &start_us,
+                &stop_us,
+            ])
+            .map_err(&err)?;
         }
         w.finish().map_err(&err)?;
         Ok(())
@@ -635,7 +644,10 @@ impl PgStore {
             .map(|r| r.get(0))
             .collect();
         if gone.is_empty() {
-            return Ok(Pruned { runs: 0, test_runs: 0 });
+            return Ok(Pruned {
+                runs: 0,
+                test_runs: 0,
+            });
         }
         // Per test: (success, fail) as subunit2sql counts, (ran, failed) as
         // the rolling summary counts.

@@ -45,7 +45,8 @@ pub fn fresh_database(server: &str, tag: &str) -> String {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0)
     );
-    let mut admin = postgres::Client::connect(server, postgres::NoTls).expect("connect to test server");
+    let mut admin =
+        postgres::Client::connect(server, postgres::NoTls).expect("connect to test server");
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create test database");

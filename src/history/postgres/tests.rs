@@ -76,7 +76,10 @@ fn racing_writers_store_each_run_once() {
     }
     let mut store = PgStore::connect(&url).unwrap();
     let c = store.client();
-    let runs: i64 = c.query_one("SELECT count(*) FROM runs", &[]).unwrap().get(0);
+    let runs: i64 = c
+        .query_one("SELECT count(*) FROM runs", &[])
+        .unwrap()
+        .get(0);
     let rows: i64 = c
         .query_one("SELECT count(*) FROM test_runs", &[])
         .unwrap()
@@ -168,19 +171,23 @@ fn retention_keeps_the_rolling_table_right() {
     );
     // Nothing older is left, and the summaries only count what is.
     let mut tx = store.begin().unwrap();
-    let t = tx.load_tests(&["t.stable", "t.flaky", "t.removed"]).unwrap();
+    let t = tx
+        .load_tests(&["t.stable", "t.flaky", "t.removed"])
+        .unwrap();
     assert!(tx.previous_run("file_job", Some(kept)).unwrap().is_none());
     drop(tx);
     let stable = t[0].as_ref().unwrap();
-    assert_eq!(
-        (stable.counters.run_count, stable.counters.success),
-        (1, 1)
-    );
+    assert_eq!((stable.counters.run_count, stable.counters.success), (1, 1));
     assert_eq!((stable.rolling.runs, stable.rolling.failures), (1, 0));
     let flaky = t[1].as_ref().unwrap();
     assert_eq!((flaky.rolling.runs, flaky.rolling.failures), (1, 1));
     assert_eq!(
-        flaky.rolling.recent.iter().map(|r| r.run).collect::<Vec<_>>(),
+        flaky
+            .rolling
+            .recent
+            .iter()
+            .map(|r| r.run)
+            .collect::<Vec<_>>(),
         [kept]
     );
     let removed = t[2].as_ref().unwrap();
