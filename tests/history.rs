@@ -406,9 +406,19 @@ fn sql2subunit_reads_our_runs() {
             .into_iter()
             .map(|(n, st)| (both_ways(&n), st))
             .collect();
+        // sql2subunit writes a final status only for subunit's status
+        // words; a test stored as `inprogress` comes back without one.
+        let final_word = ["exists", "fail", "skip", "success", "uxsuccess", "xfail"];
         let want: BTreeMap<String, String> = stored
             .into_iter()
-            .map(|(n, v)| (both_ways(&n), v.0))
+            .map(|(n, v)| {
+                let st = if final_word.contains(&v.0.as_str()) {
+                    v.0
+                } else {
+                    "unknown".into()
+                };
+                (both_ways(&n), st)
+            })
             .collect();
         assert_eq!(statuses(&got), statuses(&want), "{}", s.display());
         assert!(want.keys().filter(|k| got.contains_key(*k)).count() * 10 >= want.len() * 9);
