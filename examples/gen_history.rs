@@ -107,6 +107,7 @@ fn main() -> anyhow::Result<()> {
         b.finish()
     };
     if args.read {
+        print_size(&args.output)?;
         let run = make(&mut rng, args.runs + 1);
         let t0 = Instant::now();
         let mut tx = store.begin()?;
@@ -152,5 +153,30 @@ fn main() -> anyhow::Result<()> {
         names.len(),
         t0.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Rows and bytes: the whole file per test-run row, and the `test_runs`
+/// table with its index alone (SQLite's dbstat, when compiled in).
+fn print_size(path: &std::path::Path) -> anyhow::Result<()> {
+    let c = rusqlite::Connection::open(path)?;
+    let rows: i64 = c.query_row("SELECT count(*) FROM test_runs", [], |r| r.get(0))?;
+    let runs: i64 = c.query_row("SELECT count(*) FROM runs", [], |r| r.get(0))?;
+    let file = std::fs::metadata(path)?.len();
+    println!(
+        "store: {runs} runs, {rows} test-run rows, {file} bytes: {:.1} bytes per test-run row (whole file)",
+        file as f64 / rows.max(1) as f64
+    );
+    let table: rusqlite::Result<i64> = c.query_row(
+        "SELECT sum(pgsize) FROM dbstat WHERE name IN ('test_runs', 'ix_test_runs_run_id')",
+        [],
+        |r| r.get(0),
+    );
+    if let Ok(b) = table {
+        println!(
+            "test_runs and its run_id index: {b} bytes, {:.1} bytes per row",
+            b as f64 / rows.max(1) as f64
+        );
+    }
     Ok(())
 }

@@ -108,6 +108,36 @@ for fmt in tempest artifacts; do
         "$(echo "${R[$fmt/M]} / 1024" | bc -l)" "$(echo "${R[$fmt/M3]} / ${R[$fmt/M]}" | bc -l)"
 done
 
+# --- History store (--history) ------------------------------------------------
+# A store of HISTORY_RUNS (default 1,000) earlier runs with M's 9,700 tests
+# (about 10M test-run rows), built once by examples/gen_history through the
+# same code as an export. Then: the export of M with --history into a fresh
+# copy of it vs without (target: at most +0.2 s), the time to read the history
+# of every test and classify a run (the rolling table, not the rows), and the
+# store's bytes per test-run row (target: under 60). Skip with HISTORY=0.
+if [ "${HISTORY:-1}" = 1 ]; then
+    echo
+    echo "history store:"
+    cargo build --release --quiet --example gen_history
+    ghist=target/release/examples/gen_history
+    H="$work/history-${HISTORY_RUNS:-1000}.db"
+    rm -rf "$work/m-names"
+    "$exe" -q -f "$M" "$work/m-names"
+    [ -s "$H" ] || "$ghist" --runs "${HISTORY_RUNS:-1000}" --names-from "$work/m-names" -o "$H"
+    plain=(); with=()
+    for _ in $(seq "$runs"); do
+        rm -rf "$work/out"; cp "$H" "$work/h.db"; rm -f "$work/h.db-wal" "$work/h.db-shm"
+        out=$(run_timed "$exe" -q -f "$M" "$work/out"); plain+=("${out% *}")
+        rm -rf "$work/out"
+        out=$(run_timed "$exe" -q --history "$work/h.db" -f "$M" "$work/out"); with+=("${out% *}")
+    done
+    p=$(median "${plain[@]}"); w=$(median "${with[@]}")
+    printf '  export of M: %s s; with --history into the store: %s s (+%.2f s, target <= 0.2)\n' \
+        "$p" "$w" "$(echo "$w - $p" | bc -l)"
+    "$ghist" --read --names-from "$work/m-names" -o "$work/h.db" | sed 's/^/  /'
+    rm -f "$work/h.db" "$work/h.db-wal" "$work/h.db-shm"
+fi
+
 # --- History on a PostgreSQL server -----------------------------------------
 # A server already holding 1,000 runs of M's tests (~9.7M test_runs rows: M
 # exported once, 999 more runs filled in with SQL), then: the time --history
