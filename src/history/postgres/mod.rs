@@ -244,8 +244,7 @@ pub fn record_runs(store: &mut PgStore, runs: &[RunInput]) -> HResult<Vec<Record
         attempt += 1;
         store.retry.set(false);
         match super::record_runs(store, runs) {
-            Err(e) if store.retry.get() && attempt < ATTEMPTS => {
-                let _ = e;
+            Err(_) if store.retry.get() && attempt < ATTEMPTS => {
                 std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
             }
             other => return other,
