@@ -20,6 +20,7 @@ pub struct HistoryOptions {
     pub store: Option<PathBuf>,
     /// `--baseline PATH`: a stream, a repository or an earlier DEST.
     pub baseline: Option<PathBuf>,
+    /// The switches of the marking rules.
     pub rules: Rules,
 }
 
