@@ -5,14 +5,11 @@ use std::borrow::Cow;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use stackviz_export::encode::encode_event;
-use stackviz_export::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
-use stackviz_export::export::{self, Collect, Options};
-use stackviz_export::v2::Decoder;
-use stackviz_export::{
-    model::entry::Entry,
-    record::{Assembler, Record},
-};
+use stackviz_export::testkit::encode::encode_event;
+use stackviz_export::Decoder;
+use stackviz_export::{export, Collect, Options};
+use stackviz_export::{Assembler, Entry, Record};
+use stackviz_export::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 
 /// About 1,000 tests on 4 workers, each with a ~5 KB log: ~6 MB.
 fn stream() -> Vec<u8> {
@@ -113,7 +110,7 @@ fn benches(c: &mut Criterion) {
         let mut out = Vec::with_capacity(text.len() * 2);
         b.iter(|| {
             out.clear();
-            stackviz_export::json::write_str(&mut out, &text);
+            stackviz_export::testkit::write_json_str(&mut out, &text);
             black_box(out.len())
         })
     });
@@ -130,7 +127,7 @@ fn benches(c: &mut Criterion) {
                     gzip,
                     ..Options::default()
                 };
-                export::export(&opts, &mut Collect::default()).unwrap()
+                export(&opts, &mut Collect::default()).unwrap()
             })
         });
     }

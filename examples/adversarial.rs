@@ -15,8 +15,8 @@
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 
-use stackviz_export::encode::{encode_event, encode_file_chunks, FILE_CHUNK_SIZE};
-use stackviz_export::event::{Event, FileChunk, Status, Timestamp};
+use stackviz_export::testkit::encode::{encode_event, encode_file_chunks, FILE_CHUNK_SIZE};
+use stackviz_export::{Event, FileChunk, Status, Timestamp};
 
 fn event(id: &str, status: Option<Status>, t: u32) -> Event<'static> {
     Event {

@@ -25,8 +25,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use stackviz_export::encode::{encode_event, encode_file_chunks, FILE_CHUNK_SIZE};
-use stackviz_export::event::{Event, Status, Timestamp};
+use stackviz_export::testkit::encode::{encode_event, encode_file_chunks, FILE_CHUNK_SIZE};
+use stackviz_export::{Event, Status, Timestamp};
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Generate a tempest-like subunit v2 stream")]
@@ -562,7 +562,7 @@ impl Worker {
                     test: idx,
                     status: None,
                     attachment: Some((name, mime, bytes)),
-                })
+                });
             };
             if test.status != Status::Skip && c.f64() < args.log_prob {
                 let size = c.uniform(512f64.ln(), 20480f64.ln()).exp() as usize;

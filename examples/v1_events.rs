@@ -7,12 +7,9 @@
 
 use std::io::Read;
 
-#[path = "../tests/support/event_json.rs"]
-mod event_json;
-
-use event_json::Json;
 use serde_json::Value;
-use stackviz_export::v1::read_v1;
+use stackviz_export::read_v1;
+use stackviz_export::testkit::oracle::Json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut text = String::new();

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Differential check of src/v1.rs against python-subunit on random streams.
+"""Differential check of src/decode/v1/ against python-subunit on random streams.
 
 Builds random subunit v1 streams from protocol fragments, converts each with
 the oracle (scripts/v1_oracle.py) and with `cargo run --example v1_events`,

@@ -4,7 +4,7 @@
 Converts a subunit v1 stream to v2 exactly the way stestr's repository does
 (python-subunit ProtocolTestCase -> testtools ExtendedToStreamDecorator ->
 StreamResultToBytes), then decodes the v2 bytes again and prints one JSON
-object per packet. `src/v1.rs` must yield the same events; the output is
+object per packet. `src/decode/v1/` must yield the same events; the output is
 committed under tests/data/ so the Rust tests need no Python.
 
 Usage (python-subunit 1.4.6 and testtools 2.9.1 in a virtualenv):

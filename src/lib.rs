@@ -1,57 +1,145 @@
 //! stackviz-export: subunit streams in, StackViz data files out.
 //!
-//! Data flows one way: bytes (`source`) → packets and events (`v2`, `v1`) →
-//! test records (`record`) → outputs (`output::*`), in a single pass over
-//! each stream.
+//! # Data flow
+//!
+//! ```text
+//!  files, stdin, repository runs        (input)    open, gunzip, sniff v1/v2
+//!        │ bytes
+//!        ▼
+//!  v2::Decoder / read_v1                (decode)   packets/lines → Event
+//!        │ Event (borrows the read buffer)
+//!        ▼
+//!  Assembler → Record → Entry, Stats    (model)    StreamToDict, attachments → text
+//!        │ Entry (batches)
+//!        ▼
+//!  Format → StreamWriter per stream     (output)   tempest | artifacts, + html
+//!        │ bytes
+//!        ▼
+//!  Staging / OutFile                    (write)    temp files, gzip, commit all at once
+//! ```
+//!
+//! [`export()`] (module `export`) is the only place that knows every stage:
+//! it checks every input and names every stream ([`plan()`]) before writing
+//! anything, then reads each stream once and feeds every output from that
+//! single pass ([`run()`]).
+//!
+//! # Threads
+//!
+//! Per stream: a `decode` thread (read, decode, assemble entries), a
+//! `serialise` thread (renders each entry's details as JSON) and the
+//! caller's thread (feeds the outputs). They pass batches of entries over
+//! bounded channels, so memory does not grow with the stream. Each output
+//! file has a writer thread that compresses and writes its buffers, and the
+//! html report compresses its attachment spool on one more.
+//!
+//! # Errors
+//!
+//! Everything returns [`Result`] with the typed [`Error`]: `Usage` for a
+//! command line that names something unusable (nothing written, exit status
+//! 2), `Io`/`Read` naming the file (and the byte offset for streams), and
+//! variants for the other failures. `Display` says what failed; the cause
+//! is the `source()`, printed by the binary (with `anyhow`) after a colon.
+//! Damage inside a stream is not an error: readers report a [`Warning`] and
+//! carry on, and the export prints them.
+//!
+//! # Dependency rule
+//!
+//! Modules depend one way, checkable with `grep "use crate::" src`:
+//! `decode` on nothing above it; `input` on `decode`; `model` on `decode`;
+//! `write` on nothing above it; `output` on `model` and `write` (the html
+//! charts take their series from `input::dstat`); `export` on everything.
+//! `pycompat` (Python string semantics the port reproduces) and the
+//! [`Error`] type are used by all. `testkit` (feature `testkit`) holds the
+//! helpers for tests, examples, benches and fuzz targets.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-pub mod decode;
-pub mod export;
+mod decode;
+mod export;
+#[allow(missing_docs)]
 pub mod history;
-pub mod input;
-pub mod model;
-pub mod output;
-pub mod write;
+mod input;
+mod model;
+mod output;
+mod pycompat;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+mod write;
 
-pub use decode::v2::crc;
-pub use decode::v2::encode;
-pub use decode::{event, v1, v2};
-pub use input::{dstat, repo, source};
-pub use model::attachment as details;
-pub use model::{record, stats};
-pub use write::staging;
+pub use decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+pub use decode::v1::read_v1;
+pub use decode::v2::{DecodeError, DecodeSummary, Decoder, SIGNATURE};
+pub use export::{
+    export, plan, run, Collect, FormatKind, HistoryOptions, Options, Plan, Progress, Reporter,
+    Summary,
+};
+pub use input::source::{prepare as sniff_stream, Opened, Protocol};
+pub use model::attachment::{clean_details, Attachment};
+pub use model::entry::{Entry, TestStatus};
+pub use model::record::{Assembler, Record, RecordSink, Warnings};
 
 use std::io;
 use std::path::PathBuf;
 
 /// Library errors. The binary maps `Usage` to exit status 2 and the rest to 1.
+///
+/// `Display` never repeats the source error; print the chain (e.g. with
+/// anyhow's `{:#}`) to show it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The command line names something unusable; nothing has been written.
     #[error("{0}")]
     Usage(String),
     /// Reading or writing a named file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: io::Error,
     },
     /// Reading a stream failed part way.
-    #[error("{path}: read failed at byte offset {offset}: {source}")]
+    #[error("{path}: read failed at byte offset {offset}")]
     Read {
+        /// The stream, as the user named it (`<stdin>` for standard input).
         path: String,
+        /// Bytes of the (decompressed) stream read before the failure.
         offset: u64,
+        /// What the system said.
         #[source]
         source: io::Error,
     },
-    /// Anything else that stops an export, already phrased for the user.
-    #[error("{0}")]
-    Other(String),
+    /// A repository's latest run, named by its `next-stream` file, is
+    /// missing or not a file.
+    #[error("repository {}: latest run {id} {problem} ({})", repo.display(), run.display())]
+    MissingRun {
+        /// The repository as the user gave it.
+        repo: PathBuf,
+        /// The run id.
+        id: u64,
+        /// The run file's path.
+        run: PathBuf,
+        /// `not found` or `is not a file`.
+        problem: &'static str,
+    },
+    /// The output path exists and is not a directory.
+    #[error("{}: output path is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// The system refused a worker thread.
+    #[error("cannot start a thread")]
+    Thread(#[source] io::Error),
+    /// A worker thread stopped without saying why (a panic); names the work.
+    #[error("{0} stopped unexpectedly")]
+    Stopped(&'static str),
+    /// The `--history` store could not be used; the message says what to do.
+    #[error(transparent)]
+    History(#[from] history::HistoryError),
 }
 
 impl Error {
+    /// An `Io` error for `path`.
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
         Error::Io {
             path: path.into(),
@@ -60,4 +148,5 @@ impl Error {
     }
 }
 
+/// `Result` with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

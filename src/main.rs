@@ -3,14 +3,18 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
-use stackviz_export::export::{self, FormatKind, HistoryOptions, Options, Reporter};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, Parser, ValueEnum};
+use clap_complete::Shell;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use stackviz_export::history::Rules;
-use stackviz_export::Error;
+use stackviz_export::HistoryOptions;
+use stackviz_export::{export, Error, FormatKind, Options, Progress, Reporter};
 
 /// Turn subunit test-result streams into the data files the StackViz
 /// front-end reads.
@@ -20,8 +24,19 @@ use stackviz_export::Error;
 /// of data files per stream into DEST plus a config.json that lists them.
 /// Files appear only when the whole export succeeded.
 #[derive(Parser, Debug)]
-#[command(name = "stackviz-export", version, about, long_about)]
-#[command(after_help = "Examples:\n  \
+#[command(name = "stackviz-export", version)]
+// The same sentence, period included, in -h as in --help.
+#[command(
+    about = "Turn subunit test-result streams into the data files the StackViz front-end reads."
+)]
+// argparse accepted unambiguous prefixes (`--stream` for `--stream-file`);
+// so does this, so the Python tool's command lines keep working.
+#[command(infer_long_args = true)]
+#[command(override_usage = "stackviz-export [OPTIONS] <DEST>\n       \
+    stackviz-export --completions <SHELL>\n       \
+    stackviz-export --man")]
+#[command(after_help = "At least one input is required: -f, -i or -r.\n\n\
+    Examples:\n  \
     stackviz-export -f run.subunit out/\n  \
     stestr last --subunit | stackviz-export -i --dstat dstat.csv out/\n  \
     stackviz-export -r path/to/project --all-runs out/\n  \
@@ -32,10 +47,11 @@ use stackviz_export::Error;
     2 for a usage error (nothing is written then).")]
 struct Cli {
     /// Output directory; created with missing parents, existing files replaced.
-    #[arg(value_name = "DEST")]
-    dest: PathBuf,
+    #[arg(value_name = "DEST", required = true)]
+    dest: Option<PathBuf>,
 
-    /// A subunit stream file (v2 or v1, optionally gzip-compressed); repeatable.
+    /// A subunit stream file (v2 or v1, optionally gzip-compressed), or - for
+    /// standard input; repeatable.
     #[arg(short = 'f', long = "stream-file", value_name = "FILE")]
     stream_file: Vec<PathBuf>,
 
@@ -57,7 +73,8 @@ struct Cli {
     gzip: bool,
 
     /// Fill the artifacts dataset from ZUUL_PROJECT, ZUUL_CHANGE,
-    /// ZUUL_PATCHSET, ZUUL_PIPELINE and JOB_NAME (no effect on tempest).
+    /// ZUUL_PATCHSET, ZUUL_PIPELINE and JOB_NAME (needs --format artifacts;
+    /// the tempest format has no dataset, and says so in a warning).
     #[arg(short = 'e', long = "env")]
     env: bool,
 
@@ -66,7 +83,7 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = Layout::Tempest, value_name = "FORMAT")]
     format: Layout,
 
-    /// Export every run of each repository, not only the latest.
+    /// Export every run of each repository (-r), not only the latest.
     #[arg(long = "all-runs")]
     all_runs: bool,
 
@@ -82,7 +99,21 @@ struct Cli {
     #[arg(long)]
     html: bool,
 
-    /// Print only errors.
+    /// Change the data so that the chosen --format's StackViz front-end
+    /// draws them (the default output matches the Python tool instead).
+    ///
+    /// Writes the dstat copy in the row layout that front-end reads (a
+    /// blank line after "Cmdline" for tempest, none for artifacts; a
+    /// pcp-dstat header as dstat's), gives every test a dense worker-0..n-1
+    /// tag (sparse ids renumbered, untagged tests placed by time overlap),
+    /// and gives entries without timestamps the latest one before them,
+    /// tagged timestamp-filled-in. Lists on stderr what it changed. Holds
+    /// each stream's entries in memory until the stream ends. Without it,
+    /// each such problem gets one warning.
+    #[arg(long = "fix-for-frontend")]
+    fix_for_frontend: bool,
+
+    /// Print only errors (no progress, warnings or summary).
     #[arg(short = 'q', long)]
     quiet: bool,
 
@@ -147,6 +178,20 @@ struct Cli {
         help_heading = "History"
     )]
     slower_min: f64,
+    /// Print a completion script for SHELL to standard output and exit
+    /// (e.g. `stackviz-export --completions bash > ~/.local/share/bash-completion/completions/stackviz-export`).
+    #[arg(
+        long,
+        value_name = "SHELL",
+        exclusive = true,
+        help_heading = "Shell integration"
+    )]
+    completions: Option<Shell>,
+
+    /// Print the man page (roff) to standard output and exit
+    /// (e.g. `stackviz-export --man > stackviz-export.1`).
+    #[arg(long, exclusive = true, help_heading = "Shell integration")]
+    man: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -155,46 +200,154 @@ enum Layout {
     Artifacts,
 }
 
-struct Stderr {
+/// Messages on standard error; progress as one line redrawn in place
+/// while stderr is a terminal.
+struct Console {
     quiet: bool,
     tty: bool,
+    bar: Option<ProgressBar>,
 }
 
-impl Reporter for Stderr {
+impl Console {
+    fn line(&self, text: &str) {
+        let print = || {
+            let _ = writeln!(io::stderr(), "{text}");
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+}
+
+impl Reporter for Console {
     fn info(&mut self, line: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{line}");
+            self.line(line);
         }
     }
     fn warn(&mut self, line: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "stackviz-export: warning: {line}");
+            self.line(&format!("stackviz-export: warning: {line}"));
         }
     }
-    fn progress(&mut self, what: &str, tests: u64) {
-        if !self.quiet && self.tty {
-            let _ = writeln!(std::io::stderr(), "  {what}: {tests} tests so far");
+    fn progress(&mut self, p: &Progress) {
+        if self.quiet || !self.tty {
+            return;
+        }
+        if p.done {
+            if let Some(bar) = self.bar.take() {
+                bar.finish_and_clear();
+            }
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| progress_bar(p));
+        bar.set_message(tests_so_far(p.tests));
+        bar.set_position(p.bytes);
+    }
+}
+
+fn tests_so_far(n: u64) -> String {
+    format!("{n} test{}", if n == 1 { "" } else { "s" })
+}
+
+/// `run.subunit [=====>    ] 12.3 MiB/50.5 MiB (310 MiB/s, 2400 tests)`,
+/// or without the bar when the size is unknown (a pipe).
+fn progress_bar(p: &Progress) -> ProgressBar {
+    let template = match p.total {
+        Some(_) => "{prefix} [{bar:24}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {msg})",
+        None => "{spinner} {prefix} {binary_bytes} ({binary_bytes_per_sec}, {msg})",
+    };
+    let style = ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let bar = ProgressBar::with_draw_target(p.total, ProgressDrawTarget::stderr())
+        .with_style(style)
+        .with_prefix(p.what.to_owned())
+        .with_message(tests_so_far(p.tests));
+    bar.set_position(p.bytes);
+    bar
+}
+
+/// Writes `text` to standard output and flushes it, so that a full disk or
+/// a closed pipe is an error (exit 1) rather than lost output.
+fn print_stdout(text: &[u8]) -> ExitCode {
+    let mut out = io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(
+                io::stderr(),
+                "stackviz-export: error: cannot write to standard output: {e}"
+            );
+            ExitCode::FAILURE
         }
     }
+}
+
+/// Prints a command-line error the way every other error is printed.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let text = e.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let _ = write!(io::stderr(), "stackviz-export: error: {text}");
+    ExitCode::from(2)
+}
+
+/// DEST is the only required argument; when it is missing, say whether an
+/// input is missing too, since a bare invocation lacks both.
+fn missing_dest() -> clap::Error {
+    let lenient = Cli::command().mut_arg("dest", |a| a.required(false));
+    let given =
+        |m: &clap::ArgMatches, id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
+    let has_input = lenient
+        .try_get_matches()
+        .is_ok_and(|m| given(&m, "stream_file") || given(&m, "stdin") || given(&m, "repository"));
+    let message = if has_input {
+        "the output directory <DEST> is required"
+    } else {
+        "no DEST and no input: give the output directory <DEST> and at least one of \
+         -f/--stream-file FILE, -i/--stdin or -r/--repository DIR"
+    };
+    Cli::command().error(ErrorKind::MissingRequiredArgument, message)
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
-            // --help and --version
-            let _ = e.print();
-            return ExitCode::SUCCESS;
+            // --help and --version, styled only on a terminal.
+            let text = e.render();
+            let text = if io::stdout().is_terminal() {
+                text.ansi().to_string()
+            } else {
+                text.to_string()
+            };
+            return print_stdout(text.as_bytes());
         }
-        Err(e) => {
-            let text = e.render().to_string();
-            let text = text.strip_prefix("error: ").unwrap_or(&text);
-            let _ = write!(std::io::stderr(), "stackviz-export: error: {text}");
-            return ExitCode::from(2);
+        Err(e) if e.kind() == ErrorKind::MissingRequiredArgument => {
+            return usage_error(&missing_dest())
         }
+        Err(e) => return usage_error(&e),
+    };
+    if let Some(shell) = cli.completions {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "stackviz-export", &mut script);
+        return print_stdout(&script);
+    }
+    if cli.man {
+        let mut page = Vec::new();
+        if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut page) {
+            let _ = writeln!(io::stderr(), "stackviz-export: error: {e}");
+            return ExitCode::FAILURE;
+        }
+        return print_stdout(&page);
+    }
+    let Some(dest) = cli.dest else {
+        return usage_error(&missing_dest());
     };
     let opts = Options {
-        dest: cli.dest,
+        dest: dest.clone(),
         files: cli.stream_file,
         stdin: cli.stdin,
         repos: cli.repository,
@@ -207,6 +360,7 @@ fn main() -> ExitCode {
         },
         all_runs: cli.all_runs,
         html: cli.html,
+        fix_for_frontend: cli.fix_for_frontend,
         history: HistoryOptions {
             store: cli.history,
             copy_from: cli.history_copy_from,
@@ -221,18 +375,29 @@ fn main() -> ExitCode {
             },
         },
     };
-    let mut rep = Stderr {
+    let mut console = Console {
         quiet: cli.quiet,
-        tty: std::io::stderr().is_terminal(),
+        tty: io::stderr().is_terminal(),
+        bar: None,
     };
-    match export::export(&opts, &mut rep) {
-        Ok(_) => ExitCode::SUCCESS,
+    let result = export(&opts, &mut console);
+    if let Some(bar) = console.bar.take() {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(summary) => {
+            console.info(&summary.line(&dest));
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e}");
-            ExitCode::from(match e {
+            let code = match e {
                 Error::Usage(_) => 2,
                 _ => 1,
-            })
+            };
+            // `{:#}` prints the error and its causes, separated by colons.
+            let e = anyhow::Error::new(e);
+            let _ = writeln!(std::io::stderr(), "stackviz-export: error: {e:#}");
+            ExitCode::from(code)
         }
     }
 }

@@ -7,10 +7,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use stackviz_export::encode::{encode_event, encode_file_chunks, write_packet, write_varint};
-use stackviz_export::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
-use stackviz_export::export::{self, Collect, FormatKind, Options};
-use stackviz_export::v2::Decoder;
+use stackviz_export::testkit::encode::{
+    encode_event, encode_file_chunks, write_packet, write_varint,
+};
+use stackviz_export::Decoder;
+use stackviz_export::{export, Collect, FormatKind, Options};
+use stackviz_export::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
 
 struct Counting;
 
@@ -113,7 +115,7 @@ fn export_peak(bytes: &[u8]) -> usize {
         ..Options::default()
     };
     peak_during(|| {
-        export::export(&opts, &mut Collect::default()).unwrap();
+        export(&opts, &mut Collect::default()).unwrap();
     })
 }
 

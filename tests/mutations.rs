@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use stackviz_export::export::{self, Collect, FormatKind, Options};
-use stackviz_export::source::{self, Protocol};
+use stackviz_export::{export, Collect, FormatKind, Options};
+use stackviz_export::{sniff_stream, Protocol};
 
 /// Streams larger than this are mutated through their first this-many
 /// bytes, to keep the test fast in debug builds.
@@ -85,7 +85,7 @@ fn packet_starts(data: &[u8]) -> Vec<usize> {
     let mut at = 0;
     while at + 6 <= data.len() && data[at] == 0xB3 {
         out.push(at);
-        match stackviz_export::v2::read_varint(data, at + 3) {
+        match stackviz_export::testkit::read_varint(data, at + 3) {
             Some((len, w)) if w < 4 && len >= 8 => at += len as usize,
             _ => break,
         }
@@ -170,7 +170,7 @@ fn check_mutant(dir: &Path, what: &str, bytes: &[u8], n: usize) -> bool {
     let input = dir.join(format!("m{n}.subunit"));
     std::fs::write(&input, bytes).unwrap();
     let dest = dir.join(format!("out{n}/nested"));
-    let format = if n % 2 == 0 {
+    let format = if n.is_multiple_of(2) {
         FormatKind::Tempest
     } else {
         FormatKind::Artifacts
@@ -179,11 +179,11 @@ fn check_mutant(dir: &Path, what: &str, bytes: &[u8], n: usize) -> bool {
         dest: dest.clone(),
         files: vec![input],
         format,
-        gzip: n % 3 == 0,
+        gzip: n.is_multiple_of(3),
         ..Options::default()
     };
     let started = Instant::now();
-    let result = export::export(&opts, &mut Collect::default());
+    let result = export(&opts, &mut Collect::default());
     let took = started.elapsed();
     assert!(took < Duration::from_secs(20), "{what}: took {took:?}");
     match result {
@@ -196,7 +196,7 @@ fn check_mutant(dir: &Path, what: &str, bytes: &[u8], n: usize) -> bool {
         Err(e) => {
             // Only a stream read as v1 may fail (until the v1 reader lands);
             // then nothing at all is left behind.
-            let protocol = source::prepare(Box::new(Cursor::new(bytes.to_vec())))
+            let protocol = sniff_stream(Box::new(Cursor::new(bytes.to_vec())))
                 .unwrap()
                 .protocol;
             assert_eq!(protocol, Protocol::V1, "{what}: export failed: {e}");

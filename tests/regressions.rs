@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use std::borrow::Cow;
 use std::io::Cursor;
 
-use stackviz_export::encode::encode_event;
-use stackviz_export::event::{Event, EventSink, Status};
-use stackviz_export::source::{self, Protocol};
-use stackviz_export::v2::Decoder;
+use stackviz_export::testkit::encode::encode_event;
+use stackviz_export::Decoder;
+use stackviz_export::{sniff_stream, Protocol};
+use stackviz_export::{Event, EventSink, Status};
 
 mod common;
 use common::{Keep, Trickle};
@@ -112,7 +112,7 @@ fn false_long_headers_between_packets_cost_little() {
 fn sniffing_many_long_candidates_is_linear() {
     let data = vec![0xB3u8; 0x33_B3B3 + 100_000];
     let started = Instant::now();
-    let opened = source::prepare(Box::new(Cursor::new(data.clone()))).unwrap();
+    let opened = sniff_stream(Box::new(Cursor::new(data.clone()))).unwrap();
     assert_eq!(opened.protocol, Protocol::V2);
     let k = decode(opened.into_reader());
     let took = started.elapsed();
@@ -148,8 +148,8 @@ fn four_byte_length_in_the_last_bytes_is_a_parse_error() {
 /// cleaning, so 100 000 names (an 8 MB stream) took a minute.
 #[test]
 fn many_attachment_names_are_indexed() {
-    use stackviz_export::details::{clean_details, Attachment};
-    use stackviz_export::record::{Assembler, Record};
+    use stackviz_export::{clean_details, Attachment};
+    use stackviz_export::{Assembler, Record};
 
     let n = 40_000;
     let mut records = Vec::new();
@@ -161,7 +161,7 @@ fn many_attachment_names_are_indexed() {
     let chunk = |name: String, byte: u8, status: Option<Status>| Event {
         test_id: Some(Cow::Borrowed("t.many")),
         mime: Some(Cow::Borrowed("text/plain")),
-        file: Some(stackviz_export::event::FileChunk {
+        file: Some(stackviz_export::FileChunk {
             name: Cow::Owned(name),
             bytes: Cow::Owned(vec![byte]),
             eof: false,
@@ -224,13 +224,12 @@ fn nul_in_a_v1_test_id_exports_escaped() {
         b"time: 2026-11-22 01:43:59.000000Z\ntest: pkg.T.te\0st\ntime: 2026-11-22 01:43:59.500000Z\nsuccess: pkg.T.te\0st\n",
     )
     .unwrap();
-    let opts = stackviz_export::export::Options {
+    let opts = stackviz_export::Options {
         dest: dir.path().join("out"),
         files: vec![input],
         ..Default::default()
     };
-    stackviz_export::export::export(&opts, &mut stackviz_export::export::Collect::default())
-        .unwrap();
+    stackviz_export::export(&opts, &mut stackviz_export::Collect::default()).unwrap();
     let raw = std::fs::read_to_string(dir.path().join("out/tempest_file_nul.subunit_0_raw.json"))
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
@@ -244,7 +243,7 @@ fn nul_in_a_v1_test_id_exports_escaped() {
 /// not shown" instead of 280.
 #[test]
 fn warning_count_past_the_cap_is_exact() {
-    use stackviz_export::export::{self, Collect, Options};
+    use stackviz_export::{export, Collect, Options};
     let mut data = Vec::new();
     for i in 0..300 {
         let ev = Event {
@@ -269,7 +268,7 @@ fn warning_count_past_the_cap_is_exact() {
         ..Options::default()
     };
     let mut rep = Collect::default();
-    export::export(&opts, &mut rep).expect("export");
+    export(&opts, &mut rep).expect("export");
     let damaged: Vec<_> = rep
         .warnings
         .iter()

@@ -6,12 +6,9 @@ use std::fs;
 use std::io::BufReader;
 use std::path::Path;
 
-#[path = "support/event_json.rs"]
-mod event_json;
-
-use event_json::Json;
 use serde_json::Value;
-use stackviz_export::v1::read_v1;
+use stackviz_export::read_v1;
+use stackviz_export::testkit::oracle::Json;
 
 fn check(input: &Path) {
     let expected: Value =

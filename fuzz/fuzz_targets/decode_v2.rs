@@ -6,37 +6,20 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-use common::Trickle;
+use stackviz_export::testkit::{Keep, Trickle};
 
-use stackviz_export::encode::encode_event;
-use stackviz_export::event::{Event, EventSink, Warning};
-use stackviz_export::v2::{Decoder, SIGNATURE};
-
-#[derive(Default)]
-struct Keep {
-    events: Vec<Event<'static>>,
-    warnings: Vec<Warning>,
-}
-
-impl EventSink for Keep {
-    fn event(&mut self, ev: Event<'_>) -> stackviz_export::Result<()> {
-        for s in [&ev.test_id, &ev.mime, &ev.route].into_iter().flatten() {
-            assert!(!s.contains('\0'), "NUL in a decoded string");
-        }
-        self.events.push(ev.into_owned());
-        Ok(())
-    }
-    fn warning(&mut self, w: Warning) {
-        self.warnings.push(w);
-    }
-}
+use stackviz_export::testkit::encode::encode_event;
+use stackviz_export::{Decoder, SIGNATURE};
 
 fuzz_target!(|data: &[u8]| {
     let mut whole = Keep::default();
     let mut dec = Decoder::new(data);
     dec.run(&mut whole).expect("reading a slice cannot fail");
+    for ev in &whole.events {
+        for s in [&ev.test_id, &ev.mime, &ev.route].into_iter().flatten() {
+            assert!(!s.contains('\0'), "NUL in a decoded string");
+        }
+    }
     let summary = dec.summary().clone();
     let signatures = data.iter().filter(|&&b| b == SIGNATURE).count() as u64;
     assert_eq!(summary.bytes, data.len() as u64);

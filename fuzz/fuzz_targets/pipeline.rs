@@ -2,16 +2,12 @@
 //! and leaves a complete, parseable set of files.
 #![no_main]
 
-use std::io::Cursor;
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use stackviz_export::export::{self, Collect, FormatKind, Options};
-use stackviz_export::source::{self, Protocol};
-use stackviz_export::Error;
+use stackviz_export::{export, Collect, FormatKind, Options};
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+use stackviz_export::testkit::export_check as common;
 
 fn scratch_root() -> &'static Path {
     let shm = Path::new("/dev/shm");
@@ -23,9 +19,6 @@ fn scratch_root() -> &'static Path {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let protocol = source::prepare(Box::new(Cursor::new(data.to_vec())))
-        .expect("sniffing a slice cannot fail")
-        .protocol;
     let tmp = tempfile::Builder::new()
         .prefix("svx-fuzz")
         .tempdir_in(scratch_root())
@@ -41,16 +34,11 @@ fuzz_target!(|data: &[u8]| {
             gzip,
             ..Options::default()
         };
-        match export::export(&opts, &mut Collect::default()) {
+        match export(&opts, &mut Collect::default()) {
             Ok(summary) => {
                 let checked = common::check_export(&dest);
                 assert_eq!(checked.raw.len(), 1);
                 assert_eq!(checked.raw[0].len() as u64, summary.tests);
-            }
-            // Until the v1 reader lands, v1 input is refused cleanly.
-            Err(Error::Other(m)) if protocol == Protocol::V1 && m.contains("not supported") => {
-                assert!(!dest.join("config.json").exists());
-                assert!(common::temp_files(&dest).is_empty());
             }
             Err(e) => panic!("export failed: {e}"),
         }

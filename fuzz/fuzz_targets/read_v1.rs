@@ -5,8 +5,8 @@
 use std::io::BufReader;
 
 use libfuzzer_sys::fuzz_target;
-use stackviz_export::event::{Event, EventSink, Warning};
-use stackviz_export::{model::entry::Entry, record::{Assembler, Record}};
+use stackviz_export::{Event, EventSink, Warning};
+use stackviz_export::{Assembler, Entry, Record};
 
 struct Check<S> {
     inner: S,
@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     };
     // A small buffer so lines cross buffer boundaries.
     let mut reader = BufReader::with_capacity(64, data);
-    let _ = stackviz_export::v1::read_v1(&mut reader, &mut sink);
+    let _ = stackviz_export::read_v1(&mut reader, &mut sink);
     let Check { inner, events } = sink;
     let _ = inner.finish();
     assert!(entries <= events, "more records than events");

@@ -9,12 +9,19 @@ use std::borrow::Cow;
 /// A test status as carried by a packet (the low three bits of the flags).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
+    /// `exists`: the test is known, not run.
     Exists,
+    /// `inprogress`: the test started.
     InProgress,
+    /// `success`
     Success,
+    /// `uxsuccess`: an unexpected success.
     UxSuccess,
+    /// `skip`
     Skip,
+    /// `fail`
     Fail,
+    /// `xfail`: an expected failure.
     XFail,
 }
 
@@ -33,6 +40,7 @@ impl Status {
         }
     }
 
+    /// The 3-bit status field for this status.
     pub fn to_bits(self) -> u16 {
         match self {
             Status::Exists => 1,
@@ -70,7 +78,9 @@ impl Status {
 /// excess simply adds seconds, as it does in python-subunit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Timestamp {
+    /// Whole seconds since the epoch.
     pub secs: i64,
+    /// Nanoseconds, possibly more than a second's worth.
     pub nanos: u32,
 }
 
@@ -92,7 +102,9 @@ impl Timestamp {
 /// One chunk of an attachment ("file" in subunit terms).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileChunk<'a> {
+    /// The attachment's name.
     pub name: Cow<'a, str>,
+    /// This chunk's bytes.
     pub bytes: Cow<'a, [u8]>,
     /// The end-of-file flag; carried for completeness, unused by StackViz.
     pub eof: bool,
@@ -101,12 +113,19 @@ pub struct FileChunk<'a> {
 /// Everything one packet says. Absent fields are `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Event<'a> {
+    /// The test status, if the packet carries one.
     pub status: Option<Status>,
+    /// When the packet was sent.
     pub timestamp: Option<Timestamp>,
+    /// The test the packet is about.
     pub test_id: Option<Cow<'a, str>>,
+    /// The test's tags (replacing earlier ones).
     pub tags: Option<Vec<Cow<'a, str>>>,
+    /// The MIME type of `file`.
     pub mime: Option<Cow<'a, str>>,
+    /// An attachment chunk.
     pub file: Option<FileChunk<'a>>,
+    /// The route code (which worker process sent it).
     pub route: Option<Cow<'a, str>>,
     /// The runnable flag (0x0100); carried for round trips, unused here.
     pub runnable: bool,
@@ -139,13 +158,17 @@ impl Event<'_> {
 /// like. `offset` is the byte offset in the (decompressed) stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
+    /// Byte offset in the (decompressed) stream.
     pub offset: u64,
+    /// What happened, for the user.
     pub message: String,
 }
 
 /// Where readers deliver what they decode, in stream order.
 pub trait EventSink {
+    /// One event; an error stops the reader.
     fn event(&mut self, event: Event<'_>) -> Result<(), crate::Error>;
+    /// Something the reader noticed and skipped.
     fn warning(&mut self, warning: Warning);
 }
 

@@ -27,6 +27,7 @@ pub struct HistoryOptions {
     pub keep_days: Option<u32>,
     /// `--baseline PATH`: a stream, a repository or an earlier DEST.
     pub baseline: Option<PathBuf>,
+    /// The switches of the marking rules.
     pub rules: Rules,
 }
 

@@ -8,6 +8,6 @@ mod pipeline;
 mod plan;
 
 pub use history::HistoryOptions;
-pub use options::{Collect, FormatKind, Options, Reporter};
+pub use options::{Collect, FormatKind, Options, Progress, Reporter};
 pub use pipeline::{export, run, Summary};
 pub use plan::{plan, Plan};

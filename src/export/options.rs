@@ -2,43 +2,78 @@
 
 use std::path::PathBuf;
 
+/// The main output layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FormatKind {
+    /// `tempest_<provider>_<run>_{raw,tree,details}.json` and a `config.json` listing them.
     #[default]
     Tempest,
+    /// `<name>-<run>-{raw,details,stats}.json`, as today's StackViz front-end reads.
     Artifacts,
 }
 
 /// What the command line asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// The output directory (DEST).
     pub dest: PathBuf,
+    /// Subunit stream files (`-f`).
     pub files: Vec<PathBuf>,
+    /// Read a stream from standard input (`-i`).
     pub stdin: bool,
+    /// Test repositories (`-r`).
     pub repos: Vec<PathBuf>,
+    /// A dstat CSV log to copy (and chart with `html`).
     pub dstat: Option<PathBuf>,
+    /// Gzip the data files (`-z`).
     pub gzip: bool,
+    /// Add CI metadata from `ZUUL_*`/`JOB_NAME` (`-e`).
     pub env: bool,
+    /// The main layout.
     pub format: FormatKind,
+    /// Every run of each repository, not only the latest.
     pub all_runs: bool,
     /// Also write the self-contained `index.html` report.
     pub html: bool,
     /// `--history`, `--baseline` and the rules that mark tests.
     pub history: super::HistoryOptions,
+    /// Change what keeps the chosen front-end from drawing the data (dstat
+    /// layout, worker lanes, untimed entries); see [`crate::model::frontend`].
+    pub fix_for_frontend: bool,
 }
 
-/// Where informational lines and warnings go.
+/// How far the stream being exported has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress<'a> {
+    /// The stream's description, as in `config.json`.
+    pub what: &'a str,
+    /// Bytes read from the input so far (before gzip decompression).
+    pub bytes: u64,
+    /// The input's size, when it is a regular file.
+    pub total: Option<u64>,
+    /// Tests finished so far.
+    pub tests: u64,
+    /// The stream has been read to its end.
+    pub done: bool,
+}
+
+/// Where informational lines, warnings and progress go.
 pub trait Reporter {
+    /// A progress line (`Exporting …`).
     fn info(&mut self, line: &str);
+    /// A warning: the export goes on.
     fn warn(&mut self, line: &str);
-    /// Called now and then during a long stream.
-    fn progress(&mut self, _what: &str, _tests: u64) {}
+    /// Called when a stream starts, after every batch of tests and once
+    /// with `done` set; a display rate-limits itself.
+    fn progress(&mut self, _progress: &Progress) {}
 }
 
 /// Collects messages; handy in tests and for library users.
 #[derive(Debug, Default)]
 pub struct Collect {
+    /// Progress lines.
     pub info: Vec<String>,
+    /// Warnings.
     pub warnings: Vec<String>,
 }
 

@@ -3,33 +3,58 @@
 
 use std::io::{self, BufReader};
 use std::path::Path;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use super::history::HistoryStage;
-use super::options::{FormatKind, Options, Reporter};
+use super::options::{FormatKind, Options, Progress, Reporter};
 use super::plan::{plan, Plan, Stream};
 use crate::decode::v1;
 use crate::decode::v2::{DecodeError, Decoder};
 use crate::input::dstat;
 use crate::input::source::{self, Origin, Protocol};
 use crate::model::entry::Entry;
+use crate::model::frontend::{self, FLAG};
 use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
 use crate::output::artifacts::Artifacts;
 use crate::output::html::Html;
 use crate::output::json::prepare_details_json;
 use crate::output::tempest::Tempest;
-use crate::output::{ExportMeta, Format};
+use crate::output::{ExportMeta, Format, StreamWriter};
 use crate::write::staging::Staging;
 use crate::{Error, Result};
 
 /// What an export did.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
+    /// Streams exported.
     pub streams: usize,
+    /// Tests exported.
     pub tests: u64,
+    /// Tests with status `fail`.
+    pub failed: u64,
+    /// Bytes of v2 streams read.
     pub bytes: u64,
+    /// Files renamed into place in DEST.
+    pub files: usize,
+}
+
+impl Summary {
+    /// The closing line: what was written where, e.g.
+    /// "wrote 5 files for 1 stream (282 tests, 1 failed) to out/".
+    pub fn line(&self, dest: &Path) -> String {
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "wrote {} for {} ({}, {} failed) to {}",
+            plural(self.files as u64, "file", "files"),
+            plural(self.streams as u64, "stream", "streams"),
+            plural(self.tests, "test", "tests"),
+            self.failed,
+            dest.display()
+        )
+    }
 }
 
 /// Runs a checked plan: writes everything to temporary files in DEST and
@@ -43,21 +68,22 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         formats.push(Box::new(Html::new()));
     }
     let mut stage = Staging::new(&plan.dest)?;
+    for w in &plan.warnings {
+        rep.warn(w);
+    }
     let mut meta = ExportMeta {
         env: plan.env.clone(),
         ..ExportMeta::default()
     };
-    if let Some(path) = &plan.dstat {
-        rep.info("Exporting DStat log");
-        let name = format!(
-            "{}{}",
-            formats[0].dstat_name().unwrap_or("dstat.csv"),
-            if plan.gzip { ".gz" } else { "" }
+    if plan.gzip && !plan.html {
+        rep.warn(
+            "-z: neither StackViz front-end decompresses the .gz data files; serve DEST \
+             from a web server that answers *.gz with \"Content-Encoding: gzip\" \
+             (python3 -m http.server does not; see \"Viewing the data in StackViz\" in the README)",
         );
-        copy_dstat(&mut stage, path, &name, plan.gzip, rep)?;
-        meta.dstat_file = Some(name);
-        meta.dstat_source_name = Some(source::basename(path));
-        meta.dstat_path = Some(path.clone());
+    }
+    if plan.dstat.is_some() {
+        rep.info("Exporting DStat log");
     }
     for d in &plan.empty {
         rep.warn(&format!(
@@ -65,12 +91,32 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         ));
     }
     let mut summary = Summary::default();
+    // The tests' time span over every stream, for the dstat log.
+    let mut span: Option<(i64, i64)> = None;
     let mut history = plan.history.clone();
     for s in &plan.streams {
-        let (tests, bytes) = export_stream(s, &mut formats, history.as_mut(), &mut stage, rep)?;
+        let (stats, bytes) =
+            export_stream(s, &mut formats, history.as_mut(), &mut stage, plan.fix, rep)?;
         summary.streams += 1;
-        summary.tests += tests;
+        summary.tests += stats.count;
+        summary.failed += stats.failures.len() as u64;
         summary.bytes += bytes;
+        let lo = stats.start.into_iter().chain(span.map(|s| s.0)).min();
+        let hi = stats.end.into_iter().chain(span.map(|s| s.1)).max();
+        span = lo.zip(hi.or(lo));
+    }
+    // The dstat log goes after the streams: its rows carry no year, and
+    // checking it needs the tests' time span.
+    if let Some(path) = &plan.dstat {
+        let name = format!(
+            "{}{}",
+            formats[0].dstat_name().unwrap_or("dstat.csv"),
+            if plan.gzip { ".gz" } else { "" }
+        );
+        meta.dstat_charts = export_dstat(&mut stage, path, &name, plan, span, rep)?;
+        meta.dstat_file = Some(name);
+        meta.dstat_source_name = Some(source::basename(path));
+        meta.dstat_path = Some(path.clone());
     }
     if let Some(h) = history {
         // The store's one transaction: every run, or none.
@@ -94,7 +140,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
             rep.warn(&w);
         }
     }
-    stage.commit()?;
+    summary.files = stage.commit()?;
     Ok(summary)
 }
 
@@ -104,23 +150,54 @@ pub fn export(opts: &Options, rep: &mut dyn Reporter) -> Result<Summary> {
     run(&plan, rep)
 }
 
-fn copy_dstat(
+/// Copies the dstat log in one streaming pass (rewriting its header with
+/// `--fix-for-frontend` when the chosen front-end reads another layout),
+/// warns about what would keep the front-end from charting it, and returns
+/// the chart series when `--html` wants them.
+fn export_dstat(
     stage: &mut Staging,
     path: &Path,
     name: &str,
-    gzip: bool,
+    plan: &Plan,
+    tests: Option<(i64, i64)>,
     rep: &mut dyn Reporter,
-) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if let Some(why) = dstat::problem(&bytes) {
-        rep.warn(&format!(
-            "{}: StackViz will not chart this dstat log: {why}",
-            path.display()
-        ));
+) -> Result<Option<dstat::Charts>> {
+    let (wanted, front_end) = match plan.format {
+        FormatKind::Tempest => (dstat::Wanted { blank: true }, "tempest-format"),
+        FormatKind::Artifacts => (dstat::Wanted { blank: false }, "artifacts-format"),
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut input = BufReader::with_capacity(256 * 1024, file);
+    let mut out = stage.create(name, plan.gzip)?;
+    let pass = dstat::Pass {
+        out: &mut out,
+        fix: plan.fix.then_some(wanted),
+        near: tests.map(|t| t.0),
+        charts: plan.html,
+    };
+    let scan = match dstat::scan(&mut input, pass) {
+        Ok(scan) => scan,
+        Err(dstat::PassError::Read(e)) => return Err(Error::io(path, e)),
+        Err(dstat::PassError::Write(e)) => return Err(out.io_err(e)),
+    };
+    stage.finish(out)?;
+    let shown = path.display();
+    if let Some(what) = &scan.fixed {
+        rep.info(&format!("stackviz-export: {FLAG}: {shown}: {what}"));
+    } else if let Some(why) = dstat::mismatch(&scan.layout, wanted, front_end) {
+        let hint = match &scan.layout {
+            _ if !wanted.can_fix(&scan.layout) => String::new(),
+            dstat::Layout::Pcp { .. } => format!("; add {FLAG} to rewrite its header as dstat's"),
+            _ => format!("; add {FLAG} to write {name} in that layout"),
+        };
+        rep.warn(&format!("{shown}: {why}{hint}"));
     }
-    let mut out = stage.create(name, gzip)?;
-    out.write_all_ctx(&bytes)?;
-    stage.finish(out)
+    if let (Some(log), Some(tests)) = (scan.span, tests) {
+        if let Some(why) = dstat::overlap_problem(log, tests) {
+            rep.warn(&format!("{shown}: {why}"));
+        }
+    }
+    Ok(scan.charts)
 }
 
 /// Entries travel from the decoding thread to the writing thread in
@@ -147,7 +224,7 @@ fn decode_stream(
     let mut batch_bytes = 0usize;
     let send = |batch: &mut Vec<Entry>| {
         tx.send(std::mem::replace(batch, Vec::with_capacity(BATCH_ENTRIES)))
-            .map_err(|_| Error::Other("the writer stopped".into()))
+            .map_err(|_| Error::Stopped("writing the outputs"))
     };
     let sink = |rec: Record| -> Result<()> {
         let e = Entry::from_record(rec);
@@ -179,7 +256,12 @@ fn decode_stream(
         Protocol::V1 => {
             let mut reader = BufReader::with_capacity(256 * 1024, opened.into_reader());
             v1::read_v1(&mut reader, &mut asm).map_err(|e| match e {
-                Error::Other(m) => Error::Other(format!("{label}: {m}")),
+                // The reader does not know the stream's name.
+                Error::Read { offset, source, .. } => Error::Read {
+                    path: label.to_owned(),
+                    offset,
+                    source,
+                },
                 e => e,
             })?;
             0
@@ -192,14 +274,16 @@ fn decode_stream(
     Ok(Decoded { bytes, warnings })
 }
 
-/// Reads one stream once, feeding every format. Returns (tests, bytes).
+/// Reads one stream once, feeding every format. Returns its stats and
+/// the bytes decoded.
 fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
     mut history: Option<&mut HistoryStage>,
     stage: &mut Staging,
+    fix: bool,
     rep: &mut dyn Reporter,
-) -> Result<(u64, u64)> {
+) -> Result<(Stats, u64)> {
     let label = s.origin.label();
     rep.info(&format!("Exporting {}", s.meta.description));
     let read_err = |offset: u64, e: io::Error| Error::Read {
@@ -207,7 +291,17 @@ fn export_stream(
         offset,
         source: e,
     };
+    let read = Arc::new(AtomicU64::new(0));
     let raw = s.origin.open().map_err(|e| read_err(0, e))?;
+    let raw = Box::new(source::Counted::new(raw, read.clone()));
+    let mut progress = Progress {
+        what: &s.meta.description,
+        bytes: 0,
+        total: s.origin.size(),
+        tests: 0,
+        done: false,
+    };
+    rep.progress(&progress);
     let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
     let gzip_error = opened.gzip_error.clone();
     let mut writers = formats
@@ -218,11 +312,14 @@ fn export_stream(
         h.begin_stream(&s.meta, s.repo_run);
     }
     let mut stats = Stats::default();
-    let mut last_note = Instant::now();
+    // With --fix-for-frontend the stream's entries wait here until its end.
+    let mut held = fix.then(frontend::Fix::default);
+    let mut check = frontend::Check::default();
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    let mut seen = 0u64;
     let decoded = std::thread::scope(|scope| -> Result<Decoded> {
-        let spawn_err = |e: io::Error| Error::Other(format!("cannot start a thread: {e}"));
+        let spawn_err = Error::Thread;
         let decoder = std::thread::Builder::new()
             .name("decode".into())
             .spawn_scoped(scope, || decode_stream(opened, &label, tx))
@@ -241,31 +338,37 @@ fn export_stream(
             .map_err(spawn_err)?;
         let mut written = Ok(());
         'batches: for batch in rx.iter() {
-            for e in &batch {
-                stats.add(e);
+            for e in batch {
+                seen += 1;
+                if let Some(held) = &mut held {
+                    held.push(e);
+                    continue;
+                }
+                check.add(&e);
                 if let Some(h) = history.as_deref_mut() {
-                    h.entry(e);
+                    h.entry(&e);
                 }
-                for w in writers.iter_mut() {
-                    if let Err(err) = w.entry(e) {
-                        written = Err(err);
-                        break 'batches;
-                    }
+                if let Err(err) = feed(&e, &mut stats, &mut writers) {
+                    written = Err(err);
+                    break 'batches;
                 }
             }
-            if last_note.elapsed() > Duration::from_secs(2) {
-                last_note = Instant::now();
-                rep.progress(&s.meta.description, stats.count);
-            }
+            progress.bytes = read.load(Ordering::Relaxed);
+            progress.tests = seen;
+            rep.progress(&progress);
         }
         // Stops the decoder if writing failed first.
         drop(rx);
         let decoded = decoder
             .join()
-            .unwrap_or_else(|_| Err(Error::Other("the decoder panicked".into())));
+            .unwrap_or(Err(Error::Stopped("decoding the stream")));
         written?;
         decoded
     })?;
+    progress.bytes = read.load(Ordering::Relaxed);
+    progress.tests = seen;
+    progress.done = true;
+    rep.progress(&progress);
     // A badly damaged stream could say the same thing thousands of times:
     // the assembler keeps the first few and counts the rest.
     for w in &decoded.warnings.kept {
@@ -282,13 +385,51 @@ fn export_stream(
             "{label}: the gzip data is damaged ({e}); exported what came before"
         ));
     }
+    if let Some(held) = held {
+        let (entries, changes) = held.finish(fallback_time(&s.origin));
+        for e in &entries {
+            if let Some(h) = history.as_deref_mut() {
+                h.entry(e);
+            }
+            feed(e, &mut stats, &mut writers)?;
+        }
+        for what in changes.describe() {
+            rep.info(&format!("stackviz-export: {FLAG}: {label}: {what}"));
+        }
+    } else {
+        for why in check.problems() {
+            rep.warn(&format!("{label}: {why}"));
+        }
+    }
     for w in writers {
         w.end(stage, &stats)?;
     }
     if let Some(h) = history {
         h.end_stream();
     }
-    Ok((stats.count, decoded.bytes))
+    Ok((stats, decoded.bytes))
+}
+
+/// Counts an entry and hands it to every format's writer.
+fn feed(e: &Entry, stats: &mut Stats, writers: &mut [Box<dyn StreamWriter + '_>]) -> Result<()> {
+    stats.add(e);
+    for w in writers.iter_mut() {
+        w.entry(e)?;
+    }
+    Ok(())
+}
+
+/// The time `--fix-for-frontend` gives the entries of a stream without
+/// any timestamp: when the input file was last written (near the run's
+/// end), or now for standard input. µs since the epoch.
+fn fallback_time(origin: &Origin) -> i64 {
+    let at = match origin {
+        Origin::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
+        Origin::Stdin => None,
+    }
+    .unwrap_or_else(std::time::SystemTime::now);
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64 * 1_000_000)
 }
 
 /// Reads a stream and hands each entry to `f`, on the export's decoder;
@@ -307,13 +448,13 @@ pub(super) fn for_each_entry(origin: &Origin, f: &mut dyn FnMut(&Entry)) -> Resu
         let decoder = std::thread::Builder::new()
             .name("decode".into())
             .spawn_scoped(scope, || decode_stream(opened, &label, tx))
-            .map_err(|e| Error::Other(format!("cannot start a thread: {e}")))?;
+            .map_err(Error::Thread)?;
         for batch in rx.iter() {
             batch.iter().for_each(&mut *f);
         }
         decoder
             .join()
-            .unwrap_or_else(|_| Err(Error::Other("the decoder panicked".into())))
+            .unwrap_or_else(|_| Err(Error::Stopped("the decoder")))
             .map(|_| ())
     })
 }

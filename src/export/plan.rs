@@ -1,7 +1,8 @@
 //! The plan: every input checked and every stream named before anything
 //! is written.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use super::options::{FormatKind, Options};
@@ -15,6 +16,8 @@ enum Kind {
     Repo,
     File,
     Stdin,
+    /// A `/dev/fd/N` path that is a pipe, as `-f <(cmd)` gives.
+    Pipe,
 }
 
 /// One stream to export.
@@ -35,14 +38,18 @@ pub struct Plan {
     pub(super) gzip: bool,
     pub(super) format: FormatKind,
     pub(super) html: bool,
+    pub(super) fix: bool,
     pub(super) env: Vec<(&'static str, String)>,
     /// Providers with nothing to export (a repository without runs).
     pub(super) empty: Vec<String>,
     /// Collects each stream's results for its history, when asked for.
     pub(super) history: Option<super::history::HistoryStage>,
+    /// Found while checking the inputs, printed before the export starts.
+    pub(super) warnings: Vec<String>,
 }
 
 impl Plan {
+    /// How many streams the run will read.
     pub fn stream_count(&self) -> usize {
         self.streams.len()
     }
@@ -88,8 +95,40 @@ const ENV_FIELDS: [(&str, &str); 5] = [
 pub fn plan(opts: &Options) -> Result<Plan> {
     if opts.files.is_empty() && opts.repos.is_empty() && !opts.stdin {
         return Err(Error::Usage(
-            "no input: give at least one of -f, -r, -i".into(),
+            "no input: give at least one of -f/--stream-file FILE, -i/--stdin \
+             or -r/--repository DIR"
+                .into(),
         ));
+    }
+    let dashes = opts.files.iter().filter(|f| is_dash(f)).count();
+    if dashes + usize::from(opts.stdin) > 1 {
+        return Err(Error::Usage(
+            "standard input can be read only once: give one of -i and -f -".into(),
+        ));
+    }
+    if dashes + usize::from(opts.stdin) == 1 && io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "standard input is a terminal, not a subunit stream: pipe one in \
+             (stestr last --subunit | stackviz-export -i DEST) or redirect a \
+             file (-i DEST < run.subunit)"
+                .into(),
+        ));
+    }
+    let mut warnings = Vec::new();
+    if opts.env && opts.format != FormatKind::Artifacts {
+        warnings.push(
+            "-e/--env has no effect with the tempest format (the default): \
+             add --format artifacts for the layout today's StackViz front-end \
+             reads, with the fields -e fills in"
+                .to_owned(),
+        );
+    }
+    if opts.all_runs && opts.repos.is_empty() {
+        warnings.push(
+            "--all-runs has no effect without -r/--repository: it exports \
+             every run of a test repository instead of the latest"
+                .to_owned(),
+        );
     }
     if let Ok(m) = std::fs::metadata(&opts.dest) {
         if !m.is_dir() {
@@ -102,11 +141,25 @@ pub fn plan(opts: &Options) -> Result<Plan> {
     let mut providers = Vec::new();
     for given in &opts.repos {
         let repo = Repository::open(given)?;
+        if let Some(other) = &repo.also_found {
+            warnings.push(format!(
+                "{} holds both {} and {}; using {}, as StackViz does (give -r {} \
+                 to export the other one)",
+                given.display(),
+                file_name(&repo.dir),
+                file_name(other),
+                file_name(&repo.dir),
+                other.display()
+            ));
+        }
         let runs = if opts.all_runs {
             repo.all_runs()?
         } else {
             repo.latest_run()?.into_iter().collect()
         };
+        for r in &runs {
+            check_readable("repository run", &r.path)?;
+        }
         providers.push(Provider {
             kind: Kind::Repo,
             given: given.clone(),
@@ -118,15 +171,23 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         });
     }
     for given in &opts.files {
+        if is_dash(given) {
+            continue;
+        }
         check_stream_file(given)?;
+        let (kind, base) = match fd_target(given) {
+            Some(FdTarget::Pipe) => (Kind::Pipe, "pipe".to_owned()),
+            Some(FdTarget::Path(p)) => (Kind::File, source::basename(&p)),
+            None => (Kind::File, source::basename(given)),
+        };
         providers.push(Provider {
-            kind: Kind::File,
+            kind,
             given: given.clone(),
-            base: source::basename(given),
+            base,
             runs: vec![(Origin::File(given.clone()), None)],
         });
     }
-    if opts.stdin {
+    if opts.stdin || dashes > 0 {
         providers.push(Provider {
             kind: Kind::Stdin,
             given: PathBuf::from("-"),
@@ -136,7 +197,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
     }
     if let Some(d) = &opts.dstat {
         match std::fs::metadata(d) {
-            Ok(m) if m.is_file() => {}
+            Ok(m) if m.is_file() => check_readable("dstat log", d)?,
             Ok(_) => {
                 return Err(Error::Usage(format!(
                     "dstat log is not a regular file: {}",
@@ -159,6 +220,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
             Kind::Repo => format!("repo_{}", p.base),
             Kind::File => format!("file_{}", p.base),
             Kind::Stdin => "stdin".into(),
+            Kind::Pipe => "pipe".into(),
         })
         .collect();
     let artifact_names: Vec<String> = providers.iter().map(|p| p.base.clone()).collect();
@@ -177,6 +239,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
             Kind::Repo => format!("Repository: {shown}"),
             Kind::File => format!("Subunit File: {shown}"),
             Kind::Stdin => "Subunit Stream (stdin)".into(),
+            Kind::Pipe => format!("Subunit Stream ({})", p.given.display()),
         };
         if p.runs.is_empty() {
             empty.push(description.clone());
@@ -193,6 +256,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
                     provider: tempest_names[i].clone(),
                     artifact_name: artifact_names[i].clone(),
                     run_index,
+                    run_is_artifact: opts.all_runs && p.kind == Kind::Repo,
                     description,
                 },
                 repo_run: *run_id,
@@ -220,8 +284,66 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         gzip: opts.gzip,
         format: opts.format,
         html: opts.html,
+        fix: opts.fix_for_frontend,
         env,
         empty,
+        warnings,
+    })
+}
+
+/// `-f -`: standard input, as in most Unix tools.
+fn is_dash(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// What a `/dev/fd/N` (or `/proc/self/fd/N`) path stands for.
+enum FdTarget {
+    /// A pipe or socket, e.g. `-f <(zcat run.subunit.gz)`: no useful name.
+    Pipe,
+    /// A file opened by the shell, e.g. `-f /dev/fd/3 3<run.subunit`.
+    Path(PathBuf),
+}
+
+/// Names an inherited descriptor after what it is, not its number (the
+/// basename of `/dev/fd/63` would be `63`).
+fn fd_target(path: &Path) -> Option<FdTarget> {
+    let dir = path.parent()?;
+    let is_fd_dir = dir == Path::new("/dev/fd") || dir == Path::new("/proc/self/fd");
+    let numeric = path
+        .file_name()?
+        .to_str()?
+        .bytes()
+        .all(|b| b.is_ascii_digit());
+    if !is_fd_dir || !numeric {
+        return None;
+    }
+    // Linux shows a pipe as "pipe:[inode]", a file as its absolute path.
+    match std::fs::read_link(path) {
+        Ok(t) if t.is_absolute() => Some(FdTarget::Path(t)),
+        _ => Some(FdTarget::Pipe),
+    }
+}
+
+/// Opens a regular file once, so that an unreadable input is a usage
+/// error found before anything is written. Pipes and FIFOs are left alone:
+/// opening one would wait for a writer or take data from the stream.
+fn check_readable(what: &str, path: &Path) -> Result<()> {
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if !regular {
+        return Ok(());
+    }
+    File::open(path).map(drop).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read {what} {}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
     })
 }
 
@@ -239,7 +361,7 @@ fn check_stream_file(path: &Path) -> Result<()> {
             "stream file is not a regular file: {}",
             path.display()
         ))),
-        Ok(_) => Ok(()),
+        Ok(_) => check_readable("stream file", path),
         Err(e) => Err(Error::Usage(format!(
             "stream file not found: {} ({})",
             path.display(),

@@ -68,12 +68,6 @@ pub enum HistoryError {
     Corrupt { location: String, message: String },
 }
 
-impl From<HistoryError> for crate::Error {
-    fn from(e: HistoryError) -> crate::Error {
-        crate::Error::Other(e.to_string())
-    }
-}
-
 pub type HResult<T> = std::result::Result<T, HistoryError>;
 
 /// A test as a store holds it: its row id, subunit2sql's counters and the

@@ -22,6 +22,9 @@ pub struct Repository {
     pub dir: PathBuf,
     /// The id the next run would get: runs are `0..next_stream`.
     pub next_stream: u64,
+    /// A `.stestr` beside the `.testrepository` that was chosen: both
+    /// exist, and the caller should say which one is used.
+    pub also_found: Option<PathBuf>,
 }
 
 /// One stored run.
@@ -54,18 +57,37 @@ impl Repository {
                 )))
             }
         }
-        let dir = [
+        // A directory we may not list or enter is a permission problem,
+        // not "not a repository".
+        fs::read_dir(given)
+            .map_err(|e| Error::Usage(format!("cannot read repository {shown}: {e}")))?;
+        let candidates = [
             given.join(".testrepository"),
             given.join(".stestr"),
             given.to_path_buf(),
-        ]
-        .into_iter()
-        .find(|d| d.join("format").exists())
-        .ok_or_else(|| {
+        ];
+        let mut found = Vec::new();
+        for d in candidates {
+            match fs::metadata(d.join("format")) {
+                Ok(_) => found.push(d),
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {}
+                Err(e) => {
+                    return Err(Error::Usage(format!(
+                        "repository {shown}: cannot read {}: {e}",
+                        d.display()
+                    )))
+                }
+            }
+        }
+        let mut found = found.into_iter();
+        let dir = found.next().ok_or_else(|| {
             Error::Usage(format!(
                 "not a test repository (no .testrepository or .stestr in it): {shown}"
             ))
         })?;
+        let also_found = found
+            .next()
+            .filter(|d| dir.ends_with(".testrepository") && d.ends_with(".stestr"));
 
         let format_path = dir.join("format");
         let format = fs::read(&format_path).map_err(|e| {
@@ -102,6 +124,7 @@ impl Repository {
             given: given.to_path_buf(),
             dir,
             next_stream,
+            also_found,
         })
     }
 
@@ -120,11 +143,12 @@ impl Repository {
         } else {
             "not found"
         };
-        Err(Error::Other(format!(
-            "repository {}: latest run {id} {problem} ({})",
-            self.given.display(),
-            path.display()
-        )))
+        Err(Error::MissingRun {
+            repo: self.given.clone(),
+            id,
+            run: path,
+            problem,
+        })
     }
 
     /// Every run file that exists, in id order. Gaps (deleted runs) are
@@ -274,9 +298,10 @@ mod tests {
         // Relative to the case folder, as on the command line.
         let given = tmp.path().join("holey");
         let repo = Repository::open(&given).unwrap();
-        let Err(Error::Other(msg)) = repo.latest_run() else {
+        let Err(e @ Error::MissingRun { .. }) = repo.latest_run() else {
             panic!("expected an error");
         };
+        let msg = e.to_string();
         let expected = format!(
             "repository {}: latest run 1 not found ({})",
             given.display(),
@@ -295,9 +320,10 @@ mod tests {
         // A relative path, without changing the process's directory.
         let rel = pathdiff(tmp.path().join("holey"), &cwd);
         let repo = Repository::open(&rel).unwrap();
-        let Err(Error::Other(msg)) = repo.latest_run() else {
+        let Err(e @ Error::MissingRun { .. }) = repo.latest_run() else {
             panic!("expected an error");
         };
+        let msg = e.to_string();
         assert!(msg.starts_with(&format!("repository {}: ", rel.display())));
     }
 
@@ -325,9 +351,10 @@ mod tests {
         let repo = Repository::open(&tmp.path().join("g")).unwrap();
         let ids: Vec<u64> = repo.all_runs().unwrap().iter().map(|r| r.id).collect();
         assert_eq!(ids, [1, 3, 10]);
-        let Err(Error::Other(msg)) = repo.latest_run() else {
+        let Err(e @ Error::MissingRun { .. }) = repo.latest_run() else {
             panic!("run 11 is missing");
         };
+        let msg = e.to_string();
         assert!(msg.contains("latest run 11 not found"), "{msg}");
     }
 
@@ -337,9 +364,10 @@ mod tests {
         let dir = make(tmp.path(), "d/.stestr", "1\n", "1\n", &[]);
         fs::create_dir(dir.join("0")).unwrap();
         let repo = Repository::open(&tmp.path().join("d")).unwrap();
-        let Err(Error::Other(msg)) = repo.latest_run() else {
+        let Err(e @ Error::MissingRun { .. }) = repo.latest_run() else {
             panic!("expected an error");
         };
+        let msg = e.to_string();
         assert!(msg.contains("latest run 0 is not a file"), "{msg}");
     }
 

@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
@@ -19,7 +20,9 @@ const SNIFF: usize = 64 * 1024;
 /// Which protocol a stream speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// Subunit v2 packets.
     V2,
+    /// The subunit v1 line protocol.
     V1,
 }
 
@@ -44,13 +47,61 @@ impl Origin {
             Origin::Stdin => Box::new(io::stdin()),
         })
     }
+
+    /// The input's size when it is a regular file (not a pipe or a
+    /// terminal), for a progress display.
+    pub fn size(&self) -> Option<u64> {
+        let meta = match self {
+            Origin::File(p) => std::fs::metadata(p).ok(),
+            Origin::Stdin => stdin_metadata(),
+        };
+        meta.filter(|m| m.is_file()).map(|m| m.len())
+    }
+}
+
+/// What standard input is (`< run.subunit` makes it a regular file).
+#[cfg(unix)]
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    use std::os::fd::AsFd;
+    let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    File::from(fd).metadata().ok()
+}
+
+#[cfg(not(unix))]
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    None
+}
+
+/// Counts the bytes read through it into a shared counter, so another
+/// thread can show how far the input has been read.
+pub struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R> Counted<R> {
+    pub fn new(inner: R, count: Arc<AtomicU64>) -> Counted<R> {
+        Counted { inner, count }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// A stream ready to decode: its sniffed head plus the rest of the reader.
 pub struct Opened {
+    /// The protocol sniffed from the head.
     pub protocol: Protocol,
+    /// Whether the input was gzip-compressed.
     pub gzip: bool,
+    /// The bytes already read for sniffing (decompressed).
     pub head: Vec<u8>,
+    /// The rest of the stream (decompressed).
     pub rest: Box<dyn Read + Send>,
     /// Set when the gzip layer hit damaged data (then treated as the end).
     pub gzip_error: Arc<Mutex<Option<String>>>,
@@ -102,6 +153,7 @@ impl<R: Read> Read for Lenient<R> {
     }
 }
 
+/// Opens a raw stream: gunzips it when it starts with the gzip magic and sniffs its protocol, keeping the head to replay.
 pub fn prepare(mut raw: Box<dyn Read + Send>) -> io::Result<Opened> {
     let mut head = Vec::new();
     read_up_to(&mut raw, &mut head, 2)?;

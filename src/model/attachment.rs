@@ -2,14 +2,16 @@
 //! parsing as Python's `email` does it, charset decoding as Python's codecs
 //! do it (but lossy), and StackViz's key cleaning.
 
-use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+use crate::pycompat;
 
 /// An attachment's bytes, concatenated from all its non-empty chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
+    /// The attachment's name, as sent.
     pub name: String,
     /// The MIME type of the first non-empty chunk, as sent.
     pub mime: Option<String>,
+    /// The content, all chunks concatenated.
     pub bytes: Vec<u8>,
 }
 
@@ -62,24 +64,7 @@ pub fn clean_details(attachments: Vec<Attachment>) -> Vec<(String, String)> {
 
 /// Python 3's `re.sub(r'\W', '', key)`: keeps letters, numbers and `_`.
 pub fn clean_key(name: &str) -> String {
-    name.chars().filter(|&c| is_word(c)).collect()
-}
-
-fn is_word(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric() || c == '_';
-    }
-    matches!(
-        get_general_category(c),
-        Gc::UppercaseLetter
-            | Gc::LowercaseLetter
-            | Gc::TitlecaseLetter
-            | Gc::ModifierLetter
-            | Gc::OtherLetter
-            | Gc::DecimalNumber
-            | Gc::LetterNumber
-            | Gc::OtherNumber
-    )
+    name.chars().filter(|&c| pycompat::is_word(c)).collect()
 }
 
 /// A Content-Type as `email.message.Message` reads it.
@@ -134,7 +119,7 @@ fn split_params(s: &str) -> Vec<&str> {
             match bytes[i] {
                 b'\\' if i + 1 < bytes.len() && bytes[i + 1] == b'"' => i += 1,
                 b'"' => quotes += 1,
-                b';' if quotes % 2 == 0 => {
+                b';' if quotes.is_multiple_of(2) => {
                     end = Some(i);
                     break;
                 }
@@ -301,7 +286,7 @@ fn utf32(bytes: &[u8], big_endian: bool) -> String {
             char::from_u32(v).unwrap_or('\u{FFFD}')
         })
         .collect();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         s.push('\u{FFFD}');
     }
     s

@@ -62,12 +62,19 @@ impl From<Status> for TestStatus {
 /// A record turned into the values every output writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// The test id as sent.
     pub id: String,
+    /// The id as StackViz shows it (`clean_name`).
     pub name: String,
+    /// The final status.
     pub status: TestStatus,
+    /// Sorted tags.
     pub tags: Vec<String>,
+    /// Microseconds since the epoch of the first timestamp.
     pub start: Option<i64>,
+    /// Microseconds since the epoch of the last timestamp.
     pub end: Option<i64>,
+    /// `end - start` in seconds, 0 without both.
     pub duration: f64,
     /// Cleaned key → text, in first-key order with the last value.
     pub details: Vec<(String, String)>,
@@ -78,6 +85,7 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Turns a record into the values the outputs write.
     pub fn from_record(rec: Record) -> Entry {
         let duration = match (rec.start, rec.end) {
             // Python: timedelta.total_seconds(), a correctly rounded division.
@@ -97,6 +105,7 @@ impl Entry {
         }
     }
 
+    /// The cleaned attachment text under `key`.
     pub fn detail(&self, key: &str) -> Option<&str> {
         self.details
             .iter()

@@ -2,5 +2,7 @@
 
 pub mod attachment;
 pub mod entry;
+pub mod frontend;
+pub mod lanes;
 pub mod record;
 pub mod stats;

@@ -11,7 +11,9 @@ use crate::model::attachment::Attachment;
 /// A finished (or, at end of stream, abandoned) test record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
+    /// The test id.
     pub id: String,
+    /// The route code, if any.
     pub route: Option<String>,
     /// `None` when no packet carried a status (only attachments).
     pub status: Option<Status>,
@@ -19,12 +21,15 @@ pub struct Record {
     pub tags: Vec<String>,
     /// Microseconds since the epoch.
     pub start: Option<i64>,
+    /// Microseconds since the epoch of the last timestamp.
     pub end: Option<i64>,
+    /// Non-empty attachments, in first-chunk order.
     pub attachments: Vec<Attachment>,
 }
 
 /// Receives records in emission order.
 pub trait RecordSink {
+    /// One record; an error stops the export.
     fn record(&mut self, record: Record) -> crate::Result<()>;
 }
 
@@ -62,7 +67,7 @@ const INDEX_AFTER: usize = 16;
 pub const KEPT_WARNINGS: usize = 20;
 
 /// The warnings readers reported for one stream: the first
-/// [`KEPT_WARNINGS`], and how many more there were.
+/// `KEPT_WARNINGS` (20), and how many more there were.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Warnings {
     /// The first warnings, in stream order.
@@ -72,6 +77,7 @@ pub struct Warnings {
 }
 
 impl<S: RecordSink> Assembler<S> {
+    /// An assembler handing records to `sink`.
     pub fn new(sink: S) -> Self {
         Assembler {
             sink,
@@ -186,7 +192,7 @@ impl<S: RecordSink> EventSink for Assembler<S> {
                             name: file.name.to_string(),
                             mime: ev.mime.as_deref().map(str::to_owned),
                             bytes: file.bytes.to_vec(),
-                        })
+                        });
                     }
                 }
             }

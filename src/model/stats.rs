@@ -2,6 +2,7 @@
 //! their last traceback lines, skips with their reasons.
 
 use crate::model::entry::{Entry, TestStatus};
+use crate::pycompat;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Issue {
@@ -52,8 +53,8 @@ impl Stats {
 /// The failure message StackViz shows: the last two lines of the stripped
 /// traceback when the last one mentions `Details`, else the last line.
 pub fn failure_lines(traceback: Option<&str>) -> Option<Vec<String>> {
-    let text = py_strip(traceback?);
-    let lines = py_splitlines(text);
+    let text = pycompat::strip(traceback?);
+    let lines = pycompat::splitlines(text);
     match lines.as_slice() {
         [] => None,
         [.., prev, last] if last.contains("Details") => {
@@ -61,51 +62,6 @@ pub fn failure_lines(traceback: Option<&str>) -> Option<Vec<String>> {
         }
         [.., last] => Some(vec![(*last).to_owned()]),
     }
-}
-
-/// `str.isspace()`: Unicode White_Space plus the separators U+001C–U+001F.
-fn py_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-fn py_strip(s: &str) -> &str {
-    s.trim_matches(py_space)
-}
-
-/// `str.splitlines()`: every line boundary Python knows, `\r\n` as one.
-fn py_splitlines(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut it = s.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        let boundary = matches!(
-            c,
-            '\n' | '\r'
-                | '\u{b}'
-                | '\u{c}'
-                | '\u{1c}'
-                | '\u{1d}'
-                | '\u{1e}'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
-        if boundary {
-            out.push(&s[start..i]);
-            let mut next = i + c.len_utf8();
-            if c == '\r' {
-                if let Some(&(j, '\n')) = it.peek() {
-                    it.next();
-                    next = j + 1;
-                }
-            }
-            start = next;
-        }
-    }
-    if start < s.len() {
-        out.push(&s[start..]);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -141,15 +97,5 @@ mod tests {
         );
         assert_eq!(lines(" \n\t\u{1c}\n"), None);
         assert_eq!(failure_lines(None), None);
-    }
-
-    #[test]
-    fn python_line_boundaries() {
-        assert_eq!(
-            py_splitlines("a\r\nb\rc\u{2028}d\u{b}e"),
-            vec!["a", "b", "c", "d", "e"]
-        );
-        assert_eq!(py_splitlines("a\n\nb\n"), vec!["a", "", "b"]);
-        assert_eq!(py_strip("\u{1f}\u{a0} x \u{3000}"), "x");
     }
 }

@@ -151,7 +151,12 @@ impl StreamWriter for ArtifactsStream<'_> {
         let mut out = stage.create(&stats_name, cur.format.gzip)?;
         write_json(&mut out, &StatsJson(stats))?;
         stage.finish(out)?;
-        let name = &cur.meta.artifact_name;
+        // Per run under --all-runs: the stem of its files (SPEC §5).
+        let name = if cur.meta.run_is_artifact {
+            &cur.base
+        } else {
+            &cur.meta.artifact_name
+        };
         for (suffix, kind) in [
             ("raw", "subunit"),
             ("details", "subunit-details"),

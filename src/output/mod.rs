@@ -26,6 +26,9 @@ pub struct StreamMeta {
     pub artifact_name: String,
     /// The run index within the provider (0 unless `--all-runs`).
     pub run_index: usize,
+    /// Each run of a repository is its own artifact group (`--all-runs`):
+    /// today's front-end shows only the first artifact of each name.
+    pub run_is_artifact: bool,
     /// `Subunit File: x`, `Repository: x (RUNID)`, `Subunit Stream (stdin)`.
     pub description: String,
 }
@@ -37,8 +40,11 @@ pub struct ExportMeta {
     pub dstat_file: Option<String>,
     /// Basename of the `--dstat` path as given.
     pub dstat_source_name: Option<String>,
-    /// The `--dstat` path itself, for formats that chart it.
+    /// The `--dstat` path itself, for messages.
     pub dstat_path: Option<std::path::PathBuf>,
+    /// The log's chart series, or why there are none; filled only when a
+    /// format charts it (`--html`).
+    pub dstat_charts: Option<crate::input::dstat::Charts>,
     /// CI metadata from `-e`, as (dataset key, value).
     pub env: Vec<(&'static str, String)>,
     /// Each stream's history marks (by `StreamHistory::index`), when the

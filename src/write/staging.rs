@@ -46,23 +46,38 @@ impl Staging {
         }
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         if !dir.is_dir() {
-            return Err(Error::Other(format!(
-                "{}: output path is not a directory",
-                dir.display()
-            )));
+            return Err(Error::NotADirectory(dir.to_path_buf()));
         }
-        Ok(Staging {
+        let stage = Staging {
             dir: dir.to_path_buf(),
             done: Vec::new(),
             open: Vec::new(),
             created,
             committed: false,
             counter: 0,
-        })
+        };
+        stage.check_writable()?;
+        Ok(stage)
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Creates and removes a file in DEST, so that a DEST this user may not
+    /// write into is a usage error naming DEST, found before any input is
+    /// read, rather than a failure naming a temporary file.
+    fn check_writable(&self) -> Result<()> {
+        let probe = self
+            .dir
+            .join(format!(".stackviz-export-check.{}", std::process::id()));
+        match File::options().write(true).create_new(true).open(&probe) {
+            Ok(_) => {
+                let _ = fs::remove_file(&probe);
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(Error::Usage(format!(
+                "cannot write into DEST {}: {e}",
+                self.dir.display()
+            ))),
+        }
     }
 
     fn temp_path(&mut self, name: &str) -> PathBuf {
@@ -138,14 +153,14 @@ impl Staging {
         Ok(tmp)
     }
 
-    /// Renames every finished file into place, in order.
-    pub fn commit(mut self) -> Result<()> {
+    /// Renames every finished file into place, in order; returns how many.
+    pub fn commit(mut self) -> Result<usize> {
         let done = std::mem::take(&mut self.done);
         for (tmp, name) in &done {
             fs::rename(tmp, name).map_err(|e| Error::io(name, e))?;
         }
         self.committed = true;
-        Ok(())
+        Ok(done.len())
     }
 }
 

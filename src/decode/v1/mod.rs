@@ -32,6 +32,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, ErrorKind};
 
 use crate::decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning};
+use crate::pycompat;
 
 mod chunked;
 mod time;
@@ -47,16 +48,22 @@ const TRACEBACK_MIME: &str = "text/x-traceback; charset=\"utf8\"";
 const LOST_MIME: &str = "text/x-traceback; charset=\"utf8\"; language=\"python\"";
 
 /// Reads a whole v1 stream and reports its events to `sink`.
+///
+/// A read failure is an [`Error::Read`](crate::Error::Read) with the byte
+/// offset reached and `path` "subunit v1 stream" (the caller knows the name).
 pub fn read_v1(input: &mut dyn BufRead, sink: &mut dyn EventSink) -> crate::Result<()> {
     let mut parser = V1Parser::new();
+    let mut offset = 0u64;
     loop {
         let buf = match input.fill_buf() {
             Ok(buf) => buf,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(crate::Error::Other(format!(
-                    "reading subunit v1 stream: {e}"
-                )))
+            Err(source) => {
+                return Err(crate::Error::Read {
+                    path: "subunit v1 stream".to_owned(),
+                    offset,
+                    source,
+                })
             }
         };
         if buf.is_empty() {
@@ -65,6 +72,7 @@ pub fn read_v1(input: &mut dyn BufRead, sink: &mut dyn EventSink) -> crate::Resu
         let n = buf.len();
         parser.feed(buf, sink)?;
         input.consume(n);
+        offset += n as u64;
     }
     parser.finish(sink)
 }
@@ -124,11 +132,6 @@ enum Directive {
 /// Whitespace as Python's `bytes.split()` sees it.
 fn is_ascii_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-/// Whitespace as Python's `str.split()` sees it.
-fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
 /// Recognises a directive line the way python-subunit does: a first word
@@ -519,7 +522,7 @@ impl V1Parser {
                     Some(test) => &mut test.tags,
                     None => &mut self.global_tags,
                 };
-                for word in text.split(is_py_space).filter(|w| !w.is_empty()) {
+                for word in text.split(pycompat::is_space).filter(|w| !w.is_empty()) {
                     match word.strip_prefix('-') {
                         Some(tag) => gone.push(tag),
                         None => {

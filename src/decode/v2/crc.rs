@@ -4,7 +4,7 @@
 //! packet with a valid CRC starts there, and a packet may claim up to 4 MiB.
 //! Hashing each candidate's span directly costs its claimed length, so input
 //! full of 0xB3 bytes claiming large lengths would take quadratic time.
-//! Instead, CRCs of prefixes are kept every [`STEP`] bytes, and the CRC of
+//! Instead, CRCs of prefixes are kept every `STEP` bytes, and the CRC of
 //! any span follows from two prefix CRCs (zlib's `crc32_combine` identity):
 //! `crc(B) = crc(A ‖ B) ⊕ crc(A)·x^(8|B|) mod P`. Each byte is hashed once per
 //! resynchronisation, and each span then costs a few table multiplications.

@@ -11,13 +11,16 @@ use crate::decode::event::{Event, FileChunk};
 
 pub use crate::decode::v2::{
     FLAG_EOF, FLAG_FILE_CONTENT, FLAG_MIME_TYPE, FLAG_ROUTE_CODE, FLAG_RUNNABLE, FLAG_TAGS,
-    FLAG_TEST_ID, FLAG_TIMESTAMP, FLAG_VERSION_2, SIGNATURE,
+    FLAG_TEST_ID, FLAG_TIMESTAMP, SIGNATURE,
 };
+
+/// The version nibble every v2 packet carries in its flags.
+pub const FLAG_VERSION_2: u16 = 0x2000;
 
 /// Largest value a (4-byte) varint holds.
 pub const MAX_VARINT: u32 = (1 << 30) - 1;
 /// Largest whole packet: the length field may use at most 3 bytes.
-pub const MAX_PACKET_LEN: usize = (1 << 22) - 1;
+pub use super::MAX_PACKET as MAX_PACKET_LEN;
 /// Attachment chunk size for [`encode_file_chunks`]; well under the packet
 /// limit, so big attachments never fail to encode.
 pub const FILE_CHUNK_SIZE: usize = 65536;

@@ -13,19 +13,28 @@ use crate::decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warni
 use crate::decode::v2::crc::SpanCrc;
 
 pub mod crc;
+#[cfg(any(test, feature = "testkit"))]
+#[allow(missing_docs)] // test helper, reached through `testkit`
 pub mod encode;
 
+/// The byte every v2 packet starts with.
 pub const SIGNATURE: u8 = 0xB3;
 
-/// Version nibble 0x2 in the top four bits of the flags (not enforced).
-pub const FLAG_VERSION_2: u16 = 0x2000;
+/// Flag: a test id follows.
 pub const FLAG_TEST_ID: u16 = 0x0800;
+/// Flag: a route code follows.
 pub const FLAG_ROUTE_CODE: u16 = 0x0400;
+/// Flag: a timestamp follows.
 pub const FLAG_TIMESTAMP: u16 = 0x0200;
+/// Flag: the test is runnable.
 pub const FLAG_RUNNABLE: u16 = 0x0100;
+/// Flag: tags follow.
 pub const FLAG_TAGS: u16 = 0x0080;
+/// Flag: an attachment chunk follows.
 pub const FLAG_FILE_CONTENT: u16 = 0x0040;
+/// Flag: a MIME type follows.
 pub const FLAG_MIME_TYPE: u16 = 0x0020;
+/// Flag: the chunk ends its attachment.
 pub const FLAG_EOF: u16 = 0x0010;
 
 /// The largest packet a 3-byte length varint can describe.
@@ -274,10 +283,15 @@ pub fn parser_error_events(error: &ParseError, mut emit: impl FnMut(Event<'_>)) 
 /// Counts of what the decoder passed over, for the end-of-stream summary.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DecodeSummary {
+    /// Packets decoded.
     pub packets: u64,
+    /// Damaged packets (each reported as a parser error).
     pub damaged: u64,
+    /// Bytes skipped while looking for a packet.
     pub skipped_bytes: u64,
+    /// Where the first skipped bytes were.
     pub first_skip_offset: Option<u64>,
+    /// Bytes read in all.
     pub bytes: u64,
 }
 
@@ -297,6 +311,7 @@ pub struct Decoder<R> {
 }
 
 impl<R: Read> Decoder<R> {
+    /// A decoder reading `src` from its start.
     pub fn new(src: R) -> Self {
         Self::with_prefix(Vec::new(), src)
     }
@@ -317,6 +332,7 @@ impl<R: Read> Decoder<R> {
         }
     }
 
+    /// What decoding has seen so far.
     pub fn summary(&self) -> &DecodeSummary {
         &self.summary
     }
@@ -475,8 +491,10 @@ impl<R: Read> Decoder<R> {
 /// What stops decoding: the input failing, or the sink refusing an event.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    #[error("{0}")]
+    /// The input failed; [`Decoder::offset`] says where.
+    #[error("read failed")]
     Read(#[from] io::Error),
+    /// The sink refused an event.
     #[error(transparent)]
     Sink(crate::Error),
 }

@@ -33,19 +33,19 @@
 //! near, and the page shows `… cut: N bytes not shown` above it. The last
 //! traceback lines in the failure list come from the whole traceback.
 //!
-//! **dstat.** The classic dstat CSV is parsed here (a real CSV reader).
-//! Its `system`/`time` column reads `DD-MM HH:MM:SS`, without a year or a
-//! zone: times are taken as UTC, and each row gets the year that puts it
-//! closest to the earliest test start, so a log that crosses New Year's Eve
-//! stays in order. Logs of more than 20,000 rows are averaged down to 20,000
-//! points. A log that cannot be read leaves the charts out, with a note in
-//! the page and a warning (see [`Format::warnings`]).
+//! **dstat.** The export reads the log once, in [`crate::input::dstat`],
+//! and hands the chart series over in [`ExportMeta::dstat_charts`]. Its
+//! `system`/`time` column reads `DD-MM HH:MM:SS`, without a year or a zone:
+//! times are taken as UTC, and each row gets the year that puts it closest
+//! to the earliest test start, so a log that crosses New Year's Eve stays in
+//! order. Long logs are averaged down to at most 20,000 points. A log that
+//! cannot be read leaves the charts out, with a note in the page and a
+//! warning (see [`Format::warnings`]).
 //!
 //! **Pass rate** = (success + xfail) / (success + xfail + fail + uxsuccess);
 //! skips and tests without a verdict count in neither part.
 
 mod cap;
-mod dstat;
 mod escape;
 mod lanes;
 mod page;
@@ -54,13 +54,12 @@ mod spool;
 use std::io::{self, Seek, SeekFrom};
 
 use self::cap::{cap_attachments, shorten};
-use self::dstat::parse_dstat;
 use self::escape::{escape_html, escape_script_json};
-use self::lanes::worker_number;
 use self::page::{Page, PageDstat, PageStream};
 use self::spool::Spool;
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::{Entry, TestStatus};
+use crate::model::lanes::worker_of;
 use crate::model::stats::{failure_lines, Stats};
 use crate::write::staging::{OutFile, Staging};
 use crate::{Error, Result};
@@ -79,8 +78,6 @@ const CHUNK_TESTS: usize = 512;
 /// ratio (about 11.5 MB instead of 10.3 MB of page for 47 MB of logs) at
 /// well under half its time.
 const CHUNK_GZIP_LEVEL: u32 = 2;
-/// dstat logs with more rows are averaged down to this many points.
-const MAX_DSTAT_POINTS: usize = 20_000;
 /// Skip reasons longer than this are shortened in the skip list (the
 /// whole reason stays among the test's attachments).
 const REASON_CAP: usize = 2000;
@@ -169,23 +166,17 @@ impl Format for Html {
     fn finish(&mut self, stage: &mut Staging, meta: &ExportMeta) -> Result<()> {
         let mut dstat = None;
         let mut dstat_note = None;
-        if let Some(path) = &meta.dstat_path {
-            let near = self.streams.iter().filter_map(|s| s.start).min();
-            let parsed = match near {
-                None => Err("no test has a timestamp to place it on the time axis".to_owned()),
-                Some(near) => std::fs::read(path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| parse_dstat(&bytes, near)),
-            };
-            match parsed {
-                Ok(d) => dstat = Some(d),
-                Err(why) => {
+        match &meta.dstat_charts {
+            None => {}
+            Some(Ok(d)) => dstat = Some(d),
+            Some(Err(why)) => {
+                if let Some(path) = &meta.dstat_path {
                     self.warnings.push(format!(
                         "{}: index.html has no dstat charts: {why}",
                         path.display()
                     ));
-                    dstat_note = Some(why);
                 }
+                dstat_note = Some(why.as_str());
             }
         }
 
@@ -201,7 +192,7 @@ impl Format for Html {
                 t: &d.t,
                 series: d.series.iter().map(|(k, v)| (*k, v.as_slice())).collect(),
             }),
-            dstat_note: dstat_note.as_deref(),
+            dstat_note,
         };
         let data = escape_script_json(&serde_json::to_vec(&page).expect("in-memory JSON"));
         let title = match self.streams.as_slice() {
@@ -284,8 +275,7 @@ impl StreamWriter for HtmlStream<'_> {
             (None, None) => None,
         });
         cur.duration.push(e.duration);
-        cur.worker
-            .push(e.tags.iter().find_map(|t| worker_number(t)));
+        cur.worker.push(worker_of(&e.tags));
         match e.status {
             TestStatus::Fail => cur.failures.push((i, failure_lines(e.detail("traceback")))),
             TestStatus::Skip => cur
@@ -317,166 +307,8 @@ impl StreamWriter for HtmlStream<'_> {
 #[cfg(test)]
 mod tests {
     use super::cap::*;
-    use super::dstat::*;
     use super::escape::*;
-    use super::lanes::*;
     use super::*;
-
-    fn spans(v: &[(i64, i64)]) -> Vec<Option<(i64, i64)>> {
-        v.iter().map(|&s| Some(s)).collect()
-    }
-
-    #[test]
-    fn worker_tags_give_one_lane_each_in_numeric_order() {
-        let worker = [Some(10), Some(2), Some(2), None, Some(0)];
-        let span = vec![Some((0, 5)), Some((0, 5)), None, Some((1, 2)), Some((3, 4))];
-        let (labels, lane) = assign_lanes(&worker, &span);
-        assert_eq!(labels, ["worker-0", "worker-2", "worker-10", "untagged 1"]);
-        assert_eq!(lane, [2, 1, -1, 3, 0]);
-        assert_eq!(worker_number("worker-7"), Some(7));
-        assert_eq!(worker_number("worker-"), None);
-        assert_eq!(worker_number("worker-+1"), None);
-        assert_eq!(worker_number("worker-1a"), None);
-    }
-
-    #[test]
-    fn untagged_tests_get_the_fewest_lanes_that_keep_bars_apart() {
-        // Sequential tests, touching ends included, share one lane.
-        let (labels, lane) = assign_lanes(&[None; 3], &spans(&[(0, 10), (10, 20), (20, 20)]));
-        assert_eq!(labels, ["lane 1"]);
-        assert_eq!(lane, [0, 0, 0]);
-        // Three at once, then the lowest free lane is reused.
-        let (labels, lane) = assign_lanes(
-            &[None; 5],
-            &spans(&[(0, 10), (1, 4), (2, 30), (5, 6), (11, 12)]),
-        );
-        assert_eq!(labels, ["lane 1", "lane 2", "lane 3"]);
-        assert_eq!(lane, [0, 1, 2, 1, 0]);
-        // Completion order does not matter; untimed tests have no lane.
-        let (labels, lane) = assign_lanes(&[None; 3], &[Some((5, 9)), None, Some((0, 6))]);
-        assert_eq!(labels, ["lane 1", "lane 2"]);
-        assert_eq!(lane, [1, -1, 0]);
-        let (labels, lane) = assign_lanes(&[], &[]);
-        assert!(labels.is_empty() && lane.is_empty());
-    }
-
-    #[test]
-    fn greedy_lanes_never_overlap_and_match_peak_concurrency() {
-        let mut seed = 7u64;
-        let mut next = move |n: i64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as i64) % n
-        };
-        let span: Vec<_> = (0..500)
-            .map(|_| {
-                let a = next(10_000);
-                Some((a, a + next(300)))
-            })
-            .collect();
-        let (labels, lane) = assign_lanes(&vec![None; span.len()], &span);
-        let mut edges: Vec<(i64, i32)> = span
-            .iter()
-            .flatten()
-            .flat_map(|&(a, b)| [(a, 1), (b, -1)])
-            .collect();
-        edges.sort_by_key(|&(t, d)| (t, d));
-        let peak = edges
-            .iter()
-            .scan(0, |n, &(_, d)| {
-                *n += d;
-                Some(*n)
-            })
-            .max()
-            .unwrap();
-        assert_eq!(labels.len() as i32, peak);
-        for l in 0..labels.len() as i32 {
-            let mut mine: Vec<_> = (0..span.len())
-                .filter(|&i| lane[i] == l)
-                .map(|i| span[i].unwrap())
-                .collect();
-            mine.sort();
-            assert!(mine.windows(2).all(|w| w[0].1 <= w[1].0));
-        }
-    }
-
-    const REAL: &[u8] = include_bytes!("../../../fixtures/conformance/cli_dstat_real/dstat.csv");
-
-    #[test]
-    fn real_dstat_log_parses_into_series() {
-        // 2026-11-22T01:42:38Z, the run the log came with.
-        let near = 1_795_311_758_000_000;
-        let d = parse_dstat(REAL, near).unwrap();
-        assert_eq!(d.t.len(), 6);
-        assert_eq!(d.t[0], 1_795_311_711_000_000); // 22-11 01:41:51
-        assert!(d.t.windows(2).all(|w| w[1] - w[0] == 1_000_000));
-        let keys: Vec<_> = d.series.iter().map(|s| s.0).collect();
-        assert_eq!(
-            keys,
-            ["usr", "sys", "idl", "wai", "used", "read", "writ", "recv", "send"]
-        );
-        let get = |k: &str| &d.series.iter().find(|s| s.0 == k).unwrap().1;
-        assert_eq!(get("usr")[0], Some(5.682));
-        assert_eq!(get("used")[0], Some(165_597_184.0));
-        assert_eq!(get("read")[0], Some(2_827_831.363));
-        assert_eq!(get("writ")[1], Some(4096.0));
-        assert_eq!(get("send")[5], Some(0.0));
-    }
-
-    fn classic(rows: &str) -> Vec<u8> {
-        format!(
-            "\"Dstat 0.7.2 CSV output\"\r\n\"Author:\",\"x\"\r\n\r\n\
-             \"system\",\"total cpu usage\",,,,\"memory usage\"\r\n\
-             \"time\",\"usr\",\"sys\",\"idl\",\"wai\",\"used\"\r\n{rows}"
-        )
-        .into_bytes()
-    }
-
-    #[test]
-    fn dstat_year_comes_from_the_run_and_wraps_at_new_year() {
-        // 2016-01-01T00:00:30Z
-        let near = 1_451_606_430_000_000;
-        let d = parse_dstat(
-            &classic("31-12 23:59:59,1,2,97,0,5\r\n01-01 00:00:01,1,,,0,6\r\nbad,1,1,1,1,1\r\n"),
-            near,
-        )
-        .unwrap();
-        assert_eq!(d.t, [1_451_606_399_000_000, 1_451_606_401_000_000]);
-        assert_eq!(d.series.len(), 5);
-        assert_eq!(d.series[1].1, [Some(2.0), None]);
-        assert_eq!(d.series[4].1, [Some(5.0), Some(6.0)]);
-    }
-
-    #[test]
-    fn unreadable_dstat_logs_say_why() {
-        let near = 1_451_606_430_000_000;
-        assert!(parse_dstat(b"", near).unwrap_err().contains("empty"));
-        let pcp = b"\"pcp-dstat 5.3.7 CSV Output\"\n\"system\"\n\"time\"\n";
-        assert!(parse_dstat(pcp, near).unwrap_err().contains("first row"));
-        assert!(parse_dstat(&classic(""), near)
-            .unwrap_err()
-            .contains("no data rows"));
-        assert!(parse_dstat(&classic("yesterday,1,1,1,1,1\n"), near)
-            .unwrap_err()
-            .contains("05-10 19:49:04"));
-        let no_cols = b"\"Dstat 0.7.2 CSV output\"\n\"system\",\"load avg\"\n\"time\",\"1m\"\n05-10 19:49:04,1\n";
-        assert!(parse_dstat(no_cols, near).unwrap_err().contains("columns"));
-    }
-
-    #[test]
-    fn long_dstat_logs_are_averaged_down() {
-        let mut rows = String::new();
-        for s in 0..(MAX_DSTAT_POINTS * 2 + 1) {
-            let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
-            rows.push_str(&format!("05-10 {h:02}:{m:02}:{sec:02},{},0,0,0,0\n", s % 2));
-        }
-        let d = parse_dstat(&classic(&rows), 1_444_000_000_000_000).unwrap();
-        // 40,001 rows, averaged in threes.
-        assert_eq!(d.t.len(), 13_334);
-        assert_eq!(d.series[0].1[0], Some(1.0 / 3.0));
-        assert_eq!(d.t[1] - d.t[0], 3_000_000);
-    }
 
     #[test]
     fn the_cap_shares_fairly_and_keeps_the_end() {

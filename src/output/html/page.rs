@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::lanes::assign_lanes;
+use super::lanes::lane_labels;
 use super::StreamData;
 
 #[derive(Serialize)]
@@ -53,7 +53,7 @@ pub(super) struct PageStream<'a> {
 impl<'a> PageStream<'a> {
     pub(super) fn new(s: &'a StreamData) -> Self {
         let base = s.start.unwrap_or(0);
-        let (lanes, lane) = assign_lanes(&s.worker, &s.span);
+        let (lanes, lane) = lane_labels(&s.worker, &s.span);
         PageStream {
             name: &s.name,
             count: s.count,

@@ -74,10 +74,7 @@ impl Spool {
         if !sent {
             // The thread stopped: its error says why.
             self.finish()?;
-            return Err(Error::Other(format!(
-                "{}: the attachment spool stopped early",
-                self.path.display()
-            )));
+            return Err(Error::Stopped("the attachment spool"));
         }
         self.chunk_tests = 0;
         self.chunk_no += 1;
@@ -87,19 +84,14 @@ impl Spool {
     /// Waits for the thread to write everything; returns the file.
     pub(super) fn finish(&mut self) -> Result<File> {
         self.tx = None;
-        let worker = self.worker.take().ok_or_else(|| {
-            Error::Other(format!(
-                "{}: the attachment spool is closed",
-                self.path.display()
-            ))
-        })?;
+        let worker = self
+            .worker
+            .take()
+            .ok_or(Error::Stopped("the attachment spool"))?;
         match worker.join() {
             Ok(Ok(file)) => Ok(file),
             Ok(Err(e)) => Err(Error::io(&self.path, e)),
-            Err(_) => Err(Error::Other(format!(
-                "{}: compressing the attachments failed",
-                self.path.display()
-            ))),
+            Err(_) => Err(Error::Stopped("compressing the attachments")),
         }
     }
 }

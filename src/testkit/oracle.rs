@@ -1,8 +1,8 @@
 //! Events in the JSON shape `scripts/v1_oracle.py` records, shared by the
 //! oracle test and the `v1_events` example.
 
+use crate::decode::event::{Event, EventSink, Warning};
 use serde_json::{json, Value};
-use stackviz_export::event::{Event, EventSink, Warning};
 
 /// Collects events in the oracle's JSON shape.
 #[derive(Default)]
@@ -14,7 +14,7 @@ fn latin1(bytes: &[u8]) -> String {
 }
 
 impl EventSink for Json {
-    fn event(&mut self, e: Event<'_>) -> stackviz_export::Result<()> {
+    fn event(&mut self, e: Event<'_>) -> crate::Result<()> {
         self.0.push(json!({
             "test_id": e.test_id,
             "status": e.status.map(|s| s.as_str()),
