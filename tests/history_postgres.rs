@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use stackviz_export::encode::encode_event;
-use stackviz_export::event::{Event, Status, Timestamp};
+use stackviz_export::testkit::encode::encode_event;
+use stackviz_export::{Event, Status, Timestamp};
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stackviz-export"))
