@@ -10,10 +10,23 @@ use std::process::Command;
 
 use rusqlite::Connection;
 use serde_json::Value;
-use stackviz_export::encode::encode_event;
-use stackviz_export::event::{Event, Status, Timestamp};
 use stackviz_export::history::run::subunit2sql_name;
-use stackviz_export::model::entry::clean_name;
+use stackviz_export::testkit::encode::encode_event;
+use stackviz_export::{Event, Status, Timestamp};
+
+/// StackViz's name cleaning, as its raw lists show names.
+fn clean_name(id: &str) -> String {
+    stackviz_export::Entry::from_record(stackviz_export::Record {
+        id: id.to_owned(),
+        route: None,
+        status: None,
+        tags: Vec::new(),
+        start: None,
+        end: None,
+        attachments: Vec::new(),
+    })
+    .name
+}
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stackviz-export"))
