@@ -249,3 +249,95 @@ printf '8. junit+ctrf+markdown+trace / M:    %5.2fx CPU [%5.2fx wall]         ta
     "$x" "$xw" "$(verdict "$(le "$x" 1.3)")"
 echo
 echo "$(wc -l < "$work/.fails") target check(s) failed"
+
+# run_timed CMD...: runs CMD once; prints "wall cpu" in seconds.
+run_timed() {
+    /usr/bin/time -f '%e %U %S' -o "$work/.rt" "$@" >/dev/null 2>&1
+    awk '{printf "%s %.2f\n", $1, $2 + $3}' "$work/.rt"
+}
+
+# --- History store (--history) ------------------------------------------------
+# A store of HISTORY_RUNS (default 1,000) earlier runs with M's 9,700 tests
+# (about 10M test-run rows), built once by examples/gen_history through the
+# same code as an export. Then: the export of M with --history into a fresh
+# copy of it vs without (target: at most +0.2 s), the time to read the history
+# of every test and classify a run (the rolling table, not the rows), and the
+# store's bytes per test-run row (target: under 60). Skip with HISTORY=0.
+if [ "${HISTORY:-1}" = 1 ]; then
+    echo
+    echo "history store:"
+    cargo build --release --quiet --example gen_history
+    ghist=target/release/examples/gen_history
+    H="$work/history-${HISTORY_RUNS:-1000}.db"
+    rm -rf "$work/m-names"
+    "$exe" -q -f "$M" "$work/m-names"
+    [ -s "$H" ] || "$ghist" --runs "${HISTORY_RUNS:-1000}" --names-from "$work/m-names" -o "$H"
+    plain=(); with=()
+    for _ in $(seq "$runs"); do
+        rm -rf "$work/out"; cp "$H" "$work/h.db"; rm -f "$work/h.db-wal" "$work/h.db-shm"
+        out=$(run_timed "$exe" -q -f "$M" "$work/out"); plain+=("${out% *}")
+        rm -rf "$work/out"
+        out=$(run_timed "$exe" -q --history "$work/h.db" -f "$M" "$work/out"); with+=("${out% *}")
+    done
+    p=$(median "${plain[@]}"); w=$(median "${with[@]}")
+    printf '  export of M: %s s; with --history into the store: %s s (+%.2f s, target <= 0.2)\n' \
+        "$p" "$w" "$(echo "$w - $p" | bc -l)"
+    "$ghist" --read --names-from "$work/m-names" -o "$work/h.db" | sed 's/^/  /'
+    rm -f "$work/h.db" "$work/h.db-wal" "$work/h.db-shm"
+fi
+
+# --- History on a PostgreSQL server -----------------------------------------
+# A server already holding 1,000 runs of M's tests (~9.7M test_runs rows: M
+# exported once, 999 more runs filled in with SQL), then: the time --history
+# adds to exporting M (median of RUNS exports, each a new run), 4 exports of
+# M at once (all must be stored, once each), and bytes per test-run row.
+# Runs only with STACKVIZ_BENCH_PG_URL set to an empty database it may fill,
+# e.g. after `eval "$(bash scripts/pg-test-cluster.sh start)"`:
+#   STACKVIZ_BENCH_PG_URL=$STACKVIZ_TEST_PG_URL scripts/bench.sh
+if [ -n "${STACKVIZ_BENCH_PG_URL:-}" ]; then
+    pg=$STACKVIZ_BENCH_PG_URL
+    bin=target/release/stackviz-export
+    d="$work/pg"
+    rm -rf "$d"; mkdir -p "$d"
+    cp "$M" "$d/seed.subunit"
+    "$bin" "$d/o" -q --history "$pg" -f "$d/seed.subunit"
+    psql -q -v ON_ERROR_STOP=1 "$pg" <<'SQL'
+INSERT INTO runs (uuid, skips, fails, passes, run_time, run_at)
+  SELECT md5(g::text)::uuid::text, 0, 0, 9700, 1000, now() - make_interval(hours => g)
+  FROM generate_series(1, 999) g;
+INSERT INTO stackviz_runs (run_id, run_key, job, provider, description)
+  SELECT r.id, 'bench:' || r.id, 'bench', 'bench', 'bench'
+  FROM runs r LEFT JOIN stackviz_runs s ON s.run_id = r.id WHERE s.run_id IS NULL;
+INSERT INTO test_runs (test_id, run_id, status, start_time, stop_time,
+                       start_time_microsecond, stop_time_microsecond)
+  SELECT t.id, s.run_id, 'success', date_trunc('second', r.run_at),
+         date_trunc('second', r.run_at), 0, 500000
+  FROM stackviz_runs s JOIN runs r ON r.id = s.run_id CROSS JOIN tests t
+  WHERE s.job = 'bench';
+VACUUM ANALYZE;
+SQL
+    rows=$(psql -tA "$pg" -c "SELECT count(*) FROM test_runs")
+    per_row=$(psql -tA "$pg" -c "SELECT round(pg_total_relation_size('test_runs')::numeric / count(*), 1) FROM test_runs")
+    plain=(); with=()
+    for i in $(seq "$runs"); do
+        cp "$M" "$d/m$i.subunit"
+        t0=$(date +%s.%N); "$bin" "$d/p$i" -q -f "$d/m$i.subunit"; t1=$(date +%s.%N)
+        plain+=("$(echo "$t1 - $t0" | bc)")
+        t0=$(date +%s.%N); "$bin" "$d/h$i" -q --history "$pg" -f "$d/m$i.subunit"; t1=$(date +%s.%N)
+        with+=("$(echo "$t1 - $t0" | bc)")
+    done
+    before=$(psql -tA "$pg" -c "SELECT count(*) FROM runs")
+    pids=()
+    for k in 1 2 3 4; do
+        cp "$M" "$d/c$k.subunit"
+        "$bin" "$d/c$k" -q --history "$pg" -f "$d/c$k.subunit" & pids+=($!)
+    done
+    ok=0; for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+    after=$(psql -tA "$pg" -c "SELECT count(*) FROM runs")
+    echo
+    echo "history on PostgreSQL: $rows test_runs rows, $per_row bytes per row (table + indexes)"
+    printf '  export M: %s s; with --history: %s s; added: %.3f s (target <= 0.5 s)\n' \
+        "$(median "${plain[@]}")" "$(median "${with[@]}")" \
+        "$(echo "$(median "${with[@]}") - $(median "${plain[@]}")" | bc -l)"
+    echo "  4 concurrent exports: $ok succeeded, runs $before -> $after (target: +4)"
+fi

@@ -2,6 +2,7 @@
 # Installs what the full test suite needs beyond cargo, idempotently:
 #   - chromium          headless browser for the --html report tests
 #   - postgresql        server binaries for the shared-history tests
+#   - libssl-dev        OpenSSL headers for the PostgreSQL client's TLS
 #   - .tools/venv       Python venv with the real subunit2sql tools (reference
 #                       and client of the history store) and junitparser (a
 #                       JUnit consumer that reads our XML)
@@ -14,6 +15,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
+dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev pkg-config)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
     sudo=""

@@ -57,6 +57,8 @@
 
 mod decode;
 mod export;
+#[allow(missing_docs)]
+pub mod history;
 mod input;
 mod model;
 mod output;
@@ -69,8 +71,8 @@ pub use decode::event::{Event, EventSink, FileChunk, Status, Timestamp, Warning}
 pub use decode::v1::read_v1;
 pub use decode::v2::{DecodeError, DecodeSummary, Decoder, SIGNATURE};
 pub use export::{
-    export, plan, run, Annotations, CiFiles, Collect, FormatKind, Options, Plan, Progress,
-    Reporter, Summary,
+    export, plan, run, Annotations, CiFiles, Collect, FormatKind, HistoryOptions, Options, Plan,
+    Progress, Reporter, Summary,
 };
 pub use input::source::{prepare as sniff_stream, Opened, Protocol};
 pub use model::attachment::{clean_details, Attachment};
@@ -139,6 +141,9 @@ pub enum Error {
     /// A worker thread stopped without saying why (a panic); names the work.
     #[error("{0} stopped unexpectedly")]
     Stopped(&'static str),
+    /// The `--history` store could not be used; the message says what to do.
+    #[error(transparent)]
+    History(#[from] history::HistoryError),
 }
 
 impl Error {

@@ -12,7 +12,10 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, Parser, ValueEnum};
 use clap_complete::Shell;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use stackviz_export::{export, CiFiles, Error, FormatKind, Options, Progress, Reporter};
+use stackviz_export::history::Rules;
+use stackviz_export::{
+    export, CiFiles, Error, FormatKind, HistoryOptions, Options, Progress, Reporter,
+};
 
 /// Turn subunit test-result streams into the data files the StackViz
 /// front-end reads.
@@ -41,6 +44,7 @@ use stackviz_export::{export, CiFiles, Error, FormatKind, Options, Progress, Rep
     stackviz-export --format artifacts -e -z -i out/ < run.subunit\n  \
     stackviz-export -f run.subunit --dstat dstat.csv --html out/   # then open out/index.html\n  \
     stestr last --subunit | stackviz-export -i --exit-code --junit junit.xml out/   # in CI\n\n\
+    stackviz-export --history ci-history.db -f run.subunit out/     # new, flaky, slower tests\n\n\
     Exit status: 0 when every file was written, 1 when reading or writing failed,\n\
     2 for a usage error (nothing is written then), 3 with --exit-code when a test\n\
     failed or unexpectedly succeeded, or no test ran (after writing everything).")]
@@ -143,6 +147,67 @@ struct Cli {
     #[arg(short = 'q', long)]
     quiet: bool,
 
+    /// Append every exported run to this history store (one SQLite file in
+    /// subunit2sql's schema; created when missing) and mark each test
+    /// against the runs before it: new, known or flaky failures, slower,
+    /// fixed, added, removed. A run already stored is not added again.
+    /// Writes DEST/history.json and prints a summary per stream.
+    /// A postgresql://user@host/db URL stores on a PostgreSQL server
+    /// instead (one history for many CI nodes; password from the URL,
+    /// PGPASSWORD or ~/.pgpass; TLS with ?sslmode=require).
+    #[arg(long, value_name = "FILE|URL", help_heading = "History")]
+    history: Option<PathBuf>,
+
+    /// Before storing, copy every run of this SQLite history file into the
+    /// --history server (once: runs already there are skipped).
+    #[arg(long, value_name = "FILE", help_heading = "History")]
+    history_copy_from: Option<PathBuf>,
+
+    /// Retention on a --history server: after storing, delete the runs that
+    /// started more than N days ago, and take them out of the per-test
+    /// counters and rolling summaries.
+    #[arg(long, value_name = "N", help_heading = "History")]
+    history_keep_days: Option<u32>,
+
+    /// Compare with one earlier run instead (no store needed): a subunit
+    /// stream, a test repository (its latest run) or an earlier export's
+    /// DEST. With --history the runs are still stored.
+    #[arg(long, value_name = "PATH", help_heading = "History")]
+    baseline: Option<PathBuf>,
+
+    /// Runs per test the rules look at (1 to 20).
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "History")]
+    history_window: usize,
+
+    /// A failing test is flaky when its outcomes in the window flip between
+    /// pass and fail at least this often. Tests that always fail never flip.
+    #[arg(long, value_name = "K", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..), help_heading = "History")]
+    flaky_flips: u32,
+
+    /// Also call a failing test flaky when it passed earlier on the same
+    /// change/revision (CI metadata from -e).
+    #[arg(long, help_heading = "History")]
+    flaky_same_revision: bool,
+
+    /// Slower: duration above the median of recent passing runs by more than
+    /// this many median absolute deviations…
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 3.0,
+        help_heading = "History"
+    )]
+    slower_mads: f64,
+
+    /// …and by at least this many seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 0.5,
+        help_heading = "History"
+    )]
+    slower_min: f64,
     /// Print a completion script for SHELL to standard output and exit
     /// (e.g. `stackviz-export --completions bash > ~/.local/share/bash-completion/completions/stackviz-export`).
     #[arg(
@@ -368,6 +433,19 @@ fn main() -> ExitCode {
             trace: cli.trace,
         },
         fix_for_frontend: cli.fix_for_frontend,
+        history: HistoryOptions {
+            store: cli.history,
+            copy_from: cli.history_copy_from,
+            keep_days: cli.history_keep_days,
+            baseline: cli.baseline,
+            rules: Rules {
+                window: cli.history_window,
+                flaky_flips: cli.flaky_flips as usize,
+                same_revision: cli.flaky_same_revision,
+                slower_mads: cli.slower_mads,
+                slower_min_secs: cli.slower_min,
+            },
+        },
     };
     let mut console = Console {
         quiet: cli.quiet,

@@ -37,6 +37,8 @@ pub struct Options {
     pub all_runs: bool,
     /// Also write the self-contained `index.html` report.
     pub html: bool,
+    /// `--history`, `--baseline` and the rules that mark tests.
+    pub history: super::HistoryOptions,
     /// Change what keeps the chosen front-end from drawing the data (dstat
     /// layout, worker lanes, untimed entries); see [`crate::model::frontend`].
     pub fix_for_frontend: bool,

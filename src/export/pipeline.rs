@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 
+use super::history::HistoryStage;
 use super::options::{FormatKind, Options, Progress, Reporter};
 use super::plan::{plan, Plan, Stream};
 use crate::decode::v1;
@@ -121,11 +122,13 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     };
     // The tests' time span over every stream, for the dstat log.
     let mut span: Option<(i64, i64)> = None;
+    let mut history = plan.history.clone();
     for s in &plan.streams {
         let (stats, bytes) = export_stream(
             s,
             &mut formats,
             &mut summary.results,
+            history.as_mut(),
             &mut stage,
             plan.fix,
             rep,
@@ -150,6 +153,18 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         meta.dstat_file = Some(name);
         meta.dstat_source_name = Some(source::basename(path));
         meta.dstat_path = Some(path.clone());
+    }
+    if let Some(h) = history {
+        // The store's one transaction: every run, or none.
+        meta.history = h.finish()?;
+        for sh in &meta.history {
+            for line in crate::history::view::summary_lines(sh) {
+                rep.info(&line);
+            }
+        }
+        let mut out = stage.create("history.json", false)?;
+        out.write_all_ctx(&crate::history::view::to_json(&meta.history))?;
+        stage.finish(out)?;
     }
     // Last format first, so the main format's config.json stays the last
     // file renamed into place.
@@ -312,6 +327,7 @@ fn export_stream(
     s: &Stream,
     formats: &mut [Box<dyn Format>],
     results: &mut Results,
+    mut history: Option<&mut HistoryStage>,
     stage: &mut Staging,
     fix: bool,
     rep: &mut dyn Reporter,
@@ -341,6 +357,9 @@ fn export_stream(
         .map(|f| f.begin_stream(stage, &s.meta))
         .collect::<Result<Vec<_>>>()?;
     results.begin_stream(&s.meta.description);
+    if let Some(h) = history.as_deref_mut() {
+        h.begin_stream(&s.meta, s.repo_run);
+    }
     let mut stats = Stats::default();
     // With --fix-for-frontend the stream's entries wait here until its end.
     let mut held = fix.then(frontend::Fix::default);
@@ -354,6 +373,9 @@ fn export_stream(
                 continue;
             }
             check.add(&e);
+            if let Some(h) = history.as_deref_mut() {
+                h.entry(&e);
+            }
             feed(&e, &mut stats, results, &mut writers)?;
         }
         progress.bytes = read.load(Ordering::Relaxed);
@@ -394,6 +416,9 @@ fn export_stream(
     if let Some(held) = held {
         let (entries, changes) = held.finish(fallback_time(&s.origin));
         for e in &entries {
+            if let Some(h) = history.as_deref_mut() {
+                h.entry(e);
+            }
             feed(e, &mut stats, results, &mut writers)?;
         }
         for what in changes.describe() {
@@ -413,6 +438,9 @@ fn export_stream(
         w.end(stage, &stats)?;
     }
     results.end_stream(stats.start, stats.end);
+    if let Some(h) = history {
+        h.end_stream();
+    }
     Ok((stats, decoded.bytes))
 }
 
@@ -492,4 +520,25 @@ fn fallback_time(origin: &Origin) -> i64 {
     .unwrap_or_else(std::time::SystemTime::now);
     at.duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64 * 1_000_000)
+}
+
+/// Reads a stream and hands each entry to `f`, on the export's decoder;
+/// for inputs that are not exported (a `--baseline` stream).
+pub(super) fn for_each_entry(origin: &Origin, f: &mut dyn FnMut(&Entry)) -> Result<()> {
+    let label = origin.label();
+    let read_err = |offset: u64, e: io::Error| Error::Read {
+        path: label.clone(),
+        offset,
+        source: e,
+    };
+    let raw = origin.open().map_err(|e| read_err(0, e))?;
+    let opened = source::prepare(raw).map_err(|e| read_err(0, e))?;
+    // Attachments large enough to spool go to the system's temporary
+    // directory: a baseline is read, never exported.
+    let spool = std::env::temp_dir();
+    decode_stream(opened, &label, &spool, |batch: Vec<Entry>| {
+        batch.iter().for_each(&mut *f);
+        Ok(())
+    })
+    .map(|_| ())
 }

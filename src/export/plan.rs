@@ -25,6 +25,8 @@ enum Kind {
 pub(super) struct Stream {
     pub(super) origin: Origin,
     pub(super) meta: StreamMeta,
+    /// The repository's run id, for a repository run.
+    pub(super) repo_run: Option<u64>,
 }
 
 /// Everything checked and named, before anything is written.
@@ -42,6 +44,8 @@ pub struct Plan {
     pub(super) empty: Vec<String>,
     pub(super) ci: CiFiles,
     pub(super) annotations: Option<Annotations>,
+    /// Collects each stream's results for its history, when asked for.
+    pub(super) history: Option<super::history::HistoryStage>,
     /// Found while checking the inputs, printed before the export starts.
     pub(super) warnings: Vec<String>,
 }
@@ -317,6 +321,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
                     run_is_artifact: opts.all_runs && p.kind == Kind::Repo,
                     description,
                 },
+                repo_run: *run_id,
             });
         }
     }
@@ -328,7 +333,13 @@ pub fn plan(opts: &Options) -> Result<Plan> {
     } else {
         Vec::new()
     };
+    let history = super::history::HistoryStage::new(
+        &opts.history,
+        opts.all_runs && !opts.repos.is_empty(),
+        &env,
+    )?;
     Ok(Plan {
+        history,
         dest: opts.dest.clone(),
         streams,
         dstat: opts.dstat.clone(),
@@ -443,7 +454,7 @@ fn check_dest(dest: &Path) -> Result<()> {
     Ok(())
 }
 
-fn io_reason(e: &io::Error) -> String {
+pub(super) fn io_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file or directory".into(),
         io::ErrorKind::PermissionDenied => "permission denied".into(),

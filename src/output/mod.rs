@@ -54,6 +54,10 @@ pub struct ExportMeta {
     pub dstat_charts: Option<crate::input::dstat::Charts>,
     /// CI metadata from `-e`, as (dataset key, value).
     pub env: Vec<(&'static str, String)>,
+    /// Each stream's history marks (by `StreamHistory::index`), when the
+    /// export has history (`--history`, `--baseline`, `-r --all-runs`);
+    /// empty otherwise. Filled before `Format::finish` is called.
+    pub history: Vec<crate::history::StreamHistory>,
 }
 
 /// One output: a file layout (tempest, artifacts) or a side report (html).

@@ -203,9 +203,7 @@ impl Staging {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                Error::Usage(format!("not a file name: {}", crate::shown_path(path)))
-            })?;
+            .ok_or_else(|| Error::Usage(format!("not a file name: {}", crate::shown_path(path))))?;
         let parent = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),

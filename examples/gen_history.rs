@@ -1,0 +1,182 @@
+//! Builds a history store of many runs for the benchmark, and times reading
+//! a report's history from it.
+//!
+//! ```text
+//! # the test names of an earlier export of stream M (tempest format)
+//! cargo run --release --example gen_history -- --runs 1000 --names-from out-M/ -o h.db
+//! cargo run --release --example gen_history -- --read --names-from out-M/ -o h.db
+//! ```
+//!
+//! Each generated run has every test: mostly passes, 1% failing tests that
+//! always fail, 2% flaky ones (fail one run in three), 5% skips, durations
+//! spread ±10% around a per-test base. The runs go through the same
+//! `record_runs` as an export, so the store is what 1,000 exports leave.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use stackviz_export::history::sqlite::SqliteStore;
+use stackviz_export::history::{self, Rules, RunBuilder, Store};
+
+#[derive(Parser, Debug)]
+#[command(about = "Generate a history store, or time reading history from one")]
+struct Args {
+    /// Runs to add.
+    #[arg(long, default_value_t = 1000)]
+    runs: usize,
+    /// An export directory (tempest format) whose first stream's test
+    /// names the runs use.
+    #[arg(long)]
+    names_from: PathBuf,
+    /// Instead of adding runs: time loading the history of every test and
+    /// classifying a run, without writing.
+    #[arg(long)]
+    read: bool,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// The store file.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+/// splitmix64: small, seeded, good enough for spreading test outcomes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn names(dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("config.json"))?)?;
+    let raw = config["tempest"][0]["raw"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("{}: not a tempest export", dir.display()))?;
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(dir.join(raw))?)?;
+    Ok(list
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let names = names(&args.names_from)?;
+    let mut store = SqliteStore::open(&args.output)?;
+    let mut rng = Rng(args.seed);
+    let kinds: Vec<(u8, f64)> = names
+        .iter()
+        .map(|_| {
+            let k = rng.unit();
+            let kind = if k < 0.01 {
+                b'F'
+            } else if k < 0.03 {
+                b'L'
+            } else if k < 0.08 {
+                b'S'
+            } else {
+                b'P'
+            };
+            (kind, 0.05 + rng.unit() * 3.0)
+        })
+        .collect();
+    let make = |rng: &mut Rng, n: usize| {
+        let mut b = RunBuilder::new("file_M.subunit", "Subunit File: M.subunit");
+        let mut at = 1_700_000_000_000_000i64 + n as i64 * 7_200_000_000;
+        for (name, (kind, base)) in names.iter().zip(&kinds) {
+            let status = match kind {
+                b'F' => "fail",
+                b'L' if rng.unit() < 0.33 => "fail",
+                b'S' => "skip",
+                _ => "success",
+            };
+            let d = (base * (0.9 + 0.2 * rng.unit()) * 1e6) as i64;
+            b.push(name, status, Some(at), Some(at + d));
+            at += d / 6 + 1;
+        }
+        b.finish()
+    };
+    if args.read {
+        print_size(&args.output)?;
+        let run = make(&mut rng, args.runs + 1);
+        let t0 = Instant::now();
+        let mut tx = store.begin()?;
+        let list: Vec<&str> = run.tests.iter().map(|t| t.name.as_str()).collect();
+        let stored = tx.load_tests(&list)?;
+        let previous = tx.previous_run(&run.job, None)?;
+        drop(tx);
+        let prior = history::Prior {
+            previous,
+            tests: list
+                .iter()
+                .zip(stored)
+                .filter_map(|(n, s)| s.map(|s| ((*n).to_owned(), s.rolling)))
+                .collect(),
+        };
+        let marks = history::classify(&run, &prior, &Rules::default());
+        let secs = t0.elapsed().as_secs_f64();
+        println!(
+            "read history of {} tests and classified a run in {secs:.3} s: {} failing ({} flaky), {} slower",
+            list.len(),
+            marks.failures.len(),
+            marks.of_kind(history::FailureKind::Flaky).count(),
+            marks.slower.len()
+        );
+        return Ok(());
+    }
+    let t0 = Instant::now();
+    // Batches of runs per transaction: fewer commits, same rows.
+    let batch = 20;
+    let mut done = 0;
+    while done < args.runs {
+        let k = batch.min(args.runs - done);
+        let runs: Vec<_> = (done..done + k).map(|n| make(&mut rng, n)).collect();
+        history::record_runs(&mut store, &runs)?;
+        done += k;
+        if done % 100 == 0 {
+            eprintln!("{done} runs, {:.0} s", t0.elapsed().as_secs_f64());
+        }
+    }
+    eprintln!(
+        "{} runs of {} tests in {:.1} s",
+        args.runs,
+        names.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Rows and bytes: the whole file per test-run row, and the `test_runs`
+/// table with its index alone (SQLite's dbstat, when compiled in).
+fn print_size(path: &std::path::Path) -> anyhow::Result<()> {
+    let c = rusqlite::Connection::open(path)?;
+    let rows: i64 = c.query_row("SELECT count(*) FROM test_runs", [], |r| r.get(0))?;
+    let runs: i64 = c.query_row("SELECT count(*) FROM runs", [], |r| r.get(0))?;
+    let file = std::fs::metadata(path)?.len();
+    println!(
+        "store: {runs} runs, {rows} test-run rows, {file} bytes: {:.1} bytes per test-run row (whole file)",
+        file as f64 / rows.max(1) as f64
+    );
+    let table: rusqlite::Result<i64> = c.query_row(
+        "SELECT sum(pgsize) FROM dbstat WHERE name IN ('test_runs', 'ix_test_runs_run_id')",
+        [],
+        |r| r.get(0),
+    );
+    if let Ok(b) = table {
+        println!(
+            "test_runs and its run_id index: {b} bytes, {:.1} bytes per row",
+            b as f64 / rows.max(1) as f64
+        );
+    }
+    Ok(())
+}

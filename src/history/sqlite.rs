@@ -1,0 +1,563 @@
+//! The embedded backend: one SQLite file (bundled SQLite, no system library).
+//!
+//! Safe for several processes on one machine: WAL journal (readers never
+//! block the writer), a busy timeout, and each export's one transaction
+//! taken for writing up front (`BEGIN IMMEDIATE`), so the run-key check and
+//! the insert cannot interleave with another writer's.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use super::rolling::{Counters, Rolling, KEEP};
+use super::schema::{self, ALEMBIC_HEAD, ALEMBIC_OLDER, VERSION};
+use super::{
+    HResult, HistoryError, PreviousRun, RowId, RunRow, Store, StoreTx, StoredTest, TestWrite,
+};
+
+/// How long a writer waits for another one before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A history store in one SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+fn backend(location: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + '_ {
+    move |e| {
+        let mut message = e.to_string();
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.code == rusqlite::ErrorCode::DatabaseBusy {
+                message = format!(
+                    "{message} (another export kept it locked for more than {} s; try again)",
+                    BUSY_TIMEOUT.as_secs()
+                );
+            }
+        }
+        HistoryError::Backend {
+            location: location.display().to_string(),
+            message,
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating it (and its schema) when the file
+    /// does not exist or is empty, and adopting a plain subunit2sql database
+    /// at its last migration. Refuses other files, and schemas older or
+    /// newer than this version, saying what to do.
+    pub fn open(path: &Path) -> HResult<SqliteStore> {
+        let err = backend(path);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(&err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
+        // WAL: concurrent readers, one writer, crash-safe commits.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(&err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(HistoryError::Backend {
+                location: path.display().to_string(),
+                message: format!("cannot use WAL mode (journal mode is {mode})"),
+            });
+        }
+        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;")
+            .map_err(&err)?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+        };
+        store.prepare_schema()?;
+        Ok(store)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates, checks or migrates the schema in one write transaction, so
+    /// two processes creating the same new store do not collide.
+    fn prepare_schema(&mut self) -> HResult<()> {
+        let path = self.path.clone();
+        let err = backend(&path);
+        let version_err = |message: String| HistoryError::Version {
+            location: path.display().to_string(),
+            message,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        let tables: Vec<String> = {
+            let mut st = tx
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .map_err(&err)?;
+            let rows = st.query_map([], |r| r.get(0)).map_err(&err)?;
+            rows.collect::<Result<_, _>>().map_err(&err)?
+        };
+        let has = |t: &str| tables.iter().any(|n| n == t);
+        if tables.is_empty() {
+            tx.execute_batch(schema::SUBUNIT2SQL_SQLITE).map_err(&err)?;
+            tx.execute(
+                "INSERT INTO alembic_version (version_num) VALUES (?1)",
+                [ALEMBIC_HEAD],
+            )
+            .map_err(&err)?;
+            create_extension(&tx).map_err(&err)?;
+        } else if has("stackviz_meta") {
+            let v: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM stackviz_meta WHERE \"key\" = 'schema_version'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(&err)?;
+            let v: i64 = v.and_then(|v| v.parse().ok()).unwrap_or(0);
+            if v > VERSION {
+                return Err(version_err(format!(
+                    "written by a newer stackviz-export (history schema {v}, this one knows up to \
+                     {VERSION}); use that version or a newer one, or give another --history file"
+                )));
+            }
+            if v < 1 {
+                return Err(version_err(format!(
+                    "unknown history schema version {v}; give another --history file"
+                )));
+            }
+        } else if has("runs") && has("tests") && has("test_runs") {
+            let alembic: Option<String> = if has("alembic_version") {
+                tx.query_row("SELECT version_num FROM alembic_version", [], |r| r.get(0))
+                    .optional()
+                    .map_err(&err)?
+            } else {
+                None
+            };
+            match alembic.as_deref() {
+                Some(ALEMBIC_HEAD) => adopt_subunit2sql(&tx).map_err(&err)?,
+                Some(old) if ALEMBIC_OLDER.contains(&old) => {
+                    return Err(version_err(format!(
+                        "a subunit2sql database at migration {old}, older than {ALEMBIC_HEAD}; \
+                         upgrade it first: subunit2sql-db-manage --database-connection \
+                         sqlite:///{} upgrade head",
+                        path.display()
+                    )))
+                }
+                other => {
+                    return Err(version_err(format!(
+                        "a subunit2sql database at an unknown migration ({}); this version \
+                         reads {ALEMBIC_HEAD}",
+                        other.unwrap_or("none recorded")
+                    )))
+                }
+            }
+        } else {
+            let mut shown: Vec<&str> = tables.iter().map(String::as_str).take(5).collect();
+            shown.sort_unstable();
+            return Err(version_err(format!(
+                "not a history store (it has other tables: {}); give a new file name",
+                shown.join(", ")
+            )));
+        }
+        tx.commit().map_err(&err)
+    }
+}
+
+fn create_extension(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(schema::STACKVIZ_SQLITE)?;
+    tx.execute(
+        "INSERT INTO stackviz_meta (\"key\", value) VALUES ('schema_version', ?1), ('window', ?2)",
+        params![VERSION.to_string(), KEEP.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Turns a subunit2sql database into a history store: adds the extension
+/// tables and builds the rolling summaries from its test runs (one pass, in
+/// run order). Its runs get no job, so they count for flaky/new/slower but
+/// are never "the previous run".
+fn adopt_subunit2sql(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    create_extension(tx)?;
+    tx.execute(
+        "INSERT INTO stackviz_runs (run_id, run_key, job, provider, description) \
+         SELECT id, 'subunit2sql:' || id, '', '', COALESCE(uuid, '') FROM runs",
+        [],
+    )?;
+    let mut summaries: std::collections::HashMap<i64, Rolling> = Default::default();
+    {
+        let mut st = tx.prepare(
+            "SELECT test_id, run_id, status, start_time, start_time_microsecond, \
+             stop_time, stop_time_microsecond FROM test_runs ORDER BY run_id, id",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let test: i64 = r.get(0)?;
+            let run: i64 = r.get(1)?;
+            let status: Option<String> = r.get(2)?;
+            let start = parse_time(r.get(3)?, r.get(4)?);
+            let stop = parse_time(r.get(5)?, r.get(6)?);
+            let result = super::TestResult {
+                name: String::new(),
+                status: status.unwrap_or_default(),
+                start,
+                stop,
+            };
+            summaries.entry(test).or_default().push(run, &result, 0);
+        }
+    }
+    let mut ins = tx.prepare(
+        "INSERT INTO stackviz_test_summary \
+         (test_id, runs, failures, last_status, last_run_id, median, mad, recent) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (test, s) in summaries {
+        let stats = s.pass_stats(KEEP);
+        ins.execute(params![
+            test,
+            s.runs,
+            s.failures,
+            s.last_status,
+            s.last_run,
+            stats.map(|s| s.0),
+            stats.map(|s| s.1),
+            s.encode_recent()
+        ])?;
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.ffffff]` plus the microsecond column, to
+/// microseconds since the epoch.
+fn parse_time(text: Option<String>, micros: Option<i64>) -> Option<i64> {
+    let text = text?;
+    let (main, frac) = match text.split_once('.') {
+        Some((m, f)) => (m, Some(f)),
+        None => (text.as_str(), None),
+    };
+    let dt = chrono::NaiveDateTime::parse_from_str(main, "%Y-%m-%d %H:%M:%S").ok()?;
+    let secs = dt.and_utc().timestamp();
+    let us = match (micros, frac) {
+        (Some(m), _) => m,
+        (None, Some(f)) => f.parse().ok()?,
+        (None, None) => 0,
+    };
+    Some(secs * 1_000_000 + us)
+}
+
+/// Microseconds since the epoch to (`YYYY-MM-DD HH:MM:SS`, microseconds).
+fn split_time(micros: i64) -> Option<(String, i64)> {
+    let secs = micros.div_euclid(1_000_000);
+    let us = micros.rem_euclid(1_000_000);
+    let dt = chrono::DateTime::from_timestamp(secs, 0)?;
+    Some((dt.format("%Y-%m-%d %H:%M:%S").to_string(), us))
+}
+
+impl Store for SqliteStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn begin(&mut self) -> HResult<Box<dyn StoreTx + '_>> {
+        let location = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(&location))?;
+        Ok(Box::new(SqliteTx { tx, location }))
+    }
+}
+
+struct SqliteTx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    location: PathBuf,
+}
+
+impl SqliteTx<'_> {
+    fn err(&self) -> impl Fn(rusqlite::Error) -> HistoryError + '_ {
+        backend(&self.location)
+    }
+
+    fn corrupt(&self, what: &str) -> HistoryError {
+        HistoryError::Corrupt {
+            location: self.location.display().to_string(),
+            message: format!("unreadable {what}; the file was changed by another program"),
+        }
+    }
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn find_run(&mut self, key: &str) -> HResult<Option<RowId>> {
+        self.tx
+            .prepare_cached("SELECT run_id FROM stackviz_runs WHERE run_key = ?1")
+            .and_then(|mut st| st.query_row([key], |r| r.get(0)).optional())
+            .map_err(self.err())
+    }
+
+    fn load_tests(&mut self, names: &[&str]) -> HResult<Vec<Option<StoredTest>>> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT t.id, t.run_count, t.success, t.failure, t.run_time, \
+                 s.runs, s.failures, s.last_status, s.last_run_id, s.recent \
+                 FROM tests t LEFT JOIN stackviz_test_summary s ON s.test_id = t.id \
+                 WHERE t.test_id = ?1",
+            )
+            .map_err(self.err())?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            type Row = (StoredTest, Option<Vec<u8>>);
+            let row: Option<Row> = st
+                .query_row([name], |r| {
+                    Ok((
+                        StoredTest {
+                            id: r.get(0)?,
+                            counters: Counters {
+                                run_count: r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                                success: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
+                                failure: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                                run_time: r.get(4)?,
+                            },
+                            rolling: Rolling {
+                                runs: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                                failures: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                                last_status: r.get(7)?,
+                                last_run: r.get(8)?,
+                                recent: Vec::new(),
+                            },
+                        },
+                        r.get(9)?,
+                    ))
+                })
+                .optional()
+                .map_err(backend(&self.location))?;
+            out.push(match row {
+                None => None,
+                Some((mut t, recent)) => {
+                    if let Some(bytes) = recent {
+                        t.rolling.recent = Rolling::decode_recent(&bytes)
+                            .ok_or_else(|| self.corrupt("rolling summary"))?;
+                    }
+                    Some(t)
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    fn previous_run(&mut self, job: &str, before: Option<RowId>) -> HResult<Option<PreviousRun>> {
+        let err = backend(&self.location);
+        let found: Option<(RowId, Option<String>, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT s.run_id, r.uuid, s.description FROM stackviz_runs s \
+                 JOIN runs r ON r.id = s.run_id \
+                 WHERE s.job = ?1 AND s.run_id < ?2 ORDER BY s.run_id DESC LIMIT 1",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![job, before.unwrap_or(i64::MAX)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+            })
+            .map_err(&err)?;
+        let Some((id, uuid, description)) = found else {
+            return Ok(None);
+        };
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT t.test_id, tr.status FROM test_runs tr JOIN tests t ON t.id = tr.test_id \
+                 WHERE tr.run_id = ?1 ORDER BY tr.id",
+            )
+            .map_err(&err)?;
+        let tests = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(&err)?;
+        Ok(Some(PreviousRun {
+            id,
+            uuid: uuid.unwrap_or_default(),
+            description,
+            tests,
+        }))
+    }
+
+    fn insert_run(&mut self, row: &RunRow<'_>) -> HResult<RowId> {
+        let err = backend(&self.location);
+        let run_at = row
+            .run_at
+            .and_then(split_time)
+            .map(|(t, us)| format!("{t}.{us:06}"));
+        self.tx
+            .prepare_cached(
+                "INSERT INTO runs (uuid, skips, fails, passes, run_time, artifacts, run_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, COALESCE(?6, strftime('%Y-%m-%d %H:%M:%f000', 'now')))",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    row.uuid,
+                    row.skips,
+                    row.fails,
+                    row.passes,
+                    row.run_time,
+                    run_at
+                ])
+            })
+            .map_err(&err)?;
+        let id = self.tx.last_insert_rowid();
+        let mut meta = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO run_metadata (\"key\", value, run_id) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(&err)?;
+        for (k, v) in &row.run.metadata {
+            meta.execute(params![k, v, id]).map_err(&err)?;
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO stackviz_runs (run_id, run_key, job, provider, description) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    id,
+                    row.run.key,
+                    row.run.job,
+                    row.run.provider,
+                    row.run.description
+                ])
+            })
+            .map_err(&err)?;
+        Ok(id)
+    }
+
+    fn write_tests(&mut self, run: RowId, tests: &[TestWrite<'_>]) -> HResult<()> {
+        let err = backend(&self.location);
+        let mut insert_test = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO tests (test_id, run_count, success, failure, run_time) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(&err)?;
+        let mut update_test = self
+            .tx
+            .prepare_cached(
+                "UPDATE tests SET run_count = ?2, success = ?3, failure = ?4, run_time = ?5 \
+                 WHERE id = ?1",
+            )
+            .map_err(&err)?;
+        let mut insert_run = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO test_runs (test_id, run_id, status, start_time, stop_time, \
+                 start_time_microsecond, stop_time_microsecond) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(&err)?;
+        let mut summary = self
+            .tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO stackviz_test_summary \
+                 (test_id, runs, failures, last_status, last_run_id, median, mad, recent) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(&err)?;
+        for w in tests {
+            let c = &w.counters;
+            let id = match w.id {
+                Some(id) => {
+                    update_test
+                        .execute(params![id, c.run_count, c.success, c.failure, c.run_time])
+                        .map_err(&err)?;
+                    id
+                }
+                None => {
+                    insert_test
+                        .execute(params![
+                            w.result.name,
+                            c.run_count,
+                            c.success,
+                            c.failure,
+                            c.run_time
+                        ])
+                        .map_err(&err)?;
+                    self.tx.last_insert_rowid()
+                }
+            };
+            let start = w.result.start.and_then(split_time);
+            let stop = w.result.stop.and_then(split_time);
+            insert_run
+                .execute(params![
+                    id,
+                    run,
+                    w.result.status,
+                    start.as_ref().map(|s| &s.0),
+                    stop.as_ref().map(|s| &s.0),
+                    start.as_ref().map(|s| s.1),
+                    stop.as_ref().map(|s| s.1),
+                ])
+                .map_err(&err)?;
+            let r = &w.rolling;
+            let stats = r.pass_stats(KEEP);
+            summary
+                .execute(params![
+                    id,
+                    r.runs,
+                    r.failures,
+                    r.last_status,
+                    r.last_run,
+                    stats.map(|s| s.0),
+                    stats.map(|s| s.1),
+                    r.encode_recent()
+                ])
+                .map_err(&err)?;
+        }
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> HResult<()> {
+        let location = self.location.clone();
+        self.tx.commit().map_err(backend(&location))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_split_and_parse() {
+        let t = 1_444_074_544_812_133;
+        let (text, us) = split_time(t).unwrap();
+        assert_eq!((text.as_str(), us), ("2015-10-05 19:49:04", 812_133));
+        assert_eq!(parse_time(Some(text), Some(us)), Some(t));
+        assert_eq!(
+            parse_time(Some("2015-10-05 19:49:04.812133".into()), None),
+            Some(t)
+        );
+        assert_eq!(parse_time(None, Some(3)), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! `--history postgresql://…` end to end through the binary, against the
+//! server named by `STACKVIZ_TEST_PG_URL` (`.ci/run` starts one with
+//! scripts/pg-test-cluster.sh): the synthetic history's marks, several
+//! processes racing on one server, and copying a SQLite store in. Each test
+//! uses its own fresh database. Without a server these tests say
+//! "skipped: no PostgreSQL"; under CI they fail instead.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use stackviz_export::testkit::encode::encode_event;
+use stackviz_export::{Event, Status, Timestamp};
+
+fn exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_stackviz-export"))
+}
+
+fn server() -> Option<String> {
+    match std::env::var("STACKVIZ_TEST_PG_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true"),
+                "CI has no PostgreSQL: .ci/run must start one (scripts/pg-test-cluster.sh)"
+            );
+            eprintln!("skipped: no PostgreSQL (set STACKVIZ_TEST_PG_URL)");
+            None
+        }
+    }
+}
+
+/// A new empty database on the server; returns its URL.
+fn fresh_database(server: &str, tag: &str) -> String {
+    let name = format!(
+        "stackviz_it_{tag}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut admin = postgres::Client::connect(server, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+fn count(url: &str, sql: &str) -> i64 {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    c.query_one(sql, &[]).unwrap().get(0)
+}
+
+/// A v2 stream: (id, status, start seconds, duration seconds) per test.
+fn stream(tests: &[(&str, Status, f64, f64)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let ts = |s: f64| {
+        let micros = (s * 1e6).round() as i64;
+        Timestamp {
+            secs: 1_700_000_000 + micros / 1_000_000,
+            nanos: (micros % 1_000_000) as u32 * 1000,
+        }
+    };
+    for (id, status, start, dur) in tests {
+        for (st, at) in [(Status::InProgress, *start), (*status, start + dur)] {
+            let ev = Event {
+                status: Some(st),
+                timestamp: Some(ts(at)),
+                test_id: Some(Cow::Borrowed(id)),
+                ..Event::default()
+            };
+            encode_event(&ev, &mut out).unwrap();
+        }
+    }
+    out
+}
+
+/// The six earlier runs and the current run of the synthetic history (the
+/// same as tests/history.rs), as streams.
+fn synthetic() -> (Vec<Vec<u8>>, Vec<u8>) {
+    use Status::*;
+    let flaky = [Success, Fail, Success, Success, Fail, Success];
+    let slow = [1.0, 1.1, 0.9, 1.0, 1.05, 0.95];
+    let earlier = (0..6)
+        .map(|i| {
+            let t0 = i as f64 * 3600.0;
+            stream(&[
+                ("t.stable", Success, t0, 1.0),
+                (
+                    "t.broken",
+                    if i >= 1 { Fail } else { Success },
+                    t0 + 2.0,
+                    0.1,
+                ),
+                ("t.flaky", flaky[i], t0 + 3.0, 0.2),
+                (
+                    "t.fixed",
+                    if i == 5 { Fail } else { Success },
+                    t0 + 4.0,
+                    0.3,
+                ),
+                ("t.slow", Success, t0 + 5.0, slow[i]),
+                ("t.removed", Success, t0 + 7.0, 0.1),
+            ])
+        })
+        .collect();
+    let t0 = 6.0 * 3600.0;
+    let current = stream(&[
+        ("t.stable", Fail, t0, 1.0),
+        ("t.broken", Fail, t0 + 2.0, 0.1),
+        ("t.flaky", Fail, t0 + 3.0, 0.2),
+        ("t.fixed", Success, t0 + 4.0, 0.3),
+        ("t.slow", Success, t0 + 5.0, 3.0),
+        ("t.added", Fail, t0 + 9.0, 0.1),
+    ]);
+    (earlier, current)
+}
+
+fn names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Exports `stream` (written as DIR/job/run.subunit, as a CI job's stream
+/// is always named alike) into `store`; returns history.json.
+fn export_into(dir: &Path, n: usize, store: &str, stream: &[u8], extra: &[&str]) -> Value {
+    let job = dir.join("job");
+    std::fs::create_dir_all(&job).unwrap();
+    let path = job.join("run.subunit");
+    std::fs::write(&path, stream).unwrap();
+    let dest = dir.join(format!("out{n}"));
+    let out = Command::new(exe())
+        .arg(&dest)
+        .args(["-q", "--history", store])
+        .args(extra)
+        .arg("-f")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(dest.join("history.json")).unwrap()).unwrap()
+}
+
+fn check_marks(m: &Value) {
+    assert_eq!(names(&m["new"]), ["t.stable", "t.added"]);
+    assert_eq!(names(&m["known"]), ["t.broken"]);
+    assert_eq!(names(&m["flaky"]), ["t.flaky"]);
+    assert_eq!(names(&m["fixed"]), ["t.fixed"]);
+    assert_eq!(names(&m["added"]), ["t.added"]);
+    assert_eq!(names(&m["removed"]), ["t.removed"]);
+    assert_eq!(m["slower"][0]["name"], "t.slow");
+    assert_eq!(m["slower"][0]["factor"], 3.0);
+}
+
+#[test]
+fn synthetic_history_through_a_server() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server, "syn");
+    let tmp = tempfile::tempdir().unwrap();
+    let (earlier, current) = synthetic();
+    for (i, s) in earlier.iter().enumerate() {
+        export_into(tmp.path(), i, &url, s, &[]);
+    }
+    let h = export_into(tmp.path(), 6, &url, &current, &[]);
+    check_marks(&h["streams"][0]["marks"]);
+    // Exported again: stored once, same marks.
+    let h = export_into(tmp.path(), 7, &url, &current, &[]);
+    check_marks(&h["streams"][0]["marks"]);
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 7);
+    assert_eq!(count(&url, "SELECT count(*) FROM test_runs"), 6 * 6 + 6);
+}
+
+#[test]
+fn racing_processes_store_each_run_once() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server, "procs");
+    let tmp = tempfile::tempdir().unwrap();
+    let (earlier, _) = synthetic();
+    // Six processes at once on a new database (schema creation races too):
+    // runs 0..3, and the files of runs 0 and 1 again.
+    let mut children = Vec::new();
+    for (k, s) in earlier[..4].iter().enumerate() {
+        std::fs::write(tmp.path().join(format!("s{k}.subunit")), s).unwrap();
+    }
+    for k in 0..6 {
+        let p = tmp.path().join(format!("s{}.subunit", k % 4));
+        children.push(
+            Command::new(exe())
+                .arg(tmp.path().join(format!("out{k}")))
+                .args(["-q", "--history", &url, "-f"])
+                .arg(&p)
+                .spawn()
+                .unwrap(),
+        );
+    }
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 4);
+    assert_eq!(count(&url, "SELECT count(*) FROM stackviz_runs"), 4);
+    assert_eq!(count(&url, "SELECT count(*) FROM test_runs"), 4 * 6);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT run_count FROM tests WHERE test_id = 't.stable'"
+        ),
+        4
+    );
+    assert_eq!(
+        count(&url, "SELECT runs FROM stackviz_test_summary s JOIN tests t ON t.id = s.test_id WHERE t.test_id = 't.stable'"),
+        4
+    );
+}
+
+#[test]
+fn a_sqlite_store_moves_up_to_a_server() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server, "up");
+    let tmp = tempfile::tempdir().unwrap();
+    let (earlier, current) = synthetic();
+    let file = tmp.path().join("team.db");
+    let file_s = file.to_str().unwrap();
+    for (i, s) in earlier.iter().enumerate() {
+        export_into(tmp.path(), i, file_s, s, &[]);
+    }
+    // The first server export copies the team's history in first.
+    let h = export_into(
+        tmp.path(),
+        6,
+        &url,
+        &current,
+        &["--history-copy-from", file_s],
+    );
+    check_marks(&h["streams"][0]["marks"]);
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 7);
+    // Copying again adds nothing.
+    export_into(
+        tmp.path(),
+        7,
+        &url,
+        &current,
+        &["--history-copy-from", file_s],
+    );
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 7);
+}
+
+#[test]
+fn a_bad_password_is_never_echoed() {
+    let Some(_) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("s.subunit");
+    std::fs::write(&p, stream(&[("t.a", Status::Success, 0.0, 1.0)])).unwrap();
+    let out = Command::new(exe())
+        .arg(tmp.path().join("out"))
+        .args([
+            "--history",
+            "postgresql://ci:topsecretpw@127.0.0.1:1/h",
+            "-f",
+        ])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("postgresql://ci@127.0.0.1:1/h"), "{err}");
+    assert!(!err.contains("topsecretpw"), "{err}");
+}
