@@ -50,6 +50,13 @@ impl HistoryStage {
     /// export reads every run of a repository (`-r --all-runs`), whose runs
     /// are then compared with each other. The baseline is read here, before
     /// any output is written.
+    /// Whether `history.json` goes into DEST: only when a store or a
+    /// baseline was asked for. Comparing `-r --all-runs` runs with each
+    /// other only prints, so the default output stays the Python tool's.
+    pub fn writes_file(&self) -> bool {
+        self.store.is_some() || self.baseline.is_some()
+    }
+
     pub fn new(
         opts: &HistoryOptions,
         repo_all_runs: bool,

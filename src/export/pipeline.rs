@@ -155,6 +155,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         meta.dstat_path = Some(path.clone());
     }
     if let Some(h) = history {
+        let write_file = h.writes_file();
         // The store's one transaction: every run, or none.
         meta.history = h.finish()?;
         for sh in &meta.history {
@@ -162,9 +163,11 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
                 rep.info(&line);
             }
         }
-        let mut out = stage.create("history.json", false)?;
-        out.write_all_ctx(&crate::history::view::to_json(&meta.history))?;
-        stage.finish(out)?;
+        if write_file {
+            let mut out = stage.create("history.json", false)?;
+            out.write_all_ctx(&crate::history::view::to_json(&meta.history))?;
+            stage.finish(out)?;
+        }
     }
     // Last format first, so the main format's config.json stays the last
     // file renamed into place.

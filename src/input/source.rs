@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
 
+use crate::decode::v1;
 use crate::decode::v2::crc::SpanCrc;
 use crate::decode::v2::{self, SIGNATURE};
 
@@ -360,22 +361,7 @@ impl Sniffer<'_> {
     }
 }
 
-const V1_WORDS: [&str; 12] = [
-    "test",
-    "testing",
-    "success",
-    "successful",
-    "failure",
-    "error",
-    "skip",
-    "xfail",
-    "uxsuccess",
-    "tags",
-    "time",
-    "progress",
-];
-
-/// A line whose first word, less a trailing `:`, is a v1 directive, and
+/// A line whose first word, less trailing `:`s, is a v1 directive, and
 /// which has more text after it.
 #[cfg(test)]
 pub fn has_v1_directive(head: &[u8]) -> bool {
@@ -383,16 +369,11 @@ pub fn has_v1_directive(head: &[u8]) -> bool {
         .any(|line| v1_directive(line).is_some())
 }
 
-/// Whether `line` (without its newline) is a v1 directive: `Some(true)` for
-/// one that starts a test, `Some(false)` for any other.
+/// Whether `line` (without its newline) is a v1 directive, by the v1
+/// parser's own rule, so that sniffing and parsing never disagree:
+/// `Some(true)` for one that starts a test, `Some(false)` for any other.
 fn v1_directive(line: &[u8]) -> Option<bool> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let sp = line.iter().position(|&b| b == b' ' || b == b'\t')?;
-    let word = &line[..sp];
-    let word = word.strip_suffix(b":").unwrap_or(word);
-    let more = line[sp..].iter().any(|b| !b.is_ascii_whitespace());
-    let known = V1_WORDS.iter().any(|w| w.as_bytes() == word);
-    (more && known).then_some(word == b"test" || word == b"testing")
+    v1::directive_starts_test(line)
 }
 
 /// The last path component as the user would read it.
@@ -413,6 +394,21 @@ mod tests {
         assert!(!has_v1_directive(b"test:\n"));
         assert!(!has_v1_directive(b"testing123 x\n"));
         assert!(!has_v1_directive(b"hello world\n"));
+    }
+
+    /// The sniffer once had its own word list and disagreed with the
+    /// parser on these; both now use the parser's rule.
+    #[test]
+    fn sniffer_and_parser_agree_on_directives() {
+        // Several trailing colons are dropped, as python-subunit does.
+        assert_eq!(v1_directive(b"test::: a.b"), Some(true));
+        // python-subunit's `cmd in b"skip"` makes any part of "skip" a skip.
+        assert_eq!(v1_directive(b"ski: a.b"), Some(false));
+        // A leading blank is never a directive.
+        assert_eq!(v1_directive(b" test: a.b"), None);
+        assert_eq!(v1_directive(b"\ttest a.b"), None);
+        // A directive word needs more text after it.
+        assert_eq!(v1_directive(b"success:   "), None);
     }
 
     fn sniffed(bytes: Vec<u8>) -> (Protocol, Vec<u8>) {

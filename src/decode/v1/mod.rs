@@ -140,6 +140,13 @@ fn is_ascii_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+/// Whether `line` is a directive by [`classify`]'s rule: `Some(true)` for
+/// one that starts a test. The stream sniffer uses it, so that a stream is
+/// called v1 by exactly the lines this parser acts on.
+pub(crate) fn directive_starts_test(line: &[u8]) -> Option<bool> {
+    classify(line).map(|(d, _)| matches!(d, Directive::Test))
+}
+
 /// Recognises a directive line the way python-subunit does: a first word
 /// (no leading whitespace, trailing colons ignored) followed by more text.
 /// Returns the directive and the offset just past the first word and one

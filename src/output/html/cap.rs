@@ -3,15 +3,27 @@
 use super::{ATTACHMENT_CAP, LINE_SNAP};
 
 /// Applies the attachment cap: (key, kept text, bytes cut).
+#[cfg(test)]
 pub(super) fn cap_attachments(details: &[(String, String)]) -> Vec<(&str, &str, usize)> {
     let lens: Vec<usize> = details.iter().map(|(_, v)| v.len()).collect();
-    let shares = fair_shares(&lens, ATTACHMENT_CAP);
+    cap_with_lengths(details, &lens)
+}
+
+/// [`cap_attachments`] where `lens` are the attachments' full lengths,
+/// which exceed the texts held when an attachment was spooled (only its
+/// end stays in memory): shares and the "cut" count use the full length.
+pub(super) fn cap_with_lengths<'a>(
+    details: &'a [(String, String)],
+    lens: &[usize],
+) -> Vec<(&'a str, &'a str, usize)> {
+    let shares = fair_shares(lens, ATTACHMENT_CAP);
     details
         .iter()
+        .zip(lens)
         .zip(shares)
-        .map(|((k, v), keep)| {
+        .map(|(((k, v), &full), keep)| {
             let kept = keep_end(v, keep);
-            (k.as_str(), kept, v.len() - kept.len())
+            (k.as_str(), kept, full.max(v.len()) - kept.len())
         })
         .collect()
 }
@@ -69,4 +81,20 @@ pub(super) fn shorten(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spooled_attachment_counts_its_full_length_as_cut() {
+        // Only the end of a spooled attachment is held in memory.
+        let end = "x".repeat(ATTACHMENT_CAP * 2);
+        let details = vec![("log".to_owned(), end)];
+        let full = 200 * 1024 * 1024;
+        let capped = cap_with_lengths(&details, &[full]);
+        assert_eq!(capped[0].1.len(), ATTACHMENT_CAP);
+        assert_eq!(capped[0].2, full - ATTACHMENT_CAP);
+    }
 }

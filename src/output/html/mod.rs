@@ -65,7 +65,7 @@ mod spool;
 
 use std::io::{self, Seek, SeekFrom};
 
-use self::cap::{cap_attachments, shorten};
+use self::cap::{cap_with_lengths, shorten};
 use self::columns::Columns;
 use self::escape::{base64, escape_html, escape_script_json};
 use self::page::{Page, PageDstat, PageStream};
@@ -307,7 +307,10 @@ impl StreamWriter for HtmlStream<'_> {
             sp.chunk.push(b',');
         }
         // The id is in the columns.
-        let record = (None::<&str>, &e.tags, cap_attachments(&e.details));
+        let lens: Vec<usize> = (0..e.details.len())
+            .map(|i| usize::try_from(e.detail_len(i)).unwrap_or(usize::MAX))
+            .collect();
+        let record = (None::<&str>, &e.tags, cap_with_lengths(&e.details, &lens));
         serde_json::to_writer(&mut sp.chunk, &record).expect("in-memory JSON");
         sp.chunk_tests += 1;
         if sp.chunk.len() >= CHUNK_BYTES || sp.chunk_tests >= CHUNK_TESTS {
@@ -381,7 +384,7 @@ mod tests {
             ("traceback".to_owned(), big.clone()),
             ("reason".to_owned(), "short".to_owned()),
         ];
-        let capped = cap_attachments(&details);
+        let capped = super::cap::cap_attachments(&details);
         assert_eq!(capped[1], ("reason", "short", 0));
         let (_, kept, cut) = capped[0];
         assert!(kept.len() <= ATTACHMENT_CAP - 5);
