@@ -19,18 +19,34 @@ pub struct TestResult {
 }
 
 impl TestResult {
-    /// Seconds between start and stop, `None` without both.
+    /// Seconds between start and stop, `None` without both, as subunit2sql
+    /// computes them: `"%d.%06d" % (whole seconds, microseconds)` of a
+    /// Python `timedelta`, whose whole seconds are floored. For a stop
+    /// before the start that reads -1.9 s for -0.1 s; the counters must
+    /// agree with subunit2sql's, so the quirk is kept.
     pub fn duration(&self) -> Option<f64> {
         match (self.start, self.stop) {
-            // The same double subunit2sql gets from "%d.%06d": both are the
-            // correctly rounded value of micros / 10^6.
-            (Some(a), Some(b)) => Some((b - a) as f64 / 1e6),
+            (Some(a), Some(b)) => Some(subunit2sql_seconds(b - a)),
             _ => None,
         }
     }
 
     pub fn outcome(&self) -> Outcome {
         Outcome::of(&self.status)
+    }
+}
+
+/// subunit2sql's seconds for a span of `micros` microseconds (see
+/// [`TestResult::duration`]). Each branch divides exact integers once, so
+/// the double is the correctly rounded value of the decimal string Python
+/// parses.
+fn subunit2sql_seconds(micros: i64) -> f64 {
+    let whole = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    if whole >= 0 {
+        micros as f64 / 1e6
+    } else {
+        -(((-whole) * 1_000_000 + frac) as f64 / 1e6)
     }
 }
 
@@ -295,6 +311,12 @@ mod tests {
         let t = run.totals();
         assert_eq!((t.passes, t.fails, t.skips), (2, 0, 0));
         assert!((t.run_time - 1.500001).abs() < 1e-12);
+        // A stop 0.077963 s before the start: timedelta(-1, 86399, 922037),
+        // which subunit2sql prints as "-1.922037".
+        assert_eq!(subunit2sql_seconds(-77_963), -1.922037);
+        assert_eq!(subunit2sql_seconds(-2_000_000), -2.0);
+        assert_eq!(subunit2sql_seconds(1_500_001), 1.500001);
+        assert_eq!(subunit2sql_seconds(0), 0.0);
         // Same content, same key; another provider, another key.
         let mut b2 = RunBuilder::new("file_x", "other description");
         b2.push("t.one", "success", Some(5), Some(6));
