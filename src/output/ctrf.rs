@@ -17,6 +17,7 @@ use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::stats::Stats;
+use crate::model::tags::Tags;
 use crate::write::staging::{OutFile, Staging};
 
 /// The CTRF specification version this writer follows.
@@ -58,8 +59,9 @@ struct Test {
     #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<String>,
     raw_status: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tags: Vec<String>,
+    /// Shared with the entry: CTRF keeps every test until the end.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tags: Tags,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

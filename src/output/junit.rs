@@ -159,7 +159,7 @@ impl Junit {
         if let Some(w) = side::worker(e) {
             case.add_property(Property::new("worker", w.to_string()));
         }
-        for tag in &e.tags {
+        for tag in e.tags.iter() {
             case.add_property(Property::new("tag", tag));
         }
         self.attach_output(&mut case, e, outcome);

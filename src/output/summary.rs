@@ -355,7 +355,7 @@ pub(crate) mod tests {
             id: name.to_owned(),
             name: name.to_owned(),
             status,
-            tags: vec!["worker-0".into()],
+            tags: ["worker-0".to_owned()].into(),
             start: Some(1_000_000),
             end: Some(1_000_000 + (duration * 1e6) as i64),
             duration,
