@@ -587,13 +587,15 @@ mod tests {
         }
         drop(SqliteStore::open(&path).unwrap());
         let c = Connection::open(&path).unwrap();
-        let rows: Vec<(
+        // (id, start text, start µs, stop text, stop µs)
+        type Row = (
             i64,
             Option<String>,
             Option<i64>,
             Option<String>,
             Option<i64>,
-        )> = c
+        );
+        let rows: Vec<Row> = c
             .prepare(
                 "SELECT id, start_time, start_time_microsecond, stop_time, \
                  stop_time_microsecond FROM test_runs ORDER BY id",

@@ -105,9 +105,9 @@ pub struct Slow {
 pub struct Results {
     /// One line per stream, in export order.
     pub streams: Vec<StreamLine>,
-    /// The first [`MAX_FAILURES`] failing tests.
+    /// The first `MAX_FAILURES` failing tests.
     pub failures: Vec<Failed>,
-    /// Failures past [`MAX_FAILURES`], not listed.
+    /// Failures past `MAX_FAILURES`, not listed.
     pub more_failures: u64,
     /// Longest first.
     pub slowest: Vec<Slow>,
