@@ -346,7 +346,10 @@ if [ "${HISTORY:-1}" != 0 ]; then
         if [ "$have" -lt "$hruns" ]; then
             t0=$(date +%s)
             "$ghist" --runs $((hruns - have)) --names-from "$hd/m-names" -o "$pg" 2>/dev/null
-            psql -q "$pg" -c "VACUUM ANALYZE"
+            # Compact the per-test tables (the generator's batches of runs
+            # leave many row versions) and refresh the planner's statistics.
+            psql -q "$pg" -c "VACUUM FULL tests" -c "VACUUM FULL stackviz_test_summary" \
+                -c "VACUUM ANALYZE"
             echo "  (generated $((hruns - have)) runs in $(( $(date +%s) - t0 )) s)"
         fi
         ingest "$pg" pg
