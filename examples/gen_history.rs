@@ -9,10 +9,12 @@
 //! cargo run --release --example gen_history -- --runs 1000 --names-from out-M/ -o postgresql://…
 //! ```
 //!
-//! Each generated run has every test: mostly passes, 1% failing tests that
-//! always fail, 2% flaky ones (fail one run in three), 5% skips, durations
-//! spread ±10% around a per-test base. The runs go through the same
-//! `record_runs` as an export, so the store is what 1,000 exports leave.
+//! Each generated run has every test of that export, like it: its failing
+//! and skipped tests fail and skip every time, 2% of its passing tests are
+//! flaky (fail one run in three), durations spread ±10% around its own. So
+//! exporting that stream into the store is one more ordinary run of the
+//! job. The runs go through the same `record_runs` as an export, so the
+//! store is what 1,000 exports leave.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -59,7 +61,8 @@ impl Rng {
     }
 }
 
-fn names(dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
+/// The tests of the export's first stream: name, status, duration.
+fn tests(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String, f64)>> {
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("config.json"))?)?;
     let raw = config["tempest"][0]["raw"]
@@ -68,7 +71,13 @@ fn names(dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let list: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(dir.join(raw))?)?;
     Ok(list
         .iter()
-        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .filter_map(|t| {
+            Some((
+                t["name"].as_str()?.to_owned(),
+                t["status"].as_str().unwrap_or("success").to_owned(),
+                t["duration"].as_f64().unwrap_or(0.0),
+            ))
+        })
         .collect())
 }
 
@@ -104,23 +113,24 @@ impl Target {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let names = names(&args.names_from)?;
+    let tests = tests(&args.names_from)?;
+    let names: Vec<String> = tests.iter().map(|t| t.0.clone()).collect();
     let mut target = Target::open(&args.output)?;
     let mut rng = Rng(args.seed);
-    let kinds: Vec<(u8, f64)> = names
+    // Like the export's own run, so that exporting it into the store looks
+    // like one more run of the job: its failing and skipped tests fail and
+    // skip every time, 2% of its passing ones are flaky, and durations
+    // spread ±10% around its own.
+    let kinds: Vec<(u8, f64)> = tests
         .iter()
-        .map(|_| {
-            let k = rng.unit();
-            let kind = if k < 0.01 {
-                b'F'
-            } else if k < 0.03 {
-                b'L'
-            } else if k < 0.08 {
-                b'S'
-            } else {
-                b'P'
+        .map(|(_, status, secs)| {
+            let kind = match status.as_str() {
+                "fail" | "uxsuccess" => b'F',
+                "skip" => b'S',
+                _ if rng.unit() < 0.02 => b'L',
+                _ => b'P',
             };
-            (kind, 0.05 + rng.unit() * 3.0)
+            (kind, secs.max(0.001))
         })
         .collect();
     let make = |rng: &mut Rng, n: usize| {

@@ -322,7 +322,7 @@ if [ "${HISTORY:-1}" != 0 ]; then
     }
 
     echo " SQLite:"
-    H="$hd/store-$hruns.db"
+    H="$hd/store-v2-$hruns.db"
     if [ ! -s "$H" ]; then
         rm -f "$H" "$H-wal" "$H-shm"
         t0=$(date +%s)
