@@ -268,7 +268,7 @@ fi
 #      CPU: all its work is in the process) and <= 0.5 s (PostgreSQL, by
 #      wall time: most of the work is the server's).
 #   b. read: the history of a 10k-test run (rolling table, previous run)
-#      and its classification, <= 0.2 s.
+#      and its classification, <= 0.2 s (SQLite by CPU, PostgreSQL by wall).
 #   c. size: bytes per test-run row (SQLite: whole file, target < 60;
 #      PostgreSQL: test_runs with its indexes, reported).
 #   d. PostgreSQL only: 4 exports at once all succeed, each run stored once.
@@ -318,6 +318,7 @@ if [ "${HISTORY:-1}" != 0 ]; then
         "$ghist" --read --names-from "$hd/m-names" -o "$1" > "$hd/.read"
         grep -v '^values:' "$hd/.read" | sed 's/^/  /'
         READ_SECS=$(sed -n 's/^values: read_secs=\([0-9.]*\).*/\1/p' "$hd/.read")
+        READ_CPU=$(sed -n 's/.*read_cpu=\([0-9.]*\).*/\1/p' "$hd/.read")
         PER_ROW=$(sed -n 's/.*bytes_per_row=\([0-9.]*\).*/\1/p' "$hd/.read")
     }
 
@@ -334,8 +335,8 @@ if [ "${HISTORY:-1}" != 0 ]; then
     printf '  a. ingest adds %.3f s CPU (%.3f s wall)              target <= 0.2 s  %s\n' \
         "$ADD_CPU" "$ADD_WALL" "$(verdict "$(le "$ADD_CPU" 0.2)")"
     read_values "$H"
-    printf '  b. history of a 10k-test run: %.3f s               target <= 0.2 s  %s\n' \
-        "$READ_SECS" "$(verdict "$(le "$READ_SECS" 0.2)")"
+    printf '  b. history of a 10k-test run: %.3f s CPU (%.3f s wall)  target <= 0.2 s  %s\n' \
+        "$READ_CPU" "$READ_SECS" "$(verdict "$(le "$READ_CPU" 0.2)")"
     printf '  c. %.1f bytes per test-run row (whole file)        target < 60     %s\n' \
         "$PER_ROW" "$(verdict "$(le "$PER_ROW" 59.99)")"
 
@@ -356,8 +357,8 @@ if [ "${HISTORY:-1}" != 0 ]; then
         printf '  a. ingest adds %.3f s wall (%.3f s CPU here)        target <= 0.5 s  %s\n' \
             "$ADD_WALL" "$ADD_CPU" "$(verdict "$(le "$ADD_WALL" 0.5)")"
         read_values "$pg"
-        printf '  b. history of a 10k-test run: %.3f s               target <= 0.2 s  %s\n' \
-            "$READ_SECS" "$(verdict "$(le "$READ_SECS" 0.2)")"
+        printf '  b. history of a 10k-test run: %.3f s wall (%.3f s CPU here)  target <= 0.2 s  %s\n' \
+            "$READ_SECS" "$READ_CPU" "$(verdict "$(le "$READ_SECS" 0.2)")"
         printf '  c. %.1f bytes per test-run row (test_runs and its indexes)\n' "$PER_ROW"
         before=$(psql -tA "$pg" -c "SELECT count(*) FROM runs")
         pids=(); files=()
