@@ -24,12 +24,14 @@
 #   6. export -z M:         .gz sizes <= 1.10x `gzip -6` of the plain files;
 #                           CPU <= 0.6x that `gzip -6` alone
 #   7. export --html M:     CPU <= 1.5x export M
+#   history (--history, SQLite and PostgreSQL): see the block at the end.
 #
 # subunit-stats comes from python-subunit: $STACKVIZ_TOOLS_VENV (default
 # .tools/venv, see scripts/setup-test-tools.sh) when it has it, else a venv
 # this script makes in WORKDIR. Without it, targets 1 and 2 are skipped.
 #
-# Usage: scripts/bench.sh [WORKDIR]      (RUNS=N, RUNS_BIG=N, EXE=path)
+# Usage: scripts/bench.sh [WORKDIR]      (RUNS=N, RUNS_BIG=N, EXE=path,
+#        HISTORY=0|1|only, HISTORY_RUNS=N, STACKVIZ_BENCH_PG_URL=URL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-bench-out}
@@ -59,6 +61,7 @@ T1M="$work/T1M.subunit"
 B="$work/B.subunit"
 F="$work/F"
 [ -s "$M" ] || "$gen" --tests 9700 --workers 6 --seed 2 -o "$M" 2>/dev/null
+if [ "${HISTORY:-1}" != only ]; then
 [ -s "$U3" ] || "$gen" --tests 29100 --workers 6 --seed 2 -o "$U3" 2>/dev/null
 [ -s "$T" ] || "$gen" --tests 300000 --workers 6 --seed 3 --no-attachments -o "$T" 2>/dev/null
 [ -s "$T1M" ] || "$gen" --tests 1000000 --workers 6 --seed 3 --no-attachments -o "$T1M" 2>/dev/null
@@ -77,7 +80,16 @@ if [ ! -f "$F/.complete" ]; then
 fi
 F_ARGS=()
 for f in "$F"/*.subunit; do F_ARGS+=(-f "$f"); done
+fi
 
+# Shared by the targets and the history block.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+: > "$work/.fails"
+verdict() {
+    if [ "$1" = 1 ]; then echo PASS; else echo x >> "$work/.fails"; echo FAIL; fi
+}
+le() { [ "$(echo "$1 <= $2" | bc -l)" = 1 ] && echo 1 || echo 0; }
+if [ "${HISTORY:-1}" != only ]; then
 # ---- subunit-stats --------------------------------------------------------
 tools_venv=${STACKVIZ_TOOLS_VENV:-.tools/venv}
 stats_exe=""
@@ -171,7 +183,6 @@ done
 echo >&2
 rm -rf "$out"
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for name in "${ROWS[@]}"; do
     # shellcheck disable=SC2086
     WALL[$name]=$(median ${SW[$name]})
@@ -196,12 +207,6 @@ done
 # ---- targets ----------------------------------------------------------------
 echo
 echo "targets (judged by CPU time; wall ratio in brackets):"
-# verdict OK: prints PASS or FAIL (and counts it: verdicts run in subshells)
-: > "$work/.fails"
-verdict() {
-    if [ "$1" = 1 ]; then echo PASS; else echo x >> "$work/.fails"; echo FAIL; fi
-}
-le() { [ "$(echo "$1 <= $2" | bc -l)" = 1 ] && echo 1 || echo 0; }
 ratio() { echo "scale=4; $1 / $2" | bc -l; }
 cpu() { echo "${CPU[$1]}"; }
 wall() { echo "${WALL[$1]}"; }
@@ -249,95 +254,131 @@ printf '8. junit+ctrf+markdown+trace / M:    %5.2fx CPU [%5.2fx wall]         ta
     "$x" "$xw" "$(verdict "$(le "$x" 1.3)")"
 echo
 echo "$(wc -l < "$work/.fails") target check(s) failed"
-
-# run_timed CMD...: runs CMD once; prints "wall cpu" in seconds.
-run_timed() {
-    /usr/bin/time -f '%e %U %S' -o "$work/.rt" "$@" >/dev/null 2>&1
-    awk '{printf "%s %.2f\n", $1, $2 + $3}' "$work/.rt"
-}
-
-# --- History store (--history) ------------------------------------------------
-# A store of HISTORY_RUNS (default 1,000) earlier runs with M's 9,700 tests
-# (about 10M test-run rows), built once by examples/gen_history through the
-# same code as an export. Then: the export of M with --history into a fresh
-# copy of it vs without (target: at most +0.2 s), the time to read the history
-# of every test and classify a run (the rolling table, not the rows), and the
-# store's bytes per test-run row (target: under 60). Skip with HISTORY=0.
-if [ "${HISTORY:-1}" = 1 ]; then
-    echo
-    echo "history store:"
-    cargo build --release --quiet --example gen_history
-    ghist=target/release/examples/gen_history
-    H="$work/history-${HISTORY_RUNS:-1000}.db"
-    rm -rf "$work/m-names"
-    "$exe" -q -f "$M" "$work/m-names"
-    [ -s "$H" ] || "$ghist" --runs "${HISTORY_RUNS:-1000}" --names-from "$work/m-names" -o "$H"
-    plain=(); with=()
-    for _ in $(seq "$runs"); do
-        rm -rf "$work/out"; cp "$H" "$work/h.db"; rm -f "$work/h.db-wal" "$work/h.db-shm"
-        out=$(run_timed "$exe" -q -f "$M" "$work/out"); plain+=("${out% *}")
-        rm -rf "$work/out"
-        out=$(run_timed "$exe" -q --history "$work/h.db" -f "$M" "$work/out"); with+=("${out% *}")
-    done
-    p=$(median "${plain[@]}"); w=$(median "${with[@]}")
-    printf '  export of M: %s s; with --history into the store: %s s (+%.2f s, target <= 0.2)\n' \
-        "$p" "$w" "$(echo "$w - $p" | bc -l)"
-    "$ghist" --read --names-from "$work/m-names" -o "$work/h.db" | sed 's/^/  /'
-    rm -f "$work/h.db" "$work/h.db-wal" "$work/h.db-shm"
 fi
 
-# --- History on a PostgreSQL server -----------------------------------------
-# A server already holding 1,000 runs of M's tests (~9.7M test_runs rows: M
-# exported once, 999 more runs filled in with SQL), then: the time --history
-# adds to exporting M (median of RUNS exports, each a new run), 4 exports of
-# M at once (all must be stored, once each), and bytes per test-run row.
-# Runs only with STACKVIZ_BENCH_PG_URL set to an empty database it may fill,
-# e.g. after `eval "$(bash scripts/pg-test-cluster.sh start)"`:
-#   STACKVIZ_BENCH_PG_URL=$STACKVIZ_TEST_PG_URL scripts/bench.sh
-if [ -n "${STACKVIZ_BENCH_PG_URL:-}" ]; then
-    pg=$STACKVIZ_BENCH_PG_URL
-    bin=target/release/stackviz-export
-    d="$work/pg"
-    rm -rf "$d"; mkdir -p "$d"
-    cp "$M" "$d/seed.subunit"
-    "$bin" "$d/o" -q --history "$pg" -f "$d/seed.subunit"
-    psql -q -v ON_ERROR_STOP=1 "$pg" <<'SQL'
-INSERT INTO runs (uuid, skips, fails, passes, run_time, run_at)
-  SELECT md5(g::text)::uuid::text, 0, 0, 9700, 1000, now() - make_interval(hours => g)
-  FROM generate_series(1, 999) g;
-INSERT INTO stackviz_runs (run_id, run_key, job, provider, description)
-  SELECT r.id, 'bench:' || r.id, 'bench', 'bench', 'bench'
-  FROM runs r LEFT JOIN stackviz_runs s ON s.run_id = r.id WHERE s.run_id IS NULL;
-INSERT INTO test_runs (test_id, run_id, status, start_time, stop_time,
-                       start_time_microsecond, stop_time_microsecond)
-  SELECT t.id, s.run_id, 'success', date_trunc('second', r.run_at),
-         date_trunc('second', r.run_at), 0, 500000
-  FROM stackviz_runs s JOIN runs r ON r.id = s.run_id CROSS JOIN tests t
-  WHERE s.job = 'bench';
-VACUUM ANALYZE;
-SQL
-    rows=$(psql -tA "$pg" -c "SELECT count(*) FROM test_runs")
-    per_row=$(psql -tA "$pg" -c "SELECT round(pg_total_relation_size('test_runs')::numeric / count(*), 1) FROM test_runs")
-    plain=(); with=()
-    for i in $(seq "$runs"); do
-        cp "$M" "$d/m$i.subunit"
-        t0=$(date +%s.%N); "$bin" "$d/p$i" -q -f "$d/m$i.subunit"; t1=$(date +%s.%N)
-        plain+=("$(echo "$t1 - $t0" | bc)")
-        t0=$(date +%s.%N); "$bin" "$d/h$i" -q --history "$pg" -f "$d/m$i.subunit"; t1=$(date +%s.%N)
-        with+=("$(echo "$t1 - $t0" | bc)")
-    done
-    before=$(psql -tA "$pg" -c "SELECT count(*) FROM runs")
-    pids=()
-    for k in 1 2 3 4; do
-        cp "$M" "$d/c$k.subunit"
-        "$bin" "$d/c$k" -q --history "$pg" -f "$d/c$k.subunit" & pids+=($!)
-    done
-    ok=0; for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
-    after=$(psql -tA "$pg" -c "SELECT count(*) FROM runs")
+# --- History (--history): SQLite, and PostgreSQL when a server is given ---------
+# A store of HISTORY_RUNS (default 1,000) earlier runs of M's 9,700 tests
+# (about 10M test-run rows), built once by examples/gen_history through the
+# same code as an export (the SQLite file is kept in WORKDIR, keyed by the
+# run count; a server database is filled when it holds fewer runs). Then,
+# per backend:
+#   a. ingest: export M with --history into the store vs without, RUNS times
+#      interleaved, each export a new run of the same job (so the previous
+#      run is read as in CI). Targets: the added time <= 0.2 s (SQLite, by
+#      CPU: all its work is in the process) and <= 0.5 s (PostgreSQL, by
+#      wall time: most of the work is the server's).
+#   b. read: the history of a 10k-test run (rolling table, previous run)
+#      and its classification, <= 0.2 s (SQLite by CPU, PostgreSQL by wall).
+#   c. size: bytes per test-run row (SQLite: whole file, target < 60;
+#      PostgreSQL: test_runs with its indexes, reported).
+#   d. PostgreSQL only: 4 exports at once all succeed, each run stored once.
+# HISTORY=0 skips it. The server part runs with STACKVIZ_BENCH_PG_URL set to
+# a database it may fill, e.g. `createdb stackviz_bench` and
+#   STACKVIZ_BENCH_PG_URL=postgresql://localhost/stackviz_bench scripts/bench.sh
+if [ "${HISTORY:-1}" != 0 ]; then
+    hruns=${HISTORY_RUNS:-1000}
     echo
-    echo "history on PostgreSQL: $rows test_runs rows, $per_row bytes per row (table + indexes)"
-    printf '  export M: %s s; with --history: %s s; added: %.3f s (target <= 0.5 s)\n' \
-        "$(median "${plain[@]}")" "$(median "${with[@]}")" \
-        "$(echo "$(median "${with[@]}") - $(median "${plain[@]}")" | bc -l)"
-    echo "  4 concurrent exports: $ok succeeded, runs $before -> $after (target: +4)"
+    echo "history ($hruns earlier runs of M's tests):"
+    cargo build --release --quiet --example gen_history
+    ghist=$(realpath target/release/examples/gen_history)
+    hd="$work/history"
+    mkdir -p "$hd"
+    rm -rf "$hd/m-names"
+    "$exe" -q -f "$M" "$hd/m-names"
+    # time_cmd CMD...: runs CMD once; prints "wall cpu" in seconds.
+    time_cmd() {
+        /usr/bin/time -f '%e %U %S' -o "$hd/.t" "$@" >/dev/null 2>"$hd/.err" || {
+            echo "failed: $*" >&2; cat "$hd/.err" >&2; return 1; }
+        awk '{printf "%s %.2f\n", $1, $2 + $3}' "$hd/.t"
+    }
+    # ingest STORE LABEL: a. for one backend; sets ADD_WALL, ADD_CPU.
+    ingest() {
+        local store=$1 label=$2 pw=() pc=() hw=() hc=() i t
+        for i in $(seq "$runs"); do
+            # A new run each time (its own provider), of the job the
+            # generated runs belong to.
+            cp "$M" "$hd/$label-$i-$$.subunit"
+            rm -rf "$hd/o"
+            t=$(time_cmd "$exe" -q -f "$hd/$label-$i-$$.subunit" "$hd/o"); pw+=("${t% *}"); pc+=("${t#* }")
+            rm -rf "$hd/o"
+            t=$(JOB_NAME=file_M.subunit time_cmd "$exe" -q -e --history "$store" \
+                -f "$hd/$label-$i-$$.subunit" "$hd/o"); hw+=("${t% *}"); hc+=("${t#* }")
+            rm -f "$hd/$label-$i-$$.subunit"
+        done
+        rm -rf "$hd/o"
+        local mw mc ww wc
+        mw=$(median "${pw[@]}"); mc=$(median "${pc[@]}")
+        ww=$(median "${hw[@]}"); wc=$(median "${hc[@]}")
+        ADD_WALL=$(echo "$ww - $mw" | bc -l); ADD_CPU=$(echo "$wc - $mc" | bc -l)
+        printf '  export M: CPU %.2f s, wall %.2f s; with --history: CPU %.2f s, wall %.2f s\n' \
+            "$mc" "$mw" "$wc" "$ww"
+    }
+    # read_values STORE: b. and c.; sets READ_SECS, PER_ROW.
+    read_values() {
+        "$ghist" --read --names-from "$hd/m-names" -o "$1" > "$hd/.read"
+        grep -v '^values:' "$hd/.read" | sed 's/^/  /'
+        READ_SECS=$(sed -n 's/^values: read_secs=\([0-9.]*\).*/\1/p' "$hd/.read")
+        READ_CPU=$(sed -n 's/.*read_cpu=\([0-9.]*\).*/\1/p' "$hd/.read")
+        PER_ROW=$(sed -n 's/.*bytes_per_row=\([0-9.]*\).*/\1/p' "$hd/.read")
+    }
+
+    echo " SQLite:"
+    H="$hd/store-v2-$hruns.db"
+    if [ ! -s "$H" ]; then
+        rm -f "$H" "$H-wal" "$H-shm"
+        t0=$(date +%s)
+        "$ghist" --runs "$hruns" --names-from "$hd/m-names" -o "$H.part" 2>/dev/null
+        mv "$H.part" "$H"
+        echo "  (generated the store in $(( $(date +%s) - t0 )) s)"
+    fi
+    ingest "$H" sqlite
+    printf '  a. ingest adds %.3f s CPU (%.3f s wall)              target <= 0.2 s  %s\n' \
+        "$ADD_CPU" "$ADD_WALL" "$(verdict "$(le "$ADD_CPU" 0.2)")"
+    read_values "$H"
+    printf '  b. history of a 10k-test run: %.3f s CPU (%.3f s wall)  target <= 0.2 s  %s\n' \
+        "$READ_CPU" "$READ_SECS" "$(verdict "$(le "$READ_CPU" 0.2)")"
+    printf '  c. %.1f bytes per test-run row (whole file)        target < 60     %s\n' \
+        "$PER_ROW" "$(verdict "$(le "$PER_ROW" 59.99)")"
+
+    if [ -n "${STACKVIZ_BENCH_PG_URL:-}" ]; then
+        pg=$STACKVIZ_BENCH_PG_URL
+        echo " PostgreSQL:"
+        have=$(psql -tA "$pg" -c "SELECT count(*) FROM runs" 2>/dev/null || echo 0)
+        if [ "$have" -lt "$hruns" ]; then
+            t0=$(date +%s)
+            "$ghist" --runs $((hruns - have)) --names-from "$hd/m-names" -o "$pg" 2>/dev/null
+            # Compact the per-test tables (the generator's batches of runs
+            # leave many row versions) and refresh the planner's statistics.
+            psql -q "$pg" -c "VACUUM FULL tests" -c "VACUUM FULL stackviz_test_summary" \
+                -c "VACUUM ANALYZE"
+            echo "  (generated $((hruns - have)) runs in $(( $(date +%s) - t0 )) s)"
+        fi
+        ingest "$pg" pg
+        printf '  a. ingest adds %.3f s wall (%.3f s CPU here)        target <= 0.5 s  %s\n' \
+            "$ADD_WALL" "$ADD_CPU" "$(verdict "$(le "$ADD_WALL" 0.5)")"
+        read_values "$pg"
+        printf '  b. history of a 10k-test run: %.3f s wall (%.3f s CPU here)  target <= 0.2 s  %s\n' \
+            "$READ_SECS" "$READ_CPU" "$(verdict "$(le "$READ_SECS" 0.2)")"
+        printf '  c. %.1f bytes per test-run row (test_runs and its indexes)\n' "$PER_ROW"
+        before=$(psql -tA "$pg" -c "SELECT count(*) FROM runs")
+        pids=(); files=()
+        for k in 1 2 3 4; do
+            f="$hd/c$k-$$.subunit"; files+=("$f"); cp "$M" "$f"
+            rm -rf "$hd/c$k"
+            JOB_NAME=file_M.subunit "$exe" -q -e --history "$pg" -f "$f" "$hd/c$k" 2>"$hd/c$k.err" &
+            pids+=($!)
+        done
+        ok=0; for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+        after=$(psql -tA "$pg" -c "SELECT count(*) FROM runs")
+        once=$(psql -tA "$pg" -c "SELECT count(*) FROM (SELECT provider FROM stackviz_runs \
+            WHERE provider LIKE 'file_c_-$$.subunit' GROUP BY provider HAVING count(*) = 1) x")
+        printf '  d. 4 exports at once: %d succeeded, runs %d -> %d, %d stored once  target 4, +4, 4  %s\n' \
+            "$ok" "$before" "$after" "$once" \
+            "$(verdict "$([ "$ok" = 4 ] && [ $((after - before)) = 4 ] && [ "$once" = 4 ] && echo 1 || echo 0)")"
+        rm -rf "${files[@]}" "$hd"/c?
+    else
+        echo " PostgreSQL: skipped (set STACKVIZ_BENCH_PG_URL)"
+    fi
+    echo
+    echo "$(wc -l < "$work/.fails") target check(s) failed in all"
 fi

@@ -5,6 +5,8 @@
 //! same repository under `--all-runs`, and classifies each run.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use crate::history::memory::MemoryStore;
 use crate::history::postgres::{self as pg, PgStore};
@@ -31,10 +33,42 @@ pub struct HistoryOptions {
     pub rules: Rules,
 }
 
+/// A server store being connected to on its own thread while the streams
+/// are read, so the connection and schema check cost the export no time.
+#[derive(Clone, Default)]
+struct Connecting(Arc<Mutex<Option<JoinHandle<history::HResult<PgStore>>>>>);
+
+impl std::fmt::Debug for Connecting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Connecting")
+    }
+}
+
+impl Connecting {
+    fn start(url: &str) -> Connecting {
+        let url = url.to_owned();
+        let handle = std::thread::Builder::new()
+            .name("history-connect".into())
+            .spawn(move || PgStore::connect(&url))
+            .ok();
+        Connecting(Arc::new(Mutex::new(handle)))
+    }
+
+    /// The store, connected here when no thread was started.
+    fn finish(&self, url: &str) -> history::HResult<PgStore> {
+        let handle = self.0.lock().ok().and_then(|mut h| h.take());
+        match handle.map(JoinHandle::join) {
+            Some(Ok(store)) => store,
+            Some(Err(_)) | None => PgStore::connect(url),
+        }
+    }
+}
+
 /// Collects results during the pass; see the module docs.
 #[derive(Debug, Clone)]
 pub struct HistoryStage {
     store: Option<PathBuf>,
+    connecting: Connecting,
     copy_from: Option<PathBuf>,
     keep_days: Option<u32>,
     /// `--baseline`'s runs: then each run is compared with these only.
@@ -99,6 +133,7 @@ impl HistoryStage {
             None => None,
         };
         Ok(Some(HistoryStage {
+            connecting: url.map(Connecting::start).unwrap_or_default(),
             store: opts.store.clone(),
             copy_from: opts.copy_from.clone(),
             keep_days: opts.keep_days,
@@ -137,11 +172,11 @@ impl HistoryStage {
     /// nothing) and classifies each run against the store, the baseline, or
     /// the earlier runs of this export.
     pub fn finish(self) -> Result<Vec<StreamHistory>> {
-        let runs: Vec<RunInput> = self.runs.iter().map(|(_, r)| r.clone()).collect();
-        let stored = match &self.store {
+        let (indexes, runs): (Vec<usize>, Vec<RunInput>) = self.runs.into_iter().unzip();
+        let mut stored = match &self.store {
             Some(path) => match path.to_str().filter(|s| pg::is_url(s)) {
                 Some(url) => {
-                    let mut store = PgStore::connect(url)?;
+                    let mut store = self.connecting.finish(url)?;
                     if let Some(file) = &self.copy_from {
                         pg::copy_sqlite(file, &mut store)?;
                     }
@@ -158,7 +193,7 @@ impl HistoryStage {
             },
             None => None,
         };
-        let priors: Vec<history::Prior> = match (&self.baseline, &stored) {
+        let priors: Vec<history::Prior> = match (&self.baseline, &mut stored) {
             (Some(base), _) => {
                 let mut priors = Vec::with_capacity(runs.len());
                 for run in &runs {
@@ -178,7 +213,10 @@ impl HistoryStage {
                 }
                 priors
             }
-            (None, Some(recs)) => recs.iter().map(|r| r.prior.clone()).collect(),
+            (None, Some(recs)) => recs
+                .iter_mut()
+                .map(|r| std::mem::take(&mut r.prior))
+                .collect(),
             (None, None) => {
                 let mut store = MemoryStore::new();
                 history::record_runs(&mut store, &runs)?
@@ -192,7 +230,7 @@ impl HistoryStage {
             .zip(priors)
             .enumerate()
             .map(|(k, (run, prior))| StreamHistory {
-                index: self.runs[k].0,
+                index: indexes[k],
                 description: run.description.clone(),
                 run_uuid: stored.as_ref().map_or(String::new(), |s| s[k].uuid.clone()),
                 stored: stored.as_ref().is_some_and(|s| s[k].added),

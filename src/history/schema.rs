@@ -9,9 +9,16 @@
 //!   per test name, with subunit2sql's counters.
 //! - `test_runs(id, test_id, run_id, status, start_time, stop_time,
 //!   start_time_microsecond, stop_time_microsecond)`: one row per test per
-//!   run. Times are stored to the second as `YYYY-MM-DD HH:MM:SS` with the
+//!   run. Times read as `YYYY-MM-DD HH:MM:SS` to the second with the
 //!   microseconds in their own columns, as subunit2sql stores them on MySQL;
-//!   its readers combine the two.
+//!   its readers combine the two. In the SQLite store (see
+//!   [`COMPACT_TEST_RUNS_SQLITE`]) the two text times are virtual columns
+//!   computed from two integer columns, `start_epoch` and `stop_epoch`
+//!   (seconds since the epoch): the row keeps 8 bytes of time instead of 38,
+//!   which is most of what brings it under 60 bytes. Readers (subunit2sql's
+//!   tools, `sqlite3`) see the same columns and values; SQLite 3.31 (2020)
+//!   or newer is needed to open the file, and subunit2sql can no longer
+//!   *write* test runs into it (a generated column takes no value).
 //! - `run_metadata(key, value, run_id)`: the `-e` CI metadata and the
 //!   repository run id (`stestr_run_id`).
 //! - `test_metadata`, `test_run_metadata`, `attachments`: created empty.
@@ -33,8 +40,10 @@
 //!   [`Rolling::encode_recent`](super::Rolling::encode_recent), `median` and
 //!   `mad` (seconds) are over the passing runs in it, for SQL readers.
 
-/// The version of the `stackviz_*` tables this build writes.
-pub const VERSION: i64 = 1;
+/// The version of the store's layout this build writes. 2: the SQLite
+/// store's compact `test_runs`; the server's `tests` and
+/// `stackviz_test_summary` leave room on each page for in-place updates.
+pub const VERSION: i64 = 2;
 
 /// subunit2sql's last migration.
 pub const ALEMBIC_HEAD: &str = "10a2b6d4b06e";
@@ -58,7 +67,9 @@ pub const ALEMBIC_OLDER: &[&str] = &[
     "35cd45895e56",
 ];
 
-/// subunit2sql's tables, in SQLite's dialect.
+/// subunit2sql's tables, in SQLite's dialect, as its migrations leave
+/// them. The store then rebuilds `test_runs` with
+/// [`COMPACT_TEST_RUNS_SQLITE`].
 pub const SUBUNIT2SQL_SQLITE: &str = r#"
 CREATE TABLE alembic_version (
     version_num VARCHAR(32) NOT NULL,
@@ -160,4 +171,53 @@ CREATE TABLE stackviz_test_summary (
     mad FLOAT,
     recent BLOB NOT NULL
 );
+"#;
+
+/// The SQLite store's `test_runs`: subunit2sql's columns, the two text
+/// times virtual (computed on read from `start_epoch` / `stop_epoch`, not
+/// stored), and the same `run_id` index (reading a run back, and the
+/// previous run of a job). [`TO_COMPACT_SQLITE`] fills it from a table in
+/// subunit2sql's layout.
+pub const COMPACT_TEST_RUNS_SQLITE: &str = r#"
+CREATE TABLE test_runs (
+    id INTEGER NOT NULL,
+    test_id INTEGER,
+    run_id INTEGER,
+    status VARCHAR(256),
+    start_time DATETIME GENERATED ALWAYS AS (datetime(start_epoch, 'unixepoch')) VIRTUAL,
+    stop_time DATETIME GENERATED ALWAYS AS (datetime(stop_epoch, 'unixepoch')) VIRTUAL,
+    start_time_microsecond INTEGER,
+    stop_time_microsecond INTEGER,
+    start_epoch INTEGER,
+    stop_epoch INTEGER,
+    PRIMARY KEY (id)
+);
+CREATE INDEX ix_test_runs_run_id ON test_runs (run_id);
+"#;
+
+/// Rebuilds a `test_runs` in subunit2sql's layout (text times, to the
+/// second or with a fraction; the microsecond columns possibly NULL) as
+/// [`COMPACT_TEST_RUNS_SQLITE`], keeping every id: this renames the old
+/// table (leaving other tables' references to `test_runs` as they are),
+/// then [`COMPACT_TEST_RUNS_SQLITE`] and [`COPY_TO_COMPACT_SQLITE`] run.
+pub const TO_COMPACT_SQLITE: &str = r#"
+PRAGMA legacy_alter_table = ON;
+DROP INDEX IF EXISTS ix_test_runs_run_id;
+ALTER TABLE test_runs RENAME TO stackviz_old_test_runs;
+PRAGMA legacy_alter_table = OFF;
+"#;
+
+/// The copy step of [`TO_COMPACT_SQLITE`] (after the new table exists).
+pub const COPY_TO_COMPACT_SQLITE: &str = r#"
+INSERT INTO test_runs (id, test_id, run_id, status, start_time_microsecond,
+    stop_time_microsecond, start_epoch, stop_epoch)
+SELECT id, test_id, run_id, status,
+    COALESCE(start_time_microsecond, CASE WHEN instr(start_time, '.') > 0
+        THEN CAST(substr(start_time || '00000', instr(start_time, '.') + 1, 6) AS INTEGER) END),
+    COALESCE(stop_time_microsecond, CASE WHEN instr(stop_time, '.') > 0
+        THEN CAST(substr(stop_time || '00000', instr(stop_time, '.') + 1, 6) AS INTEGER) END),
+    CAST(strftime('%s', start_time) AS INTEGER),
+    CAST(strftime('%s', stop_time) AS INTEGER)
+FROM stackviz_old_test_runs ORDER BY id;
+DROP TABLE stackviz_old_test_runs;
 "#;

@@ -114,6 +114,7 @@ impl SqliteStore {
         let has = |t: &str| tables.iter().any(|n| n == t);
         if tables.is_empty() {
             tx.execute_batch(schema::SUBUNIT2SQL_SQLITE).map_err(&err)?;
+            compact_test_runs(&tx).map_err(&err)?;
             tx.execute(
                 "INSERT INTO alembic_version (version_num) VALUES (?1)",
                 [ALEMBIC_HEAD],
@@ -140,6 +141,15 @@ impl SqliteStore {
                 return Err(version_err(format!(
                     "unknown history schema version {v}; give another --history file"
                 )));
+            }
+            if v == 1 {
+                // 1 -> 2: the compact test_runs; same rows, same ids.
+                compact_test_runs(&tx).map_err(&err)?;
+                tx.execute(
+                    "UPDATE stackviz_meta SET value = ?1 WHERE \"key\" = 'schema_version'",
+                    [VERSION.to_string()],
+                )
+                .map_err(&err)?;
             }
         } else if has("runs") && has("tests") && has("test_runs") {
             let alembic: Option<String> = if has("alembic_version") {
@@ -193,6 +203,7 @@ fn create_extension(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 /// run order). Its runs get no job, so they count for flaky/new/slower but
 /// are never "the previous run".
 fn adopt_subunit2sql(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    compact_test_runs(tx)?;
     create_extension(tx)?;
     tx.execute(
         "INSERT INTO stackviz_runs (run_id, run_key, job, provider, description) \
@@ -202,16 +213,18 @@ fn adopt_subunit2sql(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     let mut summaries: std::collections::HashMap<i64, Rolling> = Default::default();
     {
         let mut st = tx.prepare(
-            "SELECT test_id, run_id, status, start_time, start_time_microsecond, \
-             stop_time, stop_time_microsecond FROM test_runs ORDER BY run_id, id",
+            "SELECT test_id, run_id, status, \
+             start_epoch * 1000000 + COALESCE(start_time_microsecond, 0), \
+             stop_epoch * 1000000 + COALESCE(stop_time_microsecond, 0) \
+             FROM test_runs ORDER BY run_id, id",
         )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let test: i64 = r.get(0)?;
             let run: i64 = r.get(1)?;
             let status: Option<String> = r.get(2)?;
-            let start = parse_time(r.get(3)?, r.get(4)?);
-            let stop = parse_time(r.get(5)?, r.get(6)?);
+            let start: Option<i64> = r.get(3)?;
+            let stop: Option<i64> = r.get(4)?;
             let result = super::TestResult {
                 name: String::new(),
                 status: status.unwrap_or_default(),
@@ -242,22 +255,12 @@ fn adopt_subunit2sql(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// `YYYY-MM-DD HH:MM:SS[.ffffff]` plus the microsecond column, to
-/// microseconds since the epoch.
-fn parse_time(text: Option<String>, micros: Option<i64>) -> Option<i64> {
-    let text = text?;
-    let (main, frac) = match text.split_once('.') {
-        Some((m, f)) => (m, Some(f)),
-        None => (text.as_str(), None),
-    };
-    let dt = chrono::NaiveDateTime::parse_from_str(main, "%Y-%m-%d %H:%M:%S").ok()?;
-    let secs = dt.and_utc().timestamp();
-    let us = match (micros, frac) {
-        (Some(m), _) => m,
-        (None, Some(f)) => f.parse().ok()?,
-        (None, None) => 0,
-    };
-    Some(secs * 1_000_000 + us)
+/// Rebuilds `test_runs` (subunit2sql's layout) in the compact layout; see
+/// [`schema::COMPACT_TEST_RUNS_SQLITE`].
+fn compact_test_runs(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(schema::TO_COMPACT_SQLITE)?;
+    tx.execute_batch(schema::COMPACT_TEST_RUNS_SQLITE)?;
+    tx.execute_batch(schema::COPY_TO_COMPACT_SQLITE)
 }
 
 /// Microseconds since the epoch to (`YYYY-MM-DD HH:MM:SS`, microseconds).
@@ -472,7 +475,7 @@ impl StoreTx for SqliteTx<'_> {
         let mut insert_run = self
             .tx
             .prepare_cached(
-                "INSERT INTO test_runs (test_id, run_id, status, start_time, stop_time, \
+                "INSERT INTO test_runs (test_id, run_id, status, start_epoch, stop_epoch, \
                  start_time_microsecond, stop_time_microsecond) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
@@ -480,9 +483,12 @@ impl StoreTx for SqliteTx<'_> {
         let mut summary = self
             .tx
             .prepare_cached(
-                "INSERT OR REPLACE INTO stackviz_test_summary \
+                "INSERT INTO stackviz_test_summary \
                  (test_id, runs, failures, last_status, last_run_id, median, mad, recent) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (test_id) DO UPDATE SET \
+                 runs = excluded.runs, failures = excluded.failures, \
+                 last_status = excluded.last_status, last_run_id = excluded.last_run_id, \
+                 median = excluded.median, mad = excluded.mad, recent = excluded.recent",
             )
             .map_err(&err)?;
         for w in tests {
@@ -507,17 +513,17 @@ impl StoreTx for SqliteTx<'_> {
                     self.tx.last_insert_rowid()
                 }
             };
-            let start = w.result.start.and_then(split_time);
-            let stop = w.result.stop.and_then(split_time);
+            let secs = |t: Option<i64>| t.map(|t| t.div_euclid(1_000_000));
+            let micros = |t: Option<i64>| t.map(|t| t.rem_euclid(1_000_000));
             insert_run
                 .execute(params![
                     id,
                     run,
                     w.result.status,
-                    start.as_ref().map(|s| &s.0),
-                    stop.as_ref().map(|s| &s.0),
-                    start.as_ref().map(|s| s.1),
-                    stop.as_ref().map(|s| s.1),
+                    secs(w.result.start),
+                    secs(w.result.stop),
+                    micros(w.result.start),
+                    micros(w.result.stop),
                 ])
                 .map_err(&err)?;
             let r = &w.rolling;
@@ -549,15 +555,85 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_split_and_parse() {
+    fn times_split() {
         let t = 1_444_074_544_812_133;
         let (text, us) = split_time(t).unwrap();
         assert_eq!((text.as_str(), us), ("2015-10-05 19:49:04", 812_133));
-        assert_eq!(parse_time(Some(text), Some(us)), Some(t));
         assert_eq!(
-            parse_time(Some("2015-10-05 19:49:04.812133".into()), None),
-            Some(t)
+            split_time(-1),
+            Some(("1969-12-31 23:59:59".into(), 999_999))
         );
-        assert_eq!(parse_time(None, Some(3)), None);
+    }
+
+    /// A store of schema 1 (text times) is rebuilt in the compact layout
+    /// on open: same ids, same times read back, fractions and NULLs kept.
+    #[test]
+    fn schema_1_store_is_compacted_on_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("v1.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(schema::SUBUNIT2SQL_SQLITE).unwrap();
+            c.execute_batch(schema::STACKVIZ_SQLITE).unwrap();
+            c.execute_batch(
+                "INSERT INTO alembic_version VALUES ('10a2b6d4b06e');
+                 INSERT INTO stackviz_meta VALUES ('schema_version', '1'), ('window', '20');
+                 INSERT INTO test_runs (id, test_id, run_id, status, start_time, stop_time,
+                     start_time_microsecond, stop_time_microsecond) VALUES
+                   (7, 1, 1, 'success', '2015-10-05 19:49:04', '2015-10-05 19:49:05', 812133, 5),
+                   (9, 2, 1, 'fail', '2015-10-05 19:49:04.25', NULL, NULL, NULL);",
+            )
+            .unwrap();
+        }
+        drop(SqliteStore::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        // (id, start text, start µs, stop text, stop µs)
+        type Row = (
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = c
+            .prepare(
+                "SELECT id, start_time, start_time_microsecond, stop_time, \
+                 stop_time_microsecond FROM test_runs ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let t = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            rows,
+            [
+                (
+                    7,
+                    t("2015-10-05 19:49:04"),
+                    Some(812_133),
+                    t("2015-10-05 19:49:05"),
+                    Some(5)
+                ),
+                (9, t("2015-10-05 19:49:04"), Some(250_000), None, None),
+            ]
+        );
+        let v: String = c
+            .query_row(
+                "SELECT value FROM stackviz_meta WHERE \"key\" = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(v, VERSION.to_string());
+        let epoch: i64 = c
+            .query_row("SELECT start_epoch FROM test_runs WHERE id = 7", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(epoch, 1_444_074_544);
     }
 }

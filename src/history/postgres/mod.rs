@@ -329,17 +329,20 @@ impl StoreTx for PgTx<'_> {
 
     fn load_tests(&mut self, names: &[&str]) -> HResult<Vec<Option<StoredTest>>> {
         let err = map_err(self.location, self.secret, self.retry);
+        // Rows come back with their position in `names`, not the name:
+        // half the bytes, and no lookup by name here.
         let rows = self
             .tx
             .query(
-                "SELECT t.test_id, t.id, t.run_count, t.success, t.failure, t.run_time, \
+                "SELECT u.k, t.id, t.run_count, t.success, t.failure, t.run_time, \
                  s.runs, s.failures, s.last_status, s.last_run_id, s.recent \
-                 FROM tests t LEFT JOIN stackviz_test_summary s ON s.test_id = t.id \
-                 WHERE t.test_id = ANY($1)",
+                 FROM unnest($1::text[]) WITH ORDINALITY AS u(name, k) \
+                 JOIN tests t ON t.test_id = u.name \
+                 LEFT JOIN stackviz_test_summary s ON s.test_id = t.id",
                 &[&names],
             )
             .map_err(err)?;
-        let mut found: HashMap<String, StoredTest> = HashMap::with_capacity(rows.len());
+        let mut out: Vec<Option<StoredTest>> = vec![None; names.len()];
         for r in rows {
             let recent: Option<Vec<u8>> = r.get(10);
             let recent = match recent {
@@ -348,27 +351,28 @@ impl StoreTx for PgTx<'_> {
                 }
                 None => Vec::new(),
             };
-            found.insert(
-                r.get(0),
-                StoredTest {
-                    id: r.get(1),
-                    counters: Counters {
-                        run_count: r.get::<_, Option<i64>>(2).unwrap_or(0),
-                        success: r.get::<_, Option<i64>>(3).unwrap_or(0),
-                        failure: r.get::<_, Option<i64>>(4).unwrap_or(0),
-                        run_time: r.get(5),
-                    },
-                    rolling: Rolling {
-                        runs: r.get::<_, Option<i64>>(6).unwrap_or(0),
-                        failures: r.get::<_, Option<i64>>(7).unwrap_or(0),
-                        last_status: r.get(8),
-                        last_run: r.get(9),
-                        recent,
-                    },
+            let k = usize::try_from(r.get::<_, i64>(0) - 1).unwrap_or(usize::MAX);
+            let Some(slot) = out.get_mut(k) else {
+                return Err(self.corrupt("test lookup"));
+            };
+            *slot = Some(StoredTest {
+                id: r.get(1),
+                counters: Counters {
+                    run_count: r.get::<_, Option<i64>>(2).unwrap_or(0),
+                    success: r.get::<_, Option<i64>>(3).unwrap_or(0),
+                    failure: r.get::<_, Option<i64>>(4).unwrap_or(0),
+                    run_time: r.get(5),
                 },
-            );
+                rolling: Rolling {
+                    runs: r.get::<_, Option<i64>>(6).unwrap_or(0),
+                    failures: r.get::<_, Option<i64>>(7).unwrap_or(0),
+                    last_status: r.get(8),
+                    last_run: r.get(9),
+                    recent,
+                },
+            });
         }
-        Ok(names.iter().map(|n| found.get(*n).cloned()).collect())
+        Ok(out)
     }
 
     fn previous_run(&mut self, job: &str, before: Option<RowId>) -> HResult<Option<PreviousRun>> {

@@ -82,12 +82,13 @@ const PAGE: &str = include_str!("page.html");
 const STYLE: &str = include_str!("style.css");
 /// The page's script: these parts, in order, inside one function scope
 /// (no build step, no library; see `js/base.js`).
-const SCRIPT_PARTS: [&str; 6] = [
+const SCRIPT_PARTS: [&str; 7] = [
     include_str!("js/base.js"),
     include_str!("js/data.js"),
     include_str!("js/timeline.js"),
     include_str!("js/panels.js"),
     include_str!("js/table.js"),
+    include_str!("js/history.js"),
     include_str!("js/view.js"),
 ];
 const SCRIPT_OPEN: &str = "(function () {\n'use strict';\n";
@@ -242,6 +243,11 @@ impl Format for Html {
                 "title" => out.write_all_ctx(escape_html(&title).as_bytes())?,
                 "style" => out.write_all_ctx(STYLE.as_bytes())?,
                 "data" => out.write_all_ctx(&data)?,
+                // history.json's content, for js/history.js (empty without history).
+                "history" if !meta.history.is_empty() => out.write_all_ctx(&escape_script_json(
+                    &crate::history::view::to_json(&meta.history),
+                ))?,
+                "history" => {}
                 "script" => {
                     out.write_all_ctx(SCRIPT_OPEN.as_bytes())?;
                     for part in SCRIPT_PARTS {
@@ -408,7 +414,15 @@ mod tests {
 
     #[test]
     fn template_pieces_are_safe_inline() {
-        for marker in ["title", "style", "data", "script", "columns", "attachments"] {
+        for marker in [
+            "title",
+            "style",
+            "data",
+            "history",
+            "script",
+            "columns",
+            "attachments",
+        ] {
             assert!(PAGE.contains(&format!("<!--@{marker}-->")), "{marker}");
         }
         let pieces = [STYLE, SCRIPT_OPEN, SCRIPT_CLOSE]

@@ -21,6 +21,7 @@ function openTest(si, ti) {
   if (timed && v.dstat) {
     facts += '<dt>Load</dt><dd class="test-load">' + loadHtml(loadDuring(v.dstat, at, at + m.span[ti])) + '</dd>';
   }
+  facts += historyFactsHtml(si, m, ti);
   var tries = attemptsOf(m, ti);
   if (tries.length > 1) {
     facts += '<dt>Entries</dt><dd class="attempts" data-count="' + tries.length + '">' + tries.map(function (e) {
@@ -118,6 +119,7 @@ function StreamView(si, el, allRows, m) {
   if (m.timed) h += schedulingHtml(m, this.sched);
 
   // Failures: the exception line as the summary, then the traceback's end.
+  h += historyPanelHtml(si, m);
   h += failureGroupsHtml(m);
   var fl = m.failures.map(function (ti) {
     var f = m.failInfo.get(ti) || {}, lines = f.lines;
