@@ -3,7 +3,8 @@
 // attachment blocks, decoded only when a test is opened.
 
 // The columnar blocks of a stream (written by src/output/html/columns.rs):
-// each is gzip, then base64. The arrays block, little-endian:
+// each is one or more lines of base64, each line a gzip member (see
+// src/output/html/pack.rs). The arrays block, little-endian:
 //   "SVC1", u32 n, u32 name bytes, u32 id-extra bytes,
 //   u8 status[n], u8 id kind[n], u8 final[n], pad to 8, i32 lane[n],
 //   pad to 8, f64 at[n] (µs from the stream's start; NaN without
@@ -162,15 +163,28 @@ function whenParsed() {
   return new Promise(function (ok) { document.addEventListener('DOMContentLoaded', ok); });
 }
 
-// Base64 text of a gzip member → its bytes, decompressed.
+// A block's text → its bytes, decompressed. The text is one or more
+// lines, each the base64 of a gzip member; their bytes are joined.
 function gunzipBase64(text) {
   if (typeof DecompressionStream !== 'function') {
     return Promise.reject(new Error('this browser has no DecompressionStream; use a current browser'));
   }
+  var lines = text.trim().split('\n');
+  if (lines.length === 1) return gunzipMember(lines[0]);
+  return Promise.all(lines.map(gunzipMember)).then(function (parts) {
+    var n = 0, at = 0;
+    parts.forEach(function (p) { n += p.byteLength; });
+    var all = new Uint8Array(n);
+    parts.forEach(function (p) { all.set(new Uint8Array(p), at); at += p.byteLength; });
+    return all.buffer;
+  });
+}
+
+function gunzipMember(b64) {
   var bytes;
-  if (typeof Uint8Array.fromBase64 === 'function') bytes = Uint8Array.fromBase64(text.trim());
+  if (typeof Uint8Array.fromBase64 === 'function') bytes = Uint8Array.fromBase64(b64);
   else {
-    var bin = atob(text.trim());
+    var bin = atob(b64);
     bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   }
@@ -200,10 +214,15 @@ function loadChunk(si, ci) {
   return chunkCache[key];
 }
 
-// [full id or null, tags, [[key, text, bytes cut], ...]]
+// [full id or null, tags, [[key, text, bytes cut], ...]]; the exporter
+// writes the attachments as an object {key: text} when none was cut.
 function loadTest(m, si, ti) {
   var ci = lowerBound(m.chunks, ti + 1) - 1;
-  return loadChunk(si, ci).then(function (recs) { return recs[ti - m.chunks[ci]]; });
+  return loadChunk(si, ci).then(function (recs) {
+    var rec = recs[ti - m.chunks[ci]], atts = rec[2];
+    if (!Array.isArray(atts)) rec[2] = Object.keys(atts).map(function (k) { return [k, atts[k], 0]; });
+    return rec;
+  });
 }
 
 var TRACEBACK_RE = /Traceback \(most recent call last\)|^\s+File "[^"]+", line \d+/m;
