@@ -979,6 +979,26 @@ impl Devtools {
         }
     }
 
+    /// Waits until the page has drawn itself (the first tries may still
+    /// reach the blank page that is being replaced).
+    fn wait_ready(&mut self) {
+        let ready = (0..100).any(|_| {
+            let r = self.try_call(
+                "Runtime.evaluate",
+                serde_json::json!({
+                    "expression": "document.documentElement.hasAttribute('data-ready')",
+                    "returnByValue": true,
+                }),
+            );
+            let yes = r.is_ok_and(|r| r["result"]["value"] == Value::Bool(true));
+            if !yes {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            yes
+        });
+        assert!(ready, "the page did not draw itself");
+    }
+
     /// The value of a script expression (promises awaited).
     fn eval(&mut self, expr: &str) -> Value {
         let r = self.call(
@@ -1045,23 +1065,7 @@ fn keys_move_through_failures_and_close_and_search() {
         return;
     }
     let mut dt = Devtools::open(&format!("file://{}", out.join("index.html").display()));
-    // Until the page has drawn itself (the first tries may still reach
-    // the blank page that is being replaced).
-    let ready = (0..50).any(|_| {
-        let r = dt.try_call(
-            "Runtime.evaluate",
-            serde_json::json!({
-                "expression": "document.documentElement.hasAttribute('data-ready')",
-                "returnByValue": true,
-            }),
-        );
-        let yes = r.is_ok_and(|r| r["result"]["value"] == Value::Bool(true));
-        if !yes {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        yes
-    });
-    assert!(ready, "the page did not draw itself");
+    dt.wait_ready();
     // What the page shows: the open test (null when closed), the failure
     // marked current, the focused element, the test in the fragment.
     let state = "new Promise(function (ok) { setTimeout(function () { \
@@ -1115,4 +1119,91 @@ fn keys_move_through_failures_and_close_and_search() {
     at(&mut dt, None, Some(5));
     let typed = dt.eval("document.activeElement.value");
     assert_eq!(typed, "j");
+}
+
+#[test]
+fn long_lists_grow_on_demand_and_keys_reach_every_failure() {
+    // 450 failures: the list starts with 200; `k` with nothing open goes
+    // to the last failure, which must then be in the list too.
+    let names: Vec<String> = (0..450).map(|k| format!("t.Many.test_{k:03}")).collect();
+    let tests: Vec<TestSpec<'_>> = names
+        .iter()
+        .map(|n| {
+            let tb = vec![("traceback", "Traceback:\nManyError: x\n".to_owned())];
+            (n.as_str(), Status::Fail, tb)
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("many.subunit");
+    write_stream(&stream, &tests);
+    let out = tmp.path().join("out");
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .arg("-f")
+        .arg(&stream)
+        .arg("--html")
+        .arg(&out)
+        .assert()
+        .success();
+    if skip_browser() {
+        return;
+    }
+    let mut dt = Devtools::open(&format!("file://{}", out.join("index.html").display()));
+    dt.wait_ready();
+    let list = "(function () { var b = document.querySelector('button.list-more[data-list=failures]'); \
+        return { items: document.querySelectorAll('.failure').length, more: b.hidden ? null : b.textContent, \
+        current: (document.querySelector('.failure.current') || { getAttribute: String }).getAttribute('data-entry') }; })()";
+    let s = dt.eval(list);
+    assert_eq!(s["items"], 200, "{s}");
+    assert_eq!(s["more"], "Show 200 more (250 not shown)", "{s}");
+    dt.eval("document.querySelector('button.list-more[data-list=failures]').click()");
+    let s = dt.eval(list);
+    assert_eq!(s["items"], 400, "{s}");
+    assert_eq!(s["more"], "Show 50 more (50 not shown)", "{s}");
+    dt.press("k", "KeyK", 75);
+    let s = dt.eval(list);
+    assert_eq!(s["items"], 450, "{s}");
+    assert!(s["more"].is_null(), "{s}");
+    assert_eq!(s["current"], "449", "{s}");
+}
+
+#[test]
+fn the_drawer_shows_the_full_test_id() {
+    // The id extras (`[id-…,smoke]`, which the JSON names drop) are
+    // decoded only when a test is opened, unless names clash or entries
+    // were merged.
+    let ids = [
+        "t.Id.test_a[id-0f1e2d3c,smoke]",
+        "t.Id.test_b[id-4b5a6978]",
+        "t.Id.test_c",
+    ];
+    let tests: Vec<TestSpec<'_>> = ids
+        .iter()
+        .map(|id| (*id, Status::Success, vec![]))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("ids.subunit");
+    write_stream(&stream, &tests);
+    let out = tmp.path().join("out");
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .arg("-f")
+        .arg(&stream)
+        .arg("--html")
+        .arg(&out)
+        .assert()
+        .success();
+    let html = check_file(&out, &expected(&out));
+    assert!(html.contains("id=\"x-0\""), "the page has id extras");
+    if skip_browser() {
+        return;
+    }
+    for (k, id) in ids.iter().enumerate().take(2) {
+        let dom = dump_dom(&out.join("index.html"), &format!("test={k}"));
+        let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+        let open = "<dt>Test id</dt><dd>";
+        let at = drawer.find(open).expect("the id is shown") + open.len();
+        let shown = unescape(&drawer[at..at + drawer[at..].find("</dd>").unwrap()]);
+        assert_eq!(shown, *id);
+    }
 }

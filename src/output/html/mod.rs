@@ -251,12 +251,16 @@ impl Format for Html {
                     out.write_all_ctx(SCRIPT_CLOSE.as_bytes())?;
                 }
                 "columns" => {
-                    for (id, text) in &blocks {
-                        let open =
-                            format!("<script type=\"application/octet-stream\" id=\"{id}\">");
-                        out.write_all_ctx(open.as_bytes())?;
-                        out.write_all_ctx(text)?;
-                        out.write_all_ctx(b"</script>\n")?;
+                    // Arrays and names, the mark the page waits for, then
+                    // the id extras (see data.js, whenColumns).
+                    let (ids, first): (Vec<_>, Vec<_>) =
+                        blocks.iter().partition(|(id, _)| id.starts_with("x-"));
+                    for (id, text) in first {
+                        write_block(&mut out, id, text)?;
+                    }
+                    out.write_all_ctx(b"<div id=\"columns-end\" hidden></div>\n")?;
+                    for (id, text) in ids {
+                        write_block(&mut out, id, text)?;
                     }
                 }
                 "attachments" => self.copy_spool(stage, &mut out)?,
@@ -271,6 +275,14 @@ impl Format for Html {
     fn warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
+}
+
+/// One `<script type="application/octet-stream">` block.
+fn write_block(out: &mut OutFile, id: &str, text: &[u8]) -> Result<()> {
+    let open = format!("<script type=\"application/octet-stream\" id=\"{id}\">");
+    out.write_all_ctx(open.as_bytes())?;
+    out.write_all_ctx(text)?;
+    out.write_all_ctx(b"</script>\n")
 }
 
 impl Html {
