@@ -65,7 +65,7 @@ mod producers;
 mod record;
 mod spool;
 
-use std::io::{self, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use self::cap::shorten;
 use self::columns::Columns;
@@ -293,7 +293,18 @@ impl Html {
         let mut file = sp.finish()?;
         let err = |e: io::Error| Error::io(&sp.path, e);
         file.seek(SeekFrom::Start(0)).map_err(err)?;
-        io::copy(&mut file, out).map_err(|e| out.io_err(e))?;
+        // In 1 MiB reads: io::copy's 8 KiB buffer made a read call per
+        // 8 KiB of a page that can be hundreds of MB.
+        let mut buf = vec![0; 1 << 20];
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(err(e)),
+            };
+            out.write_all_ctx(&buf[..n])?;
+        }
         drop(file);
         stage.discard(&sp.path);
         Ok(())
