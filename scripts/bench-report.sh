@@ -43,7 +43,7 @@ data=$(cat "$work"/rh/*_raw.json "$work"/rh/*_details.json | gzip -6 | wc -c)
 # marks URL: prints "first ready" in ms since navigation start.
 marks() {
     python3 - "$chromium" "$1" <<'PY'
-import json, subprocess, sys, tempfile, time
+import json, os, shutil, subprocess, sys, tempfile, time
 chromium, url = sys.argv[1], sys.argv[2]
 profile = tempfile.mkdtemp()
 # The shell puts the pipes on the descriptors Chromium talks on: commands
@@ -89,7 +89,12 @@ while time.time() < deadline and not ready:
 print(attr('data-first-screen') or 'NaN', ready or 'NaN')
 p.kill()
 p.wait()
-subprocess.run(['rm', '-rf', profile])
+# Chromium's helper processes may still be writing the profile briefly.
+for _ in range(20):
+    shutil.rmtree(profile, ignore_errors=True)
+    if not os.path.exists(profile):
+        break
+    time.sleep(0.1)
 PY
 }
 

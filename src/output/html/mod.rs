@@ -18,15 +18,16 @@
 //! Like every format this one sees each entry once, in the single pass.
 //! What the page draws goes into columns (see `columns`): names and ids
 //! compressed as they arrive, statuses, times and lanes as typed arrays,
-//! written as gzip-compressed, base64-encoded `<script
-//! type="application/octet-stream">` blocks after the script, which the
-//! page decodes with the browser's `DecompressionStream`; its JSON block
+//! written as `<script type="application/octet-stream">` blocks of gzip
+//! members in base64 (see `pack`) after the script, which the page
+//! decodes with the browser's `DecompressionStream`; its JSON block
 //! holds only what the first screen needs (counts, stream facts) and the
 //! failures and skips. Entries of one test id are merged there too: the
 //! page counts each test once, with its final outcome. The rest is spooled
-//! to a scratch file as it goes: each test's tags and attachment texts, in
-//! chunks of about 256 KiB of JSON, compressed and encoded the same way;
-//! the page decompresses a chunk only when one of its tests is opened.
+//! to a scratch file as it goes: each test's tags and attachment texts
+//! (see `record`), in chunks of about 256 KiB of JSON, compressed and
+//! encoded the same way on a thread of their own; the page decompresses a
+//! chunk only when one of its tests is opened.
 //!
 //! **Producers.** A failure's traceback is taken from whichever attachment
 //! holds one, and its exception line and signature come from
