@@ -23,7 +23,7 @@
 #   5. export -f x1000 (F): CPU <= 1.5x export M
 #   6. export -z M:         .gz sizes <= 1.10x `gzip -6` of the plain files;
 #                           CPU <= 0.6x that `gzip -6` alone
-#   7. export --html M:     CPU <= 1.5x export M
+#   7. export --html M:     CPU <= 1.5x export M (strict) and <= 2x (the report's bound)
 #   history (--history, SQLite and PostgreSQL): see the block at the end.
 #
 # subunit-stats comes from python-subunit: $STACKVIZ_TOOLS_VENV (default
@@ -246,8 +246,8 @@ printf '   export -z M / gzip -6 alone:      %5.2fx CPU [%5.2fx wall]         ta
     "$x" "$xw" "$(verdict "$(le "$x" 0.6)")"
 x=$(ratio "$(cpu "export --html M")" "$(cpu "export M")")
 xw=$(ratio "$(wall "export --html M")" "$(wall "export M")")
-printf '7. export --html M / export M:       %5.2fx CPU [%5.2fx wall]         target <= 1.5x %s\n' \
-    "$x" "$xw" "$(verdict "$(le "$x" 1.5)")"
+printf '7. export --html M / export M:       %5.2fx CPU [%5.2fx wall]  issue 12: <= 1.5x %s; issue 16: <= 2x %s\n' \
+    "$x" "$xw" "$(verdict "$(le "$x" 1.5)")" "$(verdict "$(le "$x" 2)")"
 x=$(ratio "$(cpu "export M all side outputs")" "$(cpu "export M")")
 xw=$(ratio "$(wall "export M all side outputs")" "$(wall "export M")")
 printf '8. junit+ctrf+markdown+trace / M:    %5.2fx CPU [%5.2fx wall]         target <= 1.3x %s\n' \

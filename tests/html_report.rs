@@ -163,7 +163,7 @@ fn page_data(html: &str) -> Value {
     serde_json::from_str(json).unwrap()
 }
 
-/// The bytes of a gzip-compressed, base64-encoded block of the page.
+/// The bytes of a block of the page: lines of base64, each a gzip member.
 fn block(html: &str, id: &str) -> Vec<u8> {
     use std::io::Read;
     let open = format!("<script type=\"application/octet-stream\" id=\"{id}\">");
@@ -177,20 +177,23 @@ fn block(html: &str, id: &str) -> Vec<u8> {
         b'/' => 63,
         _ => panic!("not base64: {c}"),
     };
-    let mut bytes = Vec::new();
-    for quad in text.trim().as_bytes().chunks(4) {
-        let n = quad
-            .iter()
-            .take_while(|&&c| c != b'=')
-            .fold(0u32, |n, &c| n << 6 | u32::from(digit(c)));
-        let kept = quad.iter().filter(|&&c| c != b'=').count();
-        let n = n << (6 * (4 - kept));
-        bytes.extend_from_slice(&n.to_be_bytes()[1..kept]);
-    }
+    // One gzip member per line; their bytes joined.
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&bytes[..])
-        .read_to_end(&mut out)
-        .unwrap();
+    for line in text.trim().lines() {
+        let mut bytes = Vec::new();
+        for quad in line.as_bytes().chunks(4) {
+            let n = quad
+                .iter()
+                .take_while(|&&c| c != b'=')
+                .fold(0u32, |n, &c| n << 6 | u32::from(digit(c)));
+            let kept = quad.iter().filter(|&&c| c != b'=').count();
+            let n = n << (6 * (4 - kept));
+            bytes.extend_from_slice(&n.to_be_bytes()[1..kept]);
+        }
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap();
+    }
     out
 }
 
@@ -815,4 +818,392 @@ fn cut_attachments_and_hostile_text() {
     assert!(
         drawer.contains("EvilError: &lt;/script&gt;&lt;!--&lt;script&gt;alert(1)&lt;/script&gt;")
     );
+}
+
+#[test]
+fn attachments_of_a_large_stream_open_in_order() {
+    // Over 4 MiB, so the export runs its threaded pipeline, where each
+    // entry's details arrive rendered for details.json and the page's
+    // records reuse them; a key that looks like an array index takes the
+    // list form instead, which keeps the stream's order.
+    let names: Vec<String> = (0..100).map(|k| format!("t.Big.test_{k:03}")).collect();
+    let tests: Vec<TestSpec<'_>> = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let second = if k % 2 == 0 { "zeta" } else { "7" };
+            let log = format!("log {k}\n{}", "x".repeat(50_000));
+            let files = vec![("log", log), (second, format!("second {k} \"q\" <b>"))];
+            (name.as_str(), Status::Success, files)
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("big.subunit");
+    write_stream(&stream, &tests);
+    assert!(std::fs::metadata(&stream).unwrap().len() > 4 << 20);
+    let out = tmp.path().join("out");
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .arg("-f")
+        .arg(&stream)
+        .arg("--html")
+        .arg(&out)
+        .assert()
+        .success();
+    check_file(&out, &expected(&out));
+    if skip_browser() {
+        return;
+    }
+    let html = out.join("index.html");
+    for (k, second) in [(42, "zeta"), (43, "7")] {
+        let dom = dump_dom(&html, &format!("stream=0&test={k}"));
+        let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+        let els = elements(drawer);
+        let keys: Vec<&str> = els
+            .iter()
+            .filter(|e| e.has_class("att"))
+            .map(|e| e.get("data-key").unwrap())
+            .collect();
+        assert_eq!(keys, ["log", second], "test {k}");
+        let pres: Vec<String> = els
+            .iter()
+            .filter(|e| e.tag == "pre")
+            .map(|e| text_after(drawer, e))
+            .collect();
+        assert!(pres[0].starts_with(&format!("log {k}\nxxx")), "test {k}");
+        assert_eq!(pres[0].len(), format!("log {k}\n").len() + 50_000);
+        assert_eq!(pres[1], format!("second {k} \"q\" <b>"));
+        assert!(!els.iter().any(|e| e.has_class("cut")), "test {k}");
+    }
+}
+
+// ------------------------------------------------------------ keyboard
+
+/// Headless Chromium driven over the DevTools protocol on a pipe
+/// (`--remote-debugging-pipe`: commands in on fd 3, replies out on fd 4,
+/// each a JSON message ended by a NUL byte), for what a URL cannot say:
+/// key presses. A shell moves the test's stdin and stdout pipes onto
+/// fds 3 and 4; `timeout` ends a browser that hangs.
+struct Devtools {
+    child: std::process::Child,
+    to: std::process::ChildStdin,
+    from: std::io::BufReader<std::process::ChildStdout>,
+    next: u64,
+    session: Option<String>,
+    _profile: tempfile::TempDir,
+}
+
+impl Devtools {
+    fn open(url: &str) -> Devtools {
+        use std::process::Stdio;
+        let profile = tempfile::tempdir().unwrap();
+        let mut child = Process::new("sh")
+            .arg("-c")
+            .arg(r#"exec timeout 120 "$0" "$@" 3<&0 4>&1 </dev/null >/dev/null 2>/dev/null"#)
+            .arg(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-pipe",
+                "--window-size=1400,1000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run chromium");
+        let to = child.stdin.take().unwrap();
+        let from = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut dt = Devtools {
+            child,
+            to,
+            from,
+            next: 0,
+            session: None,
+            _profile: profile,
+        };
+        let target = dt.call(
+            "Target.createTarget",
+            serde_json::json!({ "url": "about:blank" }),
+        );
+        let target = target["targetId"].as_str().unwrap().to_owned();
+        let attached = dt.call(
+            "Target.attachToTarget",
+            serde_json::json!({ "targetId": target, "flatten": true }),
+        );
+        dt.session = Some(attached["sessionId"].as_str().unwrap().to_owned());
+        dt.call("Page.bringToFront", serde_json::json!({}));
+        dt.call("Page.navigate", serde_json::json!({ "url": url }));
+        dt.call(
+            "Emulation.setFocusEmulationEnabled",
+            serde_json::json!({ "enabled": true }),
+        );
+        dt
+    }
+
+    /// Sends a command (to the page once attached) and waits for its reply.
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        use std::io::{BufRead, Write};
+        self.next += 1;
+        let mut msg = serde_json::json!({ "id": self.next, "method": method, "params": params });
+        if let Some(s) = &self.session {
+            msg["sessionId"] = Value::String(s.clone());
+        }
+        let mut bytes = serde_json::to_vec(&msg).unwrap();
+        bytes.push(0);
+        self.to.write_all(&bytes).unwrap();
+        self.to.flush().unwrap();
+        loop {
+            let mut buf = Vec::new();
+            let n = self.from.read_until(0, &mut buf).unwrap();
+            assert!(n > 0, "chromium closed the DevTools pipe during {method}");
+            buf.pop();
+            let reply: Value = serde_json::from_slice(&buf).unwrap();
+            if reply["id"].as_u64() == Some(self.next) {
+                return match reply["error"].is_null() {
+                    true => Ok(reply["result"].clone()),
+                    false => Err(reply["error"].clone()),
+                };
+            }
+        }
+    }
+
+    /// Waits until the page has drawn itself (the first tries may still
+    /// reach the blank page that is being replaced).
+    fn wait_ready(&mut self) {
+        let ready = (0..100).any(|_| {
+            let r = self.try_call(
+                "Runtime.evaluate",
+                serde_json::json!({
+                    "expression": "document.documentElement.hasAttribute('data-ready')",
+                    "returnByValue": true,
+                }),
+            );
+            let yes = r.is_ok_and(|r| r["result"]["value"] == Value::Bool(true));
+            if !yes {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            yes
+        });
+        assert!(ready, "the page did not draw itself");
+    }
+
+    /// The value of a script expression (promises awaited).
+    fn eval(&mut self, expr: &str) -> Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            serde_json::json!({ "expression": expr, "awaitPromise": true, "returnByValue": true }),
+        );
+        assert!(
+            r["exceptionDetails"].is_null(),
+            "{expr}: {}",
+            r["exceptionDetails"]
+        );
+        r["result"]["value"].clone()
+    }
+
+    /// Presses and releases one key, as typed on a keyboard.
+    fn press(&mut self, key: &str, code: &str, vk: u32) {
+        let text = if key.chars().count() == 1 { key } else { "" };
+        for kind in ["keyDown", "keyUp"] {
+            let mut p = serde_json::json!({
+                "type": kind, "key": key, "code": code, "windowsVirtualKeyCode": vk,
+            });
+            if kind == "keyDown" && !text.is_empty() {
+                p["text"] = Value::String(text.to_owned());
+            }
+            self.call("Input.dispatchKeyEvent", p);
+        }
+    }
+}
+
+impl Drop for Devtools {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn keys_move_through_failures_and_close_and_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("keys.subunit");
+    let tb = |e: &str| vec![("traceback", format!("Traceback:\n{e}\n"))];
+    // Failures at entries 1, 3 and 5.
+    write_stream(
+        &stream,
+        &[
+            ("t.K.test_a", Status::Success, vec![]),
+            ("t.K.test_b", Status::Fail, tb("BError: b")),
+            ("t.K.test_c", Status::Success, vec![]),
+            ("t.K.test_d", Status::Fail, tb("DError: d")),
+            ("t.K.test_e", Status::Skip, vec![]),
+            ("t.K.test_f", Status::Fail, tb("FError: f")),
+        ],
+    );
+    let out = tmp.path().join("out");
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .arg("-f")
+        .arg(&stream)
+        .arg("--html")
+        .arg(&out)
+        .assert()
+        .success();
+    if skip_browser() {
+        return;
+    }
+    let mut dt = Devtools::open(&format!("file://{}", out.join("index.html").display()));
+    dt.wait_ready();
+    // What the page shows: the open test (null when closed), the failure
+    // marked current, the focused element, the test in the fragment.
+    let state = "new Promise(function (ok) { setTimeout(function () { \
+        var d = document.getElementById('drawer'), c = document.querySelector('.failure.current'); \
+        var m = /(?:^#|&)test=(\\d+)/.exec(location.hash); \
+        ok({ open: d.hidden ? null : +d.getAttribute('data-test'), \
+             current: c ? +c.getAttribute('data-entry') : null, \
+             title: document.getElementById('drawer-title').textContent, \
+             focus: document.activeElement.tagName + '.' + (document.activeElement.type || ''), \
+             hash: m ? +m[1] : null }); }, 200); })";
+    let j = |dt: &mut Devtools| dt.press("j", "KeyJ", 74);
+    let k = |dt: &mut Devtools| dt.press("k", "KeyK", 75);
+    let esc = |dt: &mut Devtools| dt.press("Escape", "Escape", 27);
+    let at = |dt: &mut Devtools, open: Option<u64>, current: Option<u64>| {
+        let s = dt.eval(state);
+        assert_eq!(s["open"].as_u64(), open, "{s}");
+        assert_eq!(s["current"].as_u64(), current, "{s}");
+        if let Some(t) = open {
+            assert_eq!(s["hash"].as_u64(), Some(t), "the link names the test: {s}");
+        } else {
+            assert!(s["hash"].is_null(), "{s}");
+        }
+        s
+    };
+    at(&mut dt, None, None);
+    // j: the first failure, then the next ones, stopping at the last.
+    j(&mut dt);
+    let s = at(&mut dt, Some(1), Some(1));
+    assert!(s["title"].as_str().unwrap().contains("test_b"), "{s}");
+    j(&mut dt);
+    at(&mut dt, Some(3), Some(3));
+    j(&mut dt);
+    let s = at(&mut dt, Some(5), Some(5));
+    assert!(s["title"].as_str().unwrap().contains("test_f"), "{s}");
+    j(&mut dt);
+    at(&mut dt, Some(5), Some(5));
+    // k: back one.
+    k(&mut dt);
+    at(&mut dt, Some(3), Some(3));
+    // Esc closes the details; k then starts from the last failure.
+    esc(&mut dt);
+    at(&mut dt, None, Some(3));
+    k(&mut dt);
+    at(&mut dt, Some(5), Some(5));
+    // `/` closes the details and focuses the table's filter, where j and k
+    // are text, not moves.
+    dt.press("/", "Slash", 191);
+    let s = at(&mut dt, None, Some(5));
+    assert_eq!(s["focus"], "INPUT.search", "{s}");
+    j(&mut dt);
+    at(&mut dt, None, Some(5));
+    let typed = dt.eval("document.activeElement.value");
+    assert_eq!(typed, "j");
+}
+
+#[test]
+fn long_lists_grow_on_demand_and_keys_reach_every_failure() {
+    // 450 failures: the list starts with 200; `k` with nothing open goes
+    // to the last failure, which must then be in the list too.
+    let names: Vec<String> = (0..450).map(|k| format!("t.Many.test_{k:03}")).collect();
+    let tests: Vec<TestSpec<'_>> = names
+        .iter()
+        .map(|n| {
+            let tb = vec![("traceback", "Traceback:\nManyError: x\n".to_owned())];
+            (n.as_str(), Status::Fail, tb)
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("many.subunit");
+    write_stream(&stream, &tests);
+    let out = tmp.path().join("out");
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .arg("-f")
+        .arg(&stream)
+        .arg("--html")
+        .arg(&out)
+        .assert()
+        .success();
+    if skip_browser() {
+        return;
+    }
+    let mut dt = Devtools::open(&format!("file://{}", out.join("index.html").display()));
+    dt.wait_ready();
+    let list = "(function () { var b = document.querySelector('button.list-more[data-list=failures]'); \
+        return { items: document.querySelectorAll('.failure').length, more: b.hidden ? null : b.textContent, \
+        current: (document.querySelector('.failure.current') || { getAttribute: String }).getAttribute('data-entry') }; })()";
+    let s = dt.eval(list);
+    assert_eq!(s["items"], 200, "{s}");
+    assert_eq!(s["more"], "Show 200 more (250 not shown)", "{s}");
+    dt.eval("document.querySelector('button.list-more[data-list=failures]').click()");
+    let s = dt.eval(list);
+    assert_eq!(s["items"], 400, "{s}");
+    assert_eq!(s["more"], "Show 50 more (50 not shown)", "{s}");
+    dt.press("k", "KeyK", 75);
+    let s = dt.eval(list);
+    assert_eq!(s["items"], 450, "{s}");
+    assert!(s["more"].is_null(), "{s}");
+    assert_eq!(s["current"], "449", "{s}");
+}
+
+#[test]
+fn the_drawer_shows_the_full_test_id() {
+    // The id extras (`[id-…,smoke]`, which the JSON names drop) are
+    // decoded only when a test is opened, unless names clash or entries
+    // were merged.
+    let ids = [
+        "t.Id.test_a[id-0f1e2d3c,smoke]",
+        "t.Id.test_b[id-4b5a6978]",
+        "t.Id.test_c",
+    ];
+    let tests: Vec<TestSpec<'_>> = ids
+        .iter()
+        .map(|id| (*id, Status::Success, vec![]))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("ids.subunit");
+    write_stream(&stream, &tests);
+    let out = tmp.path().join("out");
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .arg("-f")
+        .arg(&stream)
+        .arg("--html")
+        .arg(&out)
+        .assert()
+        .success();
+    let html = check_file(&out, &expected(&out));
+    assert!(html.contains("id=\"x-0\""), "the page has id extras");
+    if skip_browser() {
+        return;
+    }
+    for (k, id) in ids.iter().enumerate().take(2) {
+        let dom = dump_dom(&out.join("index.html"), &format!("test={k}"));
+        let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+        let open = "<dt>Test id</dt><dd>";
+        let at = drawer.find(open).expect("the id is shown") + open.len();
+        let shown = unescape(&drawer[at..at + drawer[at..].find("</dd>").unwrap()]);
+        assert_eq!(shown, *id);
+    }
 }

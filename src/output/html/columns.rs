@@ -1,9 +1,10 @@
 //! The page's test data in columns: one block of fixed-size arrays
 //! (statuses, id kinds, final-entry flags, lanes, starts, spans, name
-//! lengths) and one block of names, each gzip-compressed and base64-encoded
-//! into a `<script type="application/octet-stream">` element that the page
-//! decodes with the browser's `DecompressionStream`. Names are written once
-//! and compressed as they arrive, so they do not stay in memory.
+//! lengths) and one block of names, each compressed and encoded (see
+//! `pack`) into a `<script type="application/octet-stream">` element that
+//! the page decodes with the browser's `DecompressionStream`. Names are
+//! written once and compressed a MiB at a time as they arrive, so they do
+//! not stay in memory.
 //!
 //! Layout of the arrays block (little-endian; the page's data.js reads it):
 //! `"SVC1"`, u32 n, u32 name bytes, u32 id-extra bytes, u8 status[n],
@@ -17,22 +18,19 @@
 //! that part made different tests look alike (pytest's `test_x[1]`,
 //! `test_x[2]`). `final` marks the entry that holds its test's outcome.
 
+use super::pack::Pieces;
+use crate::model::entry::TestStatus;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
-use std::io::Write;
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
-
-use crate::model::entry::TestStatus;
-
-/// Names and ids: level 6 makes them 35 % smaller than level 1 (zlib-rs's
-/// level 1 is a quick mode with a poor ratio on text) for about 0.3 s of
-/// CPU per 100,000 tempest-like names.
-const TEXT_LEVEL: u32 = 6;
-/// The arrays gain little beyond level 4 (timestamps have µs noise) and
-/// level 6 is several times slower on them.
-const ARRAY_LEVEL: u32 = 4;
+/// libdeflate levels (see `pack`). Names: level 6, 4 % smaller than
+/// level 4 on a million tempest names for 0.1 s more per 300,000.
+const NAME_LEVEL: i32 = 6;
+/// Id extras are mostly random UUIDs: level 3 is within 1 % of level 6.
+const EXTRA_LEVEL: i32 = 3;
+/// The arrays gain little beyond level 4 (timestamps have µs noise), and
+/// level 6 takes twice as long on them.
+const ARRAY_LEVEL: i32 = 4;
 
 /// A stream's columns as its entries arrive.
 pub(crate) struct Columns {
@@ -42,8 +40,8 @@ pub(crate) struct Columns {
     is_final: Vec<u8>,
     name_len: Vec<u32>,
     extra_len: Vec<u32>,
-    names: GzEncoder<Vec<u8>>,
-    extras: GzEncoder<Vec<u8>>,
+    names: Pieces,
+    extras: Pieces,
     name_bytes: u64,
     extra_bytes: u64,
     /// Test id (hashed) → its final entry so far.
@@ -79,8 +77,8 @@ impl Columns {
             is_final: Vec::new(),
             name_len: Vec::new(),
             extra_len: Vec::new(),
-            names: GzEncoder::new(Vec::new(), Compression::new(TEXT_LEVEL)),
-            extras: GzEncoder::new(Vec::new(), Compression::new(TEXT_LEVEL)),
+            names: Pieces::new(NAME_LEVEL),
+            extras: Pieces::new(EXTRA_LEVEL),
             name_bytes: 0,
             extra_bytes: 0,
             tests: HashMap::new(),
@@ -118,9 +116,7 @@ impl Columns {
         self.is_final.push(1);
         self.name_len.push(utf16_len(name));
         self.name_bytes += name.len() as u64;
-        self.names
-            .write_all(name.as_bytes())
-            .expect("in-memory gzip");
+        self.names.push(name.as_bytes());
         let (kind, extra) = if id == name {
             (0, "")
         } else if let Some(rest) = id.strip_prefix(name) {
@@ -131,9 +127,7 @@ impl Columns {
         self.kind.push(kind);
         self.extra_len.push(utf16_len(extra));
         self.extra_bytes += extra.len() as u64;
-        self.extras
-            .write_all(extra.as_bytes())
-            .expect("in-memory gzip");
+        self.extras.push(extra.as_bytes());
         let id_hash = self.hash(id);
         let name_hash = if kind == 0 { id_hash } else { self.hash(name) };
         self.name_hash.push(name_hash);
@@ -157,8 +151,8 @@ impl Columns {
         }
     }
 
-    /// The compressed blocks: arrays, names, and id extras when any id
-    /// differs from its name; given each entry's lane and (start, end) in
+    /// The blocks' texts (see `pack`): arrays, names, and id extras when
+    /// any id differs from its name; given each entry's lane and (start, end) in
     /// µs since the epoch.
     pub fn finish(
         mut self,
@@ -167,7 +161,6 @@ impl Columns {
         base: i64,
     ) -> (Vec<u8>, Vec<u8>, Option<Vec<u8>>) {
         let n = self.status.len();
-        let mut gz = GzEncoder::new(Vec::with_capacity(n * 8), Compression::new(ARRAY_LEVEL));
         let mut buf: Vec<u8> = Vec::with_capacity(16 + n * 40);
         buf.extend_from_slice(b"SVC1");
         for v in [n as u64, self.name_bytes, self.extra_bytes] {
@@ -202,11 +195,11 @@ impl Columns {
         for l in &self.extra_len {
             buf.extend_from_slice(&l.to_le_bytes());
         }
-        gz.write_all(&buf).expect("in-memory gzip");
-        let arrays = gz.finish().expect("in-memory gzip");
-        let names = self.names.finish().expect("in-memory gzip");
-        let extras = self.extras.finish().expect("in-memory gzip");
-        (arrays, names, (self.extra_bytes > 0).then_some(extras))
+        let arrays = Pieces::all(ARRAY_LEVEL, &buf);
+        drop(buf);
+        let names = self.names.finish();
+        let extras = (self.extra_bytes > 0).then(|| self.extras.finish());
+        (arrays, names, extras)
     }
 }
 
@@ -226,14 +219,9 @@ fn utf16_len(s: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
 
-    fn gunzip(b: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(b)
-            .read_to_end(&mut out)
-            .unwrap();
-        out
+    fn gunzip(text: &[u8]) -> Vec<u8> {
+        super::super::pack::unpack(text)
     }
 
     fn code(s: &str) -> TestStatus {

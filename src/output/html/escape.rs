@@ -39,18 +39,40 @@ pub(super) fn escape_html(s: &str) -> String {
     out
 }
 
+#[cfg(test)]
 pub(super) fn base64(bytes: &[u8]) -> String {
+    let mut out = Vec::new();
+    base64_into(&mut out, bytes);
+    String::from_utf8(out).expect("base64 is ASCII")
+}
+
+/// Appends the standard base64 of `bytes` (with padding) to `out`; the
+/// attachment chunks pass through here, so it writes whole groups into
+/// room made once.
+pub(super) fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        let digits = [18, 12, 6, 0].map(|s| ABC[(n >> s & 63) as usize] as char);
-        out.push(digits[0]);
-        out.push(digits[1]);
-        out.push(if c.len() > 1 { digits[2] } else { '=' });
-        out.push(if c.len() > 2 { digits[3] } else { '=' });
+    let at = out.len();
+    out.resize(at + bytes.len().div_ceil(3) * 4, 0);
+    let dst = &mut out[at..];
+    let whole = bytes.chunks_exact(3);
+    let rest = whole.remainder();
+    let mut groups = dst.chunks_exact_mut(4);
+    for (c, d) in whole.zip(&mut groups) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
+        d[0] = ABC[(n >> 18) as usize];
+        d[1] = ABC[(n >> 12 & 63) as usize];
+        d[2] = ABC[(n >> 6 & 63) as usize];
+        d[3] = ABC[(n & 63) as usize];
     }
-    out
+    if let Some(d) = groups.next() {
+        let n = (u32::from(rest[0]) << 16) | (u32::from(*rest.get(1).unwrap_or(&0)) << 8);
+        d[0] = ABC[(n >> 18) as usize];
+        d[1] = ABC[(n >> 12 & 63) as usize];
+        d[2] = if rest.len() > 1 {
+            ABC[(n >> 6 & 63) as usize]
+        } else {
+            b'='
+        };
+        d[3] = b'=';
+    }
 }

@@ -18,15 +18,16 @@
 //! Like every format this one sees each entry once, in the single pass.
 //! What the page draws goes into columns (see `columns`): names and ids
 //! compressed as they arrive, statuses, times and lanes as typed arrays,
-//! written as gzip-compressed, base64-encoded `<script
-//! type="application/octet-stream">` blocks after the script, which the
-//! page decodes with the browser's `DecompressionStream`; its JSON block
+//! written as `<script type="application/octet-stream">` blocks of gzip
+//! members in base64 (see `pack`) after the script, which the page
+//! decodes with the browser's `DecompressionStream`; its JSON block
 //! holds only what the first screen needs (counts, stream facts) and the
 //! failures and skips. Entries of one test id are merged there too: the
 //! page counts each test once, with its final outcome. The rest is spooled
-//! to a scratch file as it goes: each test's tags and attachment texts, in
-//! chunks of about 256 KiB of JSON, compressed and encoded the same way;
-//! the page decompresses a chunk only when one of its tests is opened.
+//! to a scratch file as it goes: each test's tags and attachment texts
+//! (see `record`), in chunks of about 256 KiB of JSON, compressed and
+//! encoded the same way on a thread of their own; the page decompresses a
+//! chunk only when one of its tests is opened.
 //!
 //! **Producers.** A failure's traceback is taken from whichever attachment
 //! holds one, and its exception line and signature come from
@@ -59,15 +60,17 @@ mod cap;
 mod columns;
 mod escape;
 mod lanes;
+mod pack;
 mod page;
 mod producers;
+mod record;
 mod spool;
 
-use std::io::{self, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 
-use self::cap::{cap_with_lengths, shorten};
+use self::cap::shorten;
 use self::columns::Columns;
-use self::escape::{base64, escape_html, escape_script_json};
+use self::escape::{escape_html, escape_script_json};
 use self::page::{Page, PageDstat, PageStream};
 use self::spool::Spool;
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
@@ -100,10 +103,9 @@ pub const ATTACHMENT_CAP: usize = 64 * 1024;
 const CHUNK_BYTES: usize = 256 * 1024;
 /// …or at this many tests.
 const CHUNK_TESTS: usize = 512;
-/// Attachment chunks are compressed at this level: most of level 6's
-/// ratio (about 11.5 MB instead of 10.3 MB of page for 47 MB of logs) at
-/// well under half its time.
-const CHUNK_GZIP_LEVEL: u32 = 2;
+/// Attachment chunks are compressed at libdeflate's level 1: level 6
+/// makes tempest logs 10 % smaller in almost twice the time.
+const CHUNK_GZIP_LEVEL: i32 = 1;
 /// Skip reasons longer than this are shortened in the skip list (the
 /// whole reason stays among the test's attachments).
 const REASON_CAP: usize = 2000;
@@ -256,12 +258,16 @@ impl Format for Html {
                     out.write_all_ctx(SCRIPT_CLOSE.as_bytes())?;
                 }
                 "columns" => {
-                    for (id, gz) in &blocks {
-                        let open =
-                            format!("<script type=\"application/octet-stream\" id=\"{id}\">");
-                        out.write_all_ctx(open.as_bytes())?;
-                        out.write_all_ctx(base64(gz).as_bytes())?;
-                        out.write_all_ctx(b"</script>\n")?;
+                    // Arrays and names, the mark the page waits for, then
+                    // the id extras (see data.js, whenColumns).
+                    let (ids, first): (Vec<_>, Vec<_>) =
+                        blocks.iter().partition(|(id, _)| id.starts_with("x-"));
+                    for (id, text) in first {
+                        write_block(&mut out, id, text)?;
+                    }
+                    out.write_all_ctx(b"<div id=\"columns-end\" hidden></div>\n")?;
+                    for (id, text) in ids {
+                        write_block(&mut out, id, text)?;
                     }
                 }
                 "attachments" => self.copy_spool(stage, &mut out)?,
@@ -278,6 +284,14 @@ impl Format for Html {
     }
 }
 
+/// One `<script type="application/octet-stream">` block.
+fn write_block(out: &mut OutFile, id: &str, text: &[u8]) -> Result<()> {
+    let open = format!("<script type=\"application/octet-stream\" id=\"{id}\">");
+    out.write_all_ctx(open.as_bytes())?;
+    out.write_all_ctx(text)?;
+    out.write_all_ctx(b"</script>\n")
+}
+
 impl Html {
     fn copy_spool(&mut self, stage: &mut Staging, out: &mut OutFile) -> Result<()> {
         let Some(mut sp) = self.spool.take() else {
@@ -286,7 +300,18 @@ impl Html {
         let mut file = sp.finish()?;
         let err = |e: io::Error| Error::io(&sp.path, e);
         file.seek(SeekFrom::Start(0)).map_err(err)?;
-        io::copy(&mut file, out).map_err(|e| out.io_err(e))?;
+        // In 1 MiB reads: io::copy's 8 KiB buffer made a read call per
+        // 8 KiB of a page that can be hundreds of MB.
+        let mut buf = vec![0; 1 << 20];
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(err(e)),
+            };
+            out.write_all_ctx(&buf[..n])?;
+        }
         drop(file);
         stage.discard(&sp.path);
         Ok(())
@@ -312,12 +337,7 @@ impl StreamWriter for HtmlStream<'_> {
         } else {
             sp.chunk.push(b',');
         }
-        // The id is in the columns.
-        let lens: Vec<usize> = (0..e.details.len())
-            .map(|i| usize::try_from(e.detail_len(i)).unwrap_or(usize::MAX))
-            .collect();
-        let record = (None::<&str>, &e.tags, cap_with_lengths(&e.details, &lens));
-        serde_json::to_writer(&mut sp.chunk, &record).expect("in-memory JSON");
+        record::write_record(&mut sp.chunk, e);
         sp.chunk_tests += 1;
         if sp.chunk.len() >= CHUNK_BYTES || sp.chunk_tests >= CHUNK_TESTS {
             sp.close_chunk(self.index)?;

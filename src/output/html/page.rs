@@ -49,7 +49,7 @@ pub(super) struct PageStream {
     pub(super) skips: Vec<(u32, Option<String>)>,
 }
 
-/// A block's element id and its gzip bytes.
+/// A block's element id and its text (see `pack`).
 pub(super) type Block = (String, Vec<u8>);
 
 impl PageStream {

@@ -4,15 +4,17 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
-
-use super::escape::base64;
-use super::CHUNK_GZIP_LEVEL;
+use super::escape::base64_into;
+use super::pack::Gzip;
+use super::{CHUNK_BYTES, CHUNK_GZIP_LEVEL};
 use crate::{Error, Result};
+
+/// A chunk buffer's first size: a chunk closes past `CHUNK_BYTES`, after
+/// the record that crossed it.
+const CHUNK_ROOM: usize = CHUNK_BYTES + CHUNK_BYTES / 2;
 
 /// Test records of one chunk, on their way to the compression thread:
 /// (stream, chunk, JSON).
@@ -26,36 +28,43 @@ pub(super) struct Spool {
     pub(super) chunk_tests: usize,
     pub(super) chunk_no: usize,
     pub(super) tx: Option<SyncSender<Chunk>>,
+    /// Chunk buffers the thread is done with, to fill again: a new buffer
+    /// per chunk grew by doubling and touched fresh pages each time.
+    free: Receiver<Vec<u8>>,
     pub(super) worker: Option<JoinHandle<io::Result<File>>>,
 }
 
 impl Spool {
     pub(super) fn new(file: File, path: PathBuf) -> Spool {
         let (tx, rx) = sync_channel::<Chunk>(4);
+        let (back, free) = channel::<Vec<u8>>();
         let worker = std::thread::spawn(move || -> io::Result<File> {
             let mut out = BufWriter::with_capacity(256 * 1024, file);
-            for (stream, no, json) in rx {
-                let mut gz = GzEncoder::new(
-                    Vec::with_capacity(json.len() / 4),
-                    Compression::new(CHUNK_GZIP_LEVEL),
-                );
-                gz.write_all(&json)?;
-                let packed = gz.finish()?;
+            let mut gz = Gzip::new(CHUNK_GZIP_LEVEL);
+            let mut text = Vec::new();
+            for (stream, no, mut json) in rx {
+                let packed = gz.pack(&json)?;
+                text.clear();
+                base64_into(&mut text, packed);
                 write!(
                     out,
                     "<script type=\"application/octet-stream\" id=\"a-{stream}-{no}\">"
                 )?;
-                out.write_all(base64(&packed).as_bytes())?;
+                out.write_all(&text)?;
                 out.write_all(b"</script>\n")?;
+                json.clear();
+                // The spool may be done with its buffers already.
+                let _ = back.send(json);
             }
             out.into_inner().map_err(|e| e.into_error())
         });
         Spool {
             path,
-            chunk: Vec::new(),
+            chunk: Vec::with_capacity(CHUNK_ROOM),
             chunk_tests: 0,
             chunk_no: 0,
             tx: Some(tx),
+            free,
             worker: Some(worker),
         }
     }
@@ -66,7 +75,11 @@ impl Spool {
             return Ok(());
         }
         self.chunk.push(b']');
-        let json = std::mem::take(&mut self.chunk);
+        let next = self
+            .free
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK_ROOM));
+        let json = std::mem::replace(&mut self.chunk, next);
         let sent = self
             .tx
             .as_ref()

@@ -3,7 +3,8 @@
 // attachment blocks, decoded only when a test is opened.
 
 // The columnar blocks of a stream (written by src/output/html/columns.rs):
-// each is gzip, then base64. The arrays block, little-endian:
+// each is one or more lines of base64, each line a gzip member (see
+// src/output/html/pack.rs). The arrays block, little-endian:
 //   "SVC1", u32 n, u32 name bytes, u32 id-extra bytes,
 //   u8 status[n], u8 id kind[n], u8 final[n], pad to 8, i32 lane[n],
 //   pad to 8, f64 at[n] (µs from the stream's start; NaN without
@@ -21,13 +22,15 @@ function textOf(id) {
   return id ? blockText(id).then(gunzipBase64).then(function (b) { return new TextDecoder().decode(b); }) : Promise.resolve('');
 }
 
+// The arrays and the names; the id extras are decoded later, when needed
+// (see loadIds).
 function decodeColumns(raw) {
-  return Promise.all([blockText(raw.columns).then(gunzipBase64), textOf(raw.names_block), textOf(raw.extras_block)]).then(function (parts) {
+  return Promise.all([blockText(raw.columns).then(gunzipBase64), textOf(raw.names_block)]).then(function (parts) {
     var buf = parts[0], dv = new DataView(buf);
     if (buf.byteLength < 16 || dv.getUint32(0, true) !== 0x31435653) throw new Error('the test data block is damaged');
     var n = dv.getUint32(4, true);
     var off = 16, al = function () { off = (off + 7) & ~7; };
-    var c = { n: n, extra: parts[2] };
+    var c = { n: n };
     c.status = new Uint8Array(buf, off, n); off += n;
     c.kind = new Uint8Array(buf, off, n); off += n;
     c.final = new Uint8Array(buf, off, n); off += n; al();
@@ -43,10 +46,32 @@ function decodeColumns(raw) {
   });
 }
 
-// A stream's model.
+// A stream's model. The ids are decoded up front only when the page
+// needs them to draw: when names are shown as ids, or entries were merged.
 function loadStream(si) {
   var raw = DATA.streams[si];
-  return decodeColumns(raw).then(function (c) { return prepareStream(raw, c); });
+  return decodeColumns(raw).then(function (c) {
+    var m = prepareStream(raw, c);
+    return m.needIds ? loadIds(m).then(function () { return m; }) : m;
+  });
+}
+
+// Decodes the id extras once; resolves when idOf gives full ids.
+function loadIds(m) {
+  if (!m.idsLoaded) {
+    m.idsLoaded = textOf(m.extrasBlock).then(function (text) {
+      m.extra = m.extrasBlock ? text : null;
+      // Show the raw id where the exporter says the name hides a difference.
+      var shown = null;
+      for (var i = 0; m.extra && i < m.n; i++) {
+        if (!(m.kind[i] & 4)) continue;
+        if (!shown) shown = m.names.slice();
+        shown[i] = idOf(m, i);
+      }
+      if (shown) m.names = shown;
+    });
+  }
+  return m.idsLoaded;
 }
 
 function prepareStream(raw, c) {
@@ -55,20 +80,11 @@ function prepareStream(raw, c) {
     name: raw.name, count: raw.count, start: raw.start, end: raw.end, total: raw.total,
     workers: raw.workers, lanes: raw.lanes, chunks: raw.chunks, n: n,
     status: c.status, lane: c.lane, at: c.at, span: c.span, kind: c.kind,
-    names: c.names, baseNames: c.names, extra: c.extra, xlen: c.xlen, extraAt: null
+    names: c.names, baseNames: c.names, extra: null, extrasBlock: raw.extras_block, xlen: c.xlen, extraAt: null,
+    idsLoaded: null
   };
   m.duration = new Float64Array(n);
   for (i = 0; i < n; i++) m.duration[i] = isNaN(c.span[i]) ? 0 : c.span[i] / 1e6;
-  // Show the raw id where the exporter says the name hides a difference.
-  if (m.extra) {
-    var shown = null;
-    for (i = 0; i < n; i++) {
-      if (!(c.kind[i] & 4)) continue;
-      if (!shown) shown = c.names.slice();
-      shown[i] = idOf(m, i);
-    }
-    if (shown) m.names = shown;
-  }
 
   // Tests: one per id, represented by its final entry.
   var reps = [];
@@ -76,6 +92,9 @@ function prepareStream(raw, c) {
   m.reps = Int32Array.from(reps);
   m.merged = n - reps.length;
   m.isRep = c.final;
+  var clash = false;
+  for (i = 0; i < n && !clash; i++) clash = (c.kind[i] & 4) !== 0;
+  m.needIds = !!m.extrasBlock && (clash || m.merged > 0);
   m.counts = STATUSES.map(function () { return 0; });
   for (i = 0; i < m.reps.length; i++) m.counts[m.status[m.reps[i]]] += 1;
 
@@ -162,15 +181,46 @@ function whenParsed() {
   return new Promise(function (ok) { document.addEventListener('DOMContentLoaded', ok); });
 }
 
-// Base64 text of a gzip member → its bytes, decompressed.
+// The arrays and names blocks come first, followed by an empty element
+// `#columns-end`: they can be decoded while the browser still parses the
+// id and attachment blocks behind them.
+var columnsParsed = null;
+function whenColumns() {
+  if (!columnsParsed) {
+    columnsParsed = new Promise(function (ok) {
+      if (document.readyState !== 'loading' || $('columns-end')) { ok(); return; }
+      var seen = new MutationObserver(function () {
+        if ($('columns-end')) { seen.disconnect(); ok(); }
+      });
+      seen.observe(document.body, { childList: true });
+      whenParsed().then(function () { seen.disconnect(); ok(); });
+    });
+  }
+  return columnsParsed;
+}
+
+// A block's text → its bytes, decompressed. The text is one or more
+// lines, each the base64 of a gzip member; their bytes are joined.
 function gunzipBase64(text) {
   if (typeof DecompressionStream !== 'function') {
     return Promise.reject(new Error('this browser has no DecompressionStream; use a current browser'));
   }
+  var lines = text.trim().split('\n');
+  if (lines.length === 1) return gunzipMember(lines[0]);
+  return Promise.all(lines.map(gunzipMember)).then(function (parts) {
+    var n = 0, at = 0;
+    parts.forEach(function (p) { n += p.byteLength; });
+    var all = new Uint8Array(n);
+    parts.forEach(function (p) { all.set(new Uint8Array(p), at); at += p.byteLength; });
+    return all.buffer;
+  });
+}
+
+function gunzipMember(b64) {
   var bytes;
-  if (typeof Uint8Array.fromBase64 === 'function') bytes = Uint8Array.fromBase64(text.trim());
+  if (typeof Uint8Array.fromBase64 === 'function') bytes = Uint8Array.fromBase64(b64);
   else {
-    var bin = atob(text.trim());
+    var bin = atob(b64);
     bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   }
@@ -179,7 +229,7 @@ function gunzipBase64(text) {
 }
 
 function blockText(id) {
-  return whenParsed().then(function () {
+  return (/^[cn]-/.test(id) ? whenColumns() : whenParsed()).then(function () {
     var text = blocks[id];
     if (text == null) {
       var el = document.getElementById(id);
@@ -200,10 +250,15 @@ function loadChunk(si, ci) {
   return chunkCache[key];
 }
 
-// [full id or null, tags, [[key, text, bytes cut], ...]]
+// [full id or null, tags, [[key, text, bytes cut], ...]]; the exporter
+// writes the attachments as an object {key: text} when none was cut.
 function loadTest(m, si, ti) {
   var ci = lowerBound(m.chunks, ti + 1) - 1;
-  return loadChunk(si, ci).then(function (recs) { return recs[ti - m.chunks[ci]]; });
+  return loadChunk(si, ci).then(function (recs) {
+    var rec = recs[ti - m.chunks[ci]], atts = rec[2];
+    if (!Array.isArray(atts)) rec[2] = Object.keys(atts).map(function (k) { return [k, atts[k], 0]; });
+    return rec;
+  });
 }
 
 var TRACEBACK_RE = /Traceback \(most recent call last\)|^\s+File "[^"]+", line \d+/m;
@@ -229,7 +284,8 @@ function attachmentsHtml(atts) {
 
 function fillAttachments(el, m, si, ti, withMeta) {
   el.innerHTML = '<p class="muted">Loading…</p>';
-  loadTest(m, si, ti).then(function (rec) {
+  Promise.all([loadTest(m, si, ti), loadIds(m)]).then(function (got) {
+    var rec = got[0];
     var h = '';
     if (withMeta) {
       var facts = '';

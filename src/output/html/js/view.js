@@ -121,7 +121,7 @@ function StreamView(si, el, allRows, m) {
   // Failures: the exception line as the summary, then the traceback's end.
   h += historyPanelHtml(si, m);
   h += failureGroupsHtml(m);
-  var fl = m.failures.map(function (ti) {
+  var failItem = function (ti) {
     var f = m.failInfo.get(ti) || {}, lines = f.lines;
     return '<li class="failure" data-test="' + esc(m.names[ti]) + '" data-entry="' + ti + '"><div class="f-head">' + dot(m.status[ti]) +
       '<a class="name-link" href="#" data-open="' + ti + '">' + nameHtml(m.names[ti], true) + '</a><span class="dur">' +
@@ -130,18 +130,22 @@ function StreamView(si, el, allRows, m) {
       (lines ? '<pre class="tb-last">' + esc(lines.join('\n')) + '</pre>' : '<p class="muted tb-none">No traceback.</p>') +
       '<button type="button" class="more" data-more="' + ti + '" aria-expanded="false">All attachments</button>' +
       '<div class="att-body" hidden></div></li>';
-  }).join('');
+  };
+  this.lists = {
+    failures: { items: m.failures, item: failItem, shown: 0 },
+    skips: { items: m.skips, item: null, shown: 0 }
+  };
   h += panel('failures', 'Failures', { n: m.failures.length, bad: m.failures.length > 0 },
     m.failures.length ? '<span class="muted">j / k: next / previous</span>' : '',
-    m.failures.length ? '<ol class="list scroll">' + fl + '</ol>' : '<p class="empty">No failures.</p>');
+    m.failures.length ? this.listHtml('failures') : '<p class="empty">No failures.</p>');
 
   // Skips and the slowest tests (listings have no duration to speak of).
-  var sk = m.skips.map(function (e) {
+  this.lists.skips.item = function (e) {
     var r = m.skipReason.get(e);
     return '<li class="item skip" data-test="' + esc(m.names[e]) + '"><div class="nm"><a class="name-link" href="#" data-open="' +
       e + '" title="' + esc(m.names[e]) + '">' + shortNameHtml(m.names[e]) + '</a><span class="dur">' + fmtDur(m.duration[e]) + '</span></div>' +
       (r != null ? '<span class="reason">' + esc(r) + '</span>' : '') + '</li>';
-  }).join('');
+  };
   var slowest = [];
   for (i = 0; i < n; i++) {
     var e = m.reps[i];
@@ -159,7 +163,7 @@ function StreamView(si, el, allRows, m) {
   }).join('');
   h += '<div class="grid2">' +
     panel('skips', 'Skipped', { n: m.skips.length }, '',
-      m.skips.length ? '<ol class="list scroll">' + sk + '</ol>' : '<p class="empty">No skips.</p>') +
+      m.skips.length ? this.listHtml('skips') : '<p class="empty">No skips.</p>') +
     panel('slowest', 'Slowest tests', null, '',
       slowest.length ? '<ol class="list scroll">' + slow + '</ol>' : '<p class="empty">No tests.</p>') +
     '</div>';
@@ -195,6 +199,8 @@ function StreamView(si, el, allRows, m) {
       self.timeline.setBrush(a0, a1, true);
       return;
     }
+    var lm = e.target.closest('button.list-more');
+    if (lm) { self.showMore(lm.getAttribute('data-list'), LIST_STEP); return; }
     var clr = e.target.closest('button[data-act="clear-brush"]');
     if (clr && self.timeline) { self.timeline.setBrush(null, null, true); return; }
     var row = e.target.closest('.tr');
@@ -212,6 +218,12 @@ function StreamView(si, el, allRows, m) {
     }
   });
 
+  el.querySelectorAll('ol[data-list]').forEach(function (ol) {
+    ol.addEventListener('scroll', function () {
+      if (ol.scrollTop + ol.clientHeight > ol.scrollHeight - 200) self.showMore(ol.getAttribute('data-list'), LIST_STEP);
+    });
+  });
+
   var tl = el.querySelector('.timeline');
   this.timeline = tl && tl.querySelector('canvas.bars') ? new Timeline(this, tl) : null;
   if (this.timeline) {
@@ -222,6 +234,36 @@ function StreamView(si, el, allRows, m) {
   }
   this.table = new TestTable(this, el.querySelector('.tbl'), allRows);
 }
+
+// Long lists (failures, skips) start with their first LIST_STEP items;
+// more are added from a button or when the list is scrolled to its end,
+// so a run with 50,000 failures does not build them all up front.
+var LIST_STEP = 200;
+
+StreamView.prototype.listHtml = function (key) {
+  var L = this.lists[key];
+  L.shown = Math.min(L.items.length, LIST_STEP);
+  return '<ol class="list scroll" data-list="' + key + '">' + L.items.slice(0, L.shown).map(L.item).join('') + '</ol>' +
+    '<button type="button" class="btn list-more" data-list="' + key + '"' + (L.shown < L.items.length ? '' : ' hidden') + '>' +
+    this.moreLabel(L) + '</button>';
+};
+
+StreamView.prototype.moreLabel = function (L) {
+  var left = L.items.length - L.shown;
+  return 'Show ' + fmtCount(Math.min(left, LIST_STEP)) + ' more (' + fmtCount(left) + ' not shown)';
+};
+
+// Adds up to `count` items to list `key`.
+StreamView.prototype.showMore = function (key, count) {
+  var L = this.lists[key], to = Math.min(L.items.length, L.shown + count);
+  if (to <= L.shown) return;
+  var ol = this.el.querySelector('ol[data-list="' + key + '"]');
+  ol.insertAdjacentHTML('beforeend', L.items.slice(L.shown, to).map(L.item).join(''));
+  L.shown = to;
+  var b = this.el.querySelector('button.list-more[data-list="' + key + '"]');
+  b.hidden = to >= L.items.length;
+  b.textContent = this.moreLabel(L);
+};
 
 StreamView.prototype.timelineHtml = function (counts) {
   var m = this.m, D = DATA.dstat, notes = [];
@@ -296,6 +338,7 @@ StreamView.prototype.stepFailure = function (dir) {
   if (!f.length) return;
   var cur = drawerOpen && drawerOpen[0] === this.si ? f.indexOf(drawerOpen[1]) : -1;
   var k = cur < 0 ? (dir > 0 ? 0 : f.length - 1) : Math.min(f.length - 1, Math.max(0, cur + dir));
+  if (k >= this.lists.failures.shown) this.showMore('failures', k + 1 - this.lists.failures.shown);
   var li = this.el.querySelector('.failure[data-entry="' + f[k] + '"]');
   this.el.querySelectorAll('.failure.current').forEach(function (x) { x.classList.remove('current'); });
   if (li) { li.classList.add('current'); li.scrollIntoView({ block: 'nearest' }); }
@@ -348,6 +391,8 @@ function route() {
   var t = parseInt(p.test, 10);
   if (t >= 0 && t < v.m.n) openTest(i, t);
   document.documentElement.setAttribute('data-ready', String(Math.round(performance.now())));
+  // The ids are wanted when a test is opened: decode them while idle.
+  if (window.requestIdleCallback) requestIdleCallback(function () { loadIds(v.m); });
 }
 
 function setup() {
