@@ -246,7 +246,7 @@ printf '   export -z M / gzip -6 alone:      %5.2fx CPU [%5.2fx wall]         ta
     "$x" "$xw" "$(verdict "$(le "$x" 0.6)")"
 x=$(ratio "$(cpu "export --html M")" "$(cpu "export M")")
 xw=$(ratio "$(wall "export --html M")" "$(wall "export M")")
-printf '7. export --html M / export M:       %5.2fx CPU [%5.2fx wall]  issue 12: <= 1.5x %s; issue 16: <= 2x %s\n' \
+printf '7. export --html M / export M:       %5.2fx CPU [%5.2fx wall]  target <= 1.5x %s; report bound <= 2x %s\n' \
     "$x" "$xw" "$(verdict "$(le "$x" 1.5)")" "$(verdict "$(le "$x" 2)")"
 x=$(ratio "$(cpu "export M all side outputs")" "$(cpu "export M")")
 xw=$(ratio "$(wall "export M all side outputs")" "$(wall "export M")")
