@@ -84,7 +84,7 @@ mod tests {
             id: "t.a".into(),
             name: "t.a".into(),
             status: TestStatus::Fail,
-            tags: vec!["worker-1".into(), "q\"t".into()],
+            tags: ["worker-1".to_owned(), "q\"t".to_owned()].into(),
             start: None,
             end: None,
             duration: 0.0,
