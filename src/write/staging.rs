@@ -1,8 +1,8 @@
 //! All-or-nothing output. Every file is written into a private directory
 //! that this run creates inside DEST (unpredictable name, created
 //! exclusively, files opened with `O_EXCL`, so nothing planted there is ever
-//! followed), then fsynced and renamed into place at commit, `config.json`
-//! last, under an advisory lock on DEST. If any rename fails, the files
+//! followed), then flushed to disk and renamed into place at commit,
+//! `config.json` last, under an advisory lock on DEST. If any rename fails, the files
 //! already replaced are put back, so DEST is left exactly as it was. At
 //! commit, the files a previous export into DEST wrote and this one does not
 //! are removed (only those its `config.json` names, and an `index.html` that
@@ -191,7 +191,8 @@ impl Staging {
         } else {
             Sink::Plain(file)
         };
-        Ok(OutFile::new(sink, tmp, final_name))
+        // Made durable all at once by the commit's `syncfs`.
+        Ok(OutFile::new(sink, tmp, final_name, false))
     }
 
     /// Opens a file outside DEST (a CI report such as `--junit FILE`): it
@@ -228,7 +229,8 @@ impl Staging {
             .and_then(|t| t.keep().map_err(|e| e.error))
             .map_err(|e| Error::io(path, e))?;
         self.outside_open.push(tmp.clone());
-        Ok(OutFile::new(Sink::Plain(file), tmp, path.to_path_buf()))
+        // Possibly on another file system: synced on its own at close.
+        Ok(OutFile::new(Sink::Plain(file), tmp, path.to_path_buf(), true))
     }
 
     /// A scratch file that is never renamed into place.
@@ -274,7 +276,7 @@ impl Staging {
         let dest_dir = File::open(&self.dest).map_err(|e| Error::io(&self.dest, e))?;
         rustix::fs::flock(&dest_dir, rustix::fs::FlockOperation::LockExclusive)
             .map_err(|e| Error::io(&self.dest, e.into()))?;
-        sync_dir(&self.work)?;
+        sync_files(&self.work, &self.done)?;
         let old = self.work.join("old");
         fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
         let new_names: HashSet<&str> = self.done.iter().map(|(_, n)| n.as_str()).collect();
@@ -383,6 +385,31 @@ fn rollback(dest: &Path, old: &Path, steps: &[Step]) {
 fn try_lock(f: &File) -> io::Result<()> {
     rustix::fs::flock(f, rustix::fs::FlockOperation::NonBlockingLockExclusive)
         .map_err(io::Error::from)
+}
+
+/// Puts the finished files in `work` (and the directory) on disk before
+/// any of them is renamed into place. One `syncfs` of the private
+/// directory's file system instead of an `fsync` per file: each `fsync`
+/// also flushes the disk's cache, and with a thousand streams (3,000
+/// files) those flushes were most of the export's time and a fifth of its
+/// CPU. Elsewhere, each file is synced.
+fn sync_files(work: &Path, done: &[(String, String)]) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = done;
+        let dir = File::open(work).map_err(|e| Error::io(work, e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| Error::io(work, e.into()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        for (short, _) in done {
+            let p = work.join(short);
+            File::open(&p)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Error::io(&p, e))?;
+        }
+        sync_dir(work)
+    }
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -545,12 +572,14 @@ enum Sink {
 
 /// Runs on the file's thread: compresses (when gzip) and writes each
 /// buffer, handing the emptied buffers back for reuse; then finishes the
-/// gzip stream and syncs the file to disk, so that a power cut after the
-/// commit cannot leave an empty or partial file.
+/// gzip stream and, when `sync` is set, syncs the file to disk, so that a
+/// power cut after the commit cannot leave an empty or partial file (files
+/// in DEST are synced together at commit instead).
 fn write_loop(
     mut sink: Sink,
     rx: mpsc::Receiver<Vec<u8>>,
     back: mpsc::Sender<Vec<u8>>,
+    sync: bool,
 ) -> io::Result<()> {
     for mut buf in rx {
         match &mut sink {
@@ -564,16 +593,19 @@ fn write_loop(
         Sink::Plain(f) => f,
         Sink::Gzip(g) => g.finish()?,
     };
-    file.sync_all()
+    if sync {
+        file.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Writes what is left of a file that never needed its own thread.
-fn write_rest(sink: Sink, buf: Vec<u8>) -> io::Result<()> {
+fn write_rest(sink: Sink, buf: Vec<u8>, sync: bool) -> io::Result<()> {
     let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(1);
     let (back, _) = mpsc::channel();
     tx.send(buf).map_err(|_| io::ErrorKind::BrokenPipe)?;
     drop(tx);
-    write_loop(sink, rx, back)
+    write_loop(sink, rx, back, sync)
 }
 
 /// A file being written; its errors name the final path.
@@ -587,10 +619,12 @@ pub struct OutFile {
     tmp: PathBuf,
     name: PathBuf,
     written: u64,
+    /// Synced on its own at close (a file outside DEST).
+    sync: bool,
 }
 
 impl OutFile {
-    fn new(sink: Sink, tmp: PathBuf, name: PathBuf) -> OutFile {
+    fn new(sink: Sink, tmp: PathBuf, name: PathBuf, sync: bool) -> OutFile {
         OutFile {
             buf: Vec::new(),
             sink: Some(sink),
@@ -600,6 +634,7 @@ impl OutFile {
             tmp,
             name,
             written: 0,
+            sync,
         }
     }
 
@@ -624,9 +659,10 @@ impl OutFile {
         if let Some(sink) = self.sink.take() {
             let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(BUFS_IN_FLIGHT);
             let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+            let sync = self.sync;
             let writer = std::thread::Builder::new()
                 .name("write".into())
-                .spawn(move || write_loop(sink, rx, back_tx))?;
+                .spawn(move || write_loop(sink, rx, back_tx, sync))?;
             self.tx = Some(tx);
             self.back = Some(back_rx);
             self.writer = Some(writer);
@@ -665,7 +701,7 @@ impl OutFile {
         if let Some(sink) = self.sink.take() {
             // Never outgrew its buffer: written here, no thread needed.
             let rest = std::mem::take(&mut self.buf);
-            write_rest(sink, rest).map_err(|e| Error::io(&self.name, e))?;
+            write_rest(sink, rest, self.sync).map_err(|e| Error::io(&self.name, e))?;
         }
         let shipped = self.ship();
         let stopped = self.stop();
