@@ -15,13 +15,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Mutex};
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
-
+use super::gzip::{ParallelGz, DEFAULT_LEVEL};
 use crate::{Error, Result};
-
-/// The gzip level: fast enough to keep up with decoding, still a good ratio.
-pub const GZIP_LEVEL: u32 = 1;
 
 const BUF_SIZE: usize = 256 * 1024;
 /// Buffers queued for a file's writer thread.
@@ -81,9 +76,16 @@ pub struct Staging {
     created_outside: Vec<PathBuf>,
     committed: bool,
     counter: u32,
+    /// The level of gzipped files (1-9).
+    gzip_level: u32,
 }
 
 impl Staging {
+    /// Sets the level of the gzipped files created from now on (1-9).
+    pub fn set_gzip_level(&mut self, level: u32) {
+        self.gzip_level = level.clamp(1, 9);
+    }
+
     /// This run's private directory inside DEST, for scratch and spool
     /// files that never become outputs.
     pub fn dir(&self) -> &Path {
@@ -160,6 +162,7 @@ impl Staging {
             created_outside: Vec::new(),
             committed: false,
             counter: 0,
+            gzip_level: DEFAULT_LEVEL,
         })
     }
 
@@ -178,16 +181,16 @@ impl Staging {
     }
 
     /// Opens `name` for writing, gzip-compressed when `gzip` is set (the
-    /// caller adds `.gz` to the name). Once a file outgrows one buffer,
-    /// compression and the write calls run on a thread of their own, so
-    /// they overlap with producing the data; a small file is written at
-    /// close without one.
+    /// caller adds `.gz` to the name). Once a file outgrows one buffer, the
+    /// write calls run on a thread of their own, so they overlap with
+    /// producing the data; a small file is written at close without one.
+    /// Compression runs on the shared gzip threads ([`super::gzip`]).
     pub fn create(&mut self, name: &str, gzip: bool) -> Result<OutFile> {
         let (file, short) = self.new_file(false)?;
         let tmp = self.work.join(&short);
         let final_name = self.dest.join(name);
         let sink = if gzip {
-            Sink::Gzip(Box::new(GzEncoder::new(file, Compression::new(GZIP_LEVEL))))
+            Sink::Gzip(Box::new(ParallelGz::new(file, self.gzip_level)))
         } else {
             Sink::Plain(file)
         };
@@ -230,7 +233,12 @@ impl Staging {
             .map_err(|e| Error::io(path, e))?;
         self.outside_open.push(tmp.clone());
         // Possibly on another file system: synced on its own at close.
-        Ok(OutFile::new(Sink::Plain(file), tmp, path.to_path_buf(), true))
+        Ok(OutFile::new(
+            Sink::Plain(file),
+            tmp,
+            path.to_path_buf(),
+            true,
+        ))
     }
 
     /// A scratch file that is never renamed into place.
@@ -567,11 +575,12 @@ impl Drop for Staging {
 /// Where a file's bytes go: the file itself or a gzip stream into it.
 enum Sink {
     Plain(File),
-    Gzip(Box<GzEncoder<File>>),
+    Gzip(Box<ParallelGz>),
 }
 
-/// Runs on the file's thread: compresses (when gzip) and writes each
-/// buffer, handing the emptied buffers back for reuse; then finishes the
+/// Runs on the file's thread: writes each buffer (gzip: hands it to the
+/// compression threads and writes their output in order), handing the
+/// emptied buffers back for reuse; then finishes the
 /// gzip stream and, when `sync` is set, syncs the file to disk, so that a
 /// power cut after the commit cannot leave an empty or partial file (files
 /// in DEST are synced together at commit instead).
@@ -582,12 +591,17 @@ fn write_loop(
     sync: bool,
 ) -> io::Result<()> {
     for mut buf in rx {
-        match &mut sink {
-            Sink::Plain(f) => f.write_all(&buf)?,
-            Sink::Gzip(g) => g.write_all(&buf)?,
+        let spare = match &mut sink {
+            Sink::Plain(f) => {
+                f.write_all(&buf)?;
+                buf.clear();
+                Some(buf)
+            }
+            Sink::Gzip(g) => g.push(buf)?,
+        };
+        if let Some(spare) = spare {
+            let _ = back.send(spare);
         }
-        buf.clear();
-        let _ = back.send(buf);
     }
     let file = match sink {
         Sink::Plain(f) => f,
