@@ -321,7 +321,7 @@ mod tests {
         // almost nothing only if the dictionary carries the first.
         let a = text(100_000, 7);
         let (packed, plain) = roundtrip(&[a.clone(), a[a.len() - 30_000..].to_vec()], 6);
-        let (alone, _) = roundtrip(&[a.clone()], 6);
+        let (alone, _) = roundtrip(std::slice::from_ref(&a), 6);
         assert_eq!(plain.len(), 130_000);
         // Without it, the 30 KB would cost some 12 KB more.
         assert!(
