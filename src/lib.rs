@@ -83,6 +83,7 @@ pub use model::failure;
 pub use model::record::{Assembler, Record, RecordSink, Warnings};
 pub use output::side::Annotator;
 pub use output::summary::{Counts, Results};
+pub use write::gzip::DEFAULT_LEVEL as DEFAULT_GZIP_LEVEL;
 pub use write::staging::remove_temporaries_and_exit;
 
 use std::io;

@@ -72,8 +72,17 @@ struct Cli {
     dstat: Option<PathBuf>,
 
     /// Gzip every data file (config.json stays plain).
-    #[arg(short = 'z', long = "gzip")]
+    // `--gz` stays a name of its own: as a prefix it would also match
+    // --gzip-level.
+    #[arg(short = 'z', long = "gzip", alias = "gz")]
     gzip: bool,
+
+    /// The -z compression level, 1 (fastest) to 9 (smallest). The default,
+    /// 3, comes within about 5 % of `gzip -6`'s size for half its CPU
+    /// time; compression runs on every core at any level.
+    #[arg(long = "gzip-level", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=9))]
+    gzip_level: Option<u32>,
 
     /// Fill the artifacts dataset from ZUUL_PROJECT, ZUUL_CHANGE,
     /// ZUUL_PATCHSET, ZUUL_PIPELINE and JOB_NAME (needs --format artifacts;
@@ -419,6 +428,7 @@ fn main() -> ExitCode {
         repos: cli.repository,
         dstat: cli.dstat,
         gzip: cli.gzip,
+        gzip_level: cli.gzip_level,
         env: cli.env,
         format: match cli.format {
             Layout::Tempest => FormatKind::Tempest,

@@ -554,3 +554,78 @@ fn the_man_page_is_roff_with_every_option() {
         assert!(text.contains(opt), "{opt} missing");
     }
 }
+
+// ---- -z and --gzip-level -----------------------------------------------------
+
+fn gunzip(path: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    // The single-member decoder, as a browser reads Content-Encoding: gzip.
+    flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn every_gzip_level_writes_the_plain_files_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("real_testtools_c4", "testtools.subunit");
+    let plain = dir.path().join("plain");
+    exe().arg("-qf").arg(&input).arg(&plain).assert().success();
+    let mut sizes = Vec::new();
+    for level in ["1", "9"] {
+        let dest = dir.path().join(level);
+        exe()
+            .args(["-q", "-z", "--gzip-level", level, "-f"])
+            .arg(&input)
+            .arg(&dest)
+            .assert()
+            .success();
+        let mut total = 0;
+        for kind in ["raw", "tree", "details"] {
+            let name = format!("tempest_file_testtools.subunit_0_{kind}.json");
+            let gz = dest.join(format!("{name}.gz"));
+            let want = fs::read(plain.join(&name)).unwrap();
+            assert_eq!(gunzip(&gz), want, "{gz:?}");
+            // The usual tools read it too, where they are installed.
+            let py = "import gzip, sys; sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())";
+            for tool in [&["gzip", "-dc"][..], &["python3", "-c", py]] {
+                if let Ok(o) = StdCommand::new(tool[0]).args(&tool[1..]).arg(&gz).output() {
+                    assert!(o.status.success(), "{tool:?} {gz:?}");
+                    assert_eq!(o.stdout, want, "{tool:?} {gz:?}");
+                }
+            }
+            total += fs::metadata(&gz).unwrap().len();
+        }
+        sizes.push(total);
+    }
+    assert!(sizes[1] < sizes[0], "level 9 is smaller than 1: {sizes:?}");
+}
+
+#[test]
+fn a_gzip_level_out_of_range_is_a_usage_error_and_without_z_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out");
+    for level in ["0", "10"] {
+        let o = exe()
+            .args(["-z", "--gzip-level", level, "-f"])
+            .arg(small())
+            .arg(&dest)
+            .output()
+            .unwrap();
+        let err = assert_usage_error(&o, &dest);
+        assert!(err.contains("--gzip-level"), "{level}: {err}");
+    }
+    let o = exe()
+        .args(["--gzip-level", "5", "-f"])
+        .arg(small())
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = "stackviz-export: warning: --gzip-level has no effect without -z/--gzip: \
+                add -z to gzip the data files";
+    assert_eq!(warnings(&o).first().map(String::as_str), Some(ours));
+    assert!(dest.join("tempest_file_s.subunit_0_raw.json").is_file());
+}

@@ -29,6 +29,9 @@ pub struct Options {
     pub dstat: Option<PathBuf>,
     /// Gzip the data files (`-z`).
     pub gzip: bool,
+    /// Their gzip level (1-9, `--gzip-level`); `None` for
+    /// [`crate::DEFAULT_GZIP_LEVEL`].
+    pub gzip_level: Option<u32>,
     /// Add CI metadata from `ZUUL_*`/`JOB_NAME` (`-e`).
     pub env: bool,
     /// The main layout.

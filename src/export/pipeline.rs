@@ -92,6 +92,7 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     }
     let mut stale_notes = Vec::new();
     let mut stage = Staging::with_notes(&plan.dest, &mut |n| stale_notes.push(n))?;
+    stage.set_gzip_level(plan.gzip_level);
     for n in stale_notes {
         rep.info(&n);
     }

@@ -36,6 +36,7 @@ pub struct Plan {
     pub(super) streams: Vec<Stream>,
     pub(super) dstat: Option<PathBuf>,
     pub(super) gzip: bool,
+    pub(super) gzip_level: u32,
     pub(super) format: FormatKind,
     pub(super) html: bool,
     pub(super) fix: bool,
@@ -198,6 +199,17 @@ pub fn plan(opts: &Options) -> Result<Plan> {
                 .to_owned(),
         );
     }
+    if opts.gzip_level.is_some() && !opts.gzip {
+        warnings.push(
+            "--gzip-level has no effect without -z/--gzip: add -z to gzip the data files"
+                .to_owned(),
+        );
+    }
+    if let Some(level) = opts.gzip_level.filter(|l| !(1..=9).contains(l)) {
+        return Err(crate::Error::Usage(format!(
+            "--gzip-level {level}: the level is 1 (fastest) to 9 (smallest)"
+        )));
+    }
     check_dest(&opts.dest)?;
     check_side_files(&opts.ci)?;
     let mut providers = Vec::new();
@@ -344,6 +356,7 @@ pub fn plan(opts: &Options) -> Result<Plan> {
         streams,
         dstat: opts.dstat.clone(),
         gzip: opts.gzip,
+        gzip_level: opts.gzip_level.unwrap_or(crate::write::gzip::DEFAULT_LEVEL),
         format: opts.format,
         html: opts.html,
         fix: opts.fix_for_frontend,

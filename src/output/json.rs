@@ -82,6 +82,69 @@ impl Serialize for Iso {
     }
 }
 
+/// Writes timestamps as JSON (an [`Iso`] string or `null`) without going
+/// through serde, keeping the last day's date: a run's timestamps mostly
+/// fall on one day, and the time of day is plain arithmetic.
+#[derive(Default)]
+pub(crate) struct IsoWriter {
+    day: Option<i64>,
+    date: [u8; 10],
+}
+
+impl IsoWriter {
+    pub(crate) fn write(&mut self, buf: &mut Vec<u8>, t: Option<i64>) {
+        let Some(t) = t else {
+            buf.extend_from_slice(b"null");
+            return;
+        };
+        let secs = t.div_euclid(1_000_000);
+        let day = secs.div_euclid(86_400);
+        if self.day != Some(day) {
+            let mut tmp = [0u8; 40];
+            let text = match day.checked_mul(86_400_000_000) {
+                Some(us) => Iso(us).render(&mut tmp),
+                None => "",
+            };
+            if text.is_empty() {
+                // Outside what Python's datetime holds: serde's form.
+                let _ = serde_json::to_writer(&mut *buf, &Iso(t));
+                return;
+            }
+            self.date.copy_from_slice(&text.as_bytes()[..10]);
+            self.day = Some(day);
+        }
+        let of_day = secs.rem_euclid(86_400) as u32;
+        let mut clock = *b"T00:00:00";
+        for (at, v) in [(1, of_day / 3600), (4, of_day / 60 % 60), (7, of_day % 60)] {
+            clock[at] = b'0' + (v / 10) as u8;
+            clock[at + 1] = b'0' + (v % 10) as u8;
+        }
+        let micros = t.rem_euclid(1_000_000) as u32;
+        buf.push(b'"');
+        buf.extend_from_slice(&self.date);
+        buf.extend_from_slice(&clock);
+        if micros != 0 {
+            let mut frac = *b".000000";
+            let mut v = micros;
+            for d in frac[1..].iter_mut().rev() {
+                *d = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            buf.extend_from_slice(&frac);
+        }
+        buf.extend_from_slice(b"+00:00\"");
+    }
+
+    /// `[start, end]`, as serde_json writes a pair.
+    pub(crate) fn write_pair(&mut self, buf: &mut Vec<u8>, start: Option<i64>, end: Option<i64>) {
+        buf.push(b'[');
+        self.write(buf, start);
+        buf.push(b',');
+        self.write(buf, end);
+        buf.push(b']');
+    }
+}
+
 /// Writes `value` as JSON, mapping errors to the file's path.
 pub fn write_json<T: Serialize + ?Sized>(out: &mut OutFile, value: &T) -> Result<()> {
     serde_json::to_writer(&mut *out, value).map_err(|e| out.io_err(e.into()))
@@ -246,8 +309,9 @@ fn escape_bytes(b: u8) -> ([u8; 6], usize) {
 /// Fills [`Entry::details_json`] ahead of the writers (on its own thread).
 pub(crate) fn prepare_details_json(e: &mut Entry) {
     e.details_json.clear();
-    // Spooled text is copied from the spool by the details writer.
-    if e.spooled.is_empty() {
+    // Spooled text is copied from the spool by the details writer; `{}`
+    // is not worth a buffer of its own (the writer makes it).
+    if e.spooled.is_empty() && !e.details.is_empty() {
         write_pairs(&mut e.details_json, &e.details);
     }
 }
@@ -303,6 +367,36 @@ mod tests {
                 s.replace_range(pos..pos + 1, &c.to_string());
                 assert_eq!(ours(&s), serde_json::to_string(&s).unwrap());
             }
+        }
+    }
+
+    #[test]
+    fn iso_writer_matches_serde() {
+        let mut w = IsoWriter::default();
+        let times = [
+            Some(1_444_074_544_812_133),
+            Some(1_444_074_544_000_000),
+            Some(1_444_074_544_000_001),
+            Some(1_444_074_545_999_999),
+            Some(1_444_089_599_000_000),
+            Some(1_444_089_600_000_000),
+            Some(253_402_300_799_999_999),
+            Some(253_402_300_800_000_000),
+            None,
+            Some(0),
+            Some(-1),
+            Some(i64::MAX),
+            Some(i64::MIN + 1),
+            Some(1_444_074_544_812_133),
+        ];
+        for t in times {
+            let mut ours = Vec::new();
+            w.write(&mut ours, t);
+            let theirs = serde_json::to_vec(&t.map(Iso)).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs).unwrap()
+            );
         }
     }
 

@@ -1,6 +1,6 @@
 //! The `raw` list: every entry in completion order, details stripped.
 
-use super::json::{write_str, Iso};
+use super::json::{write_str, IsoWriter};
 use crate::model::entry::Entry;
 use crate::write::staging::{OutFile, Staging};
 use crate::Result;
@@ -10,6 +10,7 @@ pub struct RawWriter {
     out: OutFile,
     first: bool,
     scratch: Vec<u8>,
+    times: IsoWriter,
 }
 
 impl RawWriter {
@@ -20,6 +21,7 @@ impl RawWriter {
             out,
             first: true,
             scratch: Vec::with_capacity(1024),
+            times: IsoWriter::default(),
         })
     }
 
@@ -45,8 +47,7 @@ impl RawWriter {
             write_str(buf, t);
         }
         buf.extend_from_slice(b"],\"timestamps\":");
-        let times = [e.start.map(Iso), e.end.map(Iso)];
-        serde_json::to_writer(&mut *buf, &times).map_err(|e| self.out.io_err(e.into()))?;
+        self.times.write_pair(buf, e.start, e.end);
         buf.extend_from_slice(b",\"duration\":");
         serde_json::to_writer(&mut *buf, &e.duration).map_err(|e| self.out.io_err(e.into()))?;
         buf.extend_from_slice(b",\"details\":{}}");

@@ -13,7 +13,7 @@ use std::io::Write;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::json::Iso;
+use super::json::IsoWriter;
 use super::names::Names;
 use crate::model::entry::Entry;
 
@@ -83,6 +83,7 @@ impl TreeBuilder {
             return out.write_all(b"{}");
         };
         let nodes = self.build(names, last);
+        let mut times = IsoWriter::default();
         let mut buf = Vec::with_capacity(64 * 1024);
         // (node, whether its children are done)
         let mut stack: Vec<(u32, bool)> = vec![(0, false)];
@@ -111,7 +112,7 @@ impl TreeBuilder {
                     buf.push(b']');
                 }
                 if n.test != NO_ID {
-                    self.write_leaf(&mut buf, names, n.test)?;
+                    self.write_leaf(&mut buf, names, n.test, &mut times)?;
                 }
                 buf.push(b'}');
             }
@@ -123,15 +124,21 @@ impl TreeBuilder {
         out.write_all(&buf)
     }
 
-    fn write_leaf(&self, buf: &mut Vec<u8>, names: &Names, id: u32) -> std::io::Result<()> {
+    fn write_leaf(
+        &self,
+        buf: &mut Vec<u8>,
+        names: &Names,
+        id: u32,
+        times: &mut IsoWriter,
+    ) -> std::io::Result<()> {
         let leaf = &self.leaves[id as usize];
-        let time = |t: i64| (t != NONE).then_some(Iso(t));
+        let time = |t: i64| (t != NONE).then_some(t);
         buf.extend_from_slice(b",\"status\":");
         super::json::write_str(buf, leaf.status);
         buf.extend_from_slice(b",\"tags\":");
         buf.extend_from_slice(self.tags.get(leaf.tags).as_bytes());
         buf.extend_from_slice(b",\"timestamps\":");
-        serde_json::to_writer(&mut *buf, &[time(leaf.start), time(leaf.end)])?;
+        times.write_pair(buf, time(leaf.start), time(leaf.end));
         buf.extend_from_slice(b",\"duration\":");
         serde_json::to_writer(&mut *buf, &leaf.duration)?;
         buf.extend_from_slice(b",\"details\":{},\"name_full\":");
@@ -146,29 +153,29 @@ impl TreeBuilder {
         let mut last_child = vec![NO_ID];
         let mut index: HashMap<(u32, &str), u32> = HashMap::default();
         index.reserve(self.leaves.len() + self.leaves.len() / 4);
+        // The node of each name's parent (all but its last component), so
+        // that the tests of one class walk its path once.
+        let mut parents: HashMap<&str, u32> = HashMap::default();
         for id in 0..self.leaves.len() as u32 {
-            let mut node = 0u32;
-            for part in names.get(id).split('.').skip(1) {
-                node = match index.get(&(node, part)) {
-                    Some(&c) => c,
-                    None => {
-                        let c = nodes.len() as u32;
-                        let mut child = Node::new(part);
-                        let prev = last_child[node as usize];
-                        if prev == NO_ID {
-                            nodes[node as usize].first_child = c;
-                        } else {
-                            nodes[prev as usize].next = c;
-                            child.open_sibling = true;
+            let name = names.get(id);
+            let (start, rest) = match name.rfind('.') {
+                // A dotless name is the root itself.
+                None => (0, ""),
+                Some(cut) => {
+                    let parent = &name[..cut];
+                    let start = match parents.get(parent) {
+                        Some(&n) => n,
+                        None => {
+                            let n = Self::walk(&mut nodes, &mut last_child, &mut index, 0, parent);
+                            parents.insert(parent, n);
+                            n
                         }
-                        last_child[node as usize] = c;
-                        nodes.push(child);
-                        last_child.push(NO_ID);
-                        index.insert((node, part), c);
-                        c
-                    }
-                };
-            }
+                    };
+                    // The last component, as a path of one part.
+                    (start, &name[cut..])
+                }
+            };
+            let node = Self::walk(&mut nodes, &mut last_child, &mut index, start, rest);
             let n = &mut nodes[node as usize];
             let newer =
                 n.test == NO_ID || self.leaves[id as usize].seq > self.leaves[n.test as usize].seq;
@@ -177,6 +184,40 @@ impl TreeBuilder {
             }
         }
         nodes
+    }
+
+    /// The node reached from `node` by the components of `path` after its
+    /// first (StackViz drops a name's first component), created as needed
+    /// with children in first-seen order.
+    fn walk<'n>(
+        nodes: &mut Vec<Node<'n>>,
+        last_child: &mut Vec<u32>,
+        index: &mut HashMap<(u32, &'n str), u32>,
+        mut node: u32,
+        path: &'n str,
+    ) -> u32 {
+        for part in path.split('.').skip(1) {
+            node = match index.get(&(node, part)) {
+                Some(&c) => c,
+                None => {
+                    let c = nodes.len() as u32;
+                    let mut child = Node::new(part);
+                    let prev = last_child[node as usize];
+                    if prev == NO_ID {
+                        nodes[node as usize].first_child = c;
+                    } else {
+                        nodes[prev as usize].next = c;
+                        child.open_sibling = true;
+                    }
+                    last_child[node as usize] = c;
+                    nodes.push(child);
+                    last_child.push(NO_ID);
+                    index.insert((node, part), c);
+                    c
+                }
+            };
+        }
+        node
     }
 }
 

@@ -1,3 +1,4 @@
 //! Writing files: staged all-or-nothing, buffered, optionally gzipped.
 
+pub mod gzip;
 pub mod staging;
