@@ -29,18 +29,21 @@ pub const MAX_REASON: usize = 500;
 pub fn reason<'a, I>(details: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
+    I::IntoIter: Clone,
 {
-    let mut fallback = None;
-    for (key, text) in details {
-        if key == "traceback" {
-            if let Some(line) = exception_line(text) {
-                return Some(line);
-            }
-        } else if fallback.is_none() && text.contains(TRACEBACK_HEADER) {
-            fallback = exception_line(text);
-        }
-    }
-    fallback
+    let details = details.into_iter();
+    // Other attachments (logs of any size) are searched only when no
+    // `traceback` gives a line.
+    details
+        .clone()
+        .filter(|(key, _)| *key == "traceback")
+        .find_map(|(_, text)| exception_line(text))
+        .or_else(|| {
+            details
+                .filter(|(key, _)| *key != "traceback")
+                .find(|(_, text)| text.contains(TRACEBACK_HEADER))
+                .and_then(|(_, text)| exception_line(text))
+        })
 }
 
 /// The exception line of one traceback text (see [`reason`]).

@@ -19,6 +19,9 @@ use crate::model::entry::Entry;
 use crate::model::stats::Stats;
 use crate::write::staging::{OutFile, Staging};
 
+/// The file behind a buffer: serde writes JSON a token at a time.
+type Buffered = std::io::BufWriter<OutFile>;
+
 /// The CTRF specification version this writer follows.
 pub const SPEC_VERSION: &str = "0.1.0";
 /// Traceback text kept per test (the end).
@@ -301,7 +304,7 @@ impl<W: Write> Ctrf<W> {
 /// first stream (or at the end when there is none).
 pub struct CtrfFile {
     path: std::path::PathBuf,
-    doc: Option<Ctrf<OutFile>>,
+    doc: Option<Ctrf<Buffered>>,
 }
 
 impl CtrfFile {
@@ -309,10 +312,13 @@ impl CtrfFile {
         CtrfFile { path, doc: None }
     }
 
-    fn doc(&mut self, stage: &mut Staging) -> crate::Result<&mut Ctrf<OutFile>> {
+    fn doc(&mut self, stage: &mut Staging) -> crate::Result<&mut Ctrf<Buffered>> {
         if self.doc.is_none() {
             let out = stage.create_at(&self.path)?;
-            self.doc = Some(Ctrf::new(out).map_err(|e| crate::Error::io(&self.path, e))?);
+            self.doc = Some(
+                Ctrf::new(std::io::BufWriter::with_capacity(64 * 1024, out))
+                    .map_err(|e| crate::Error::io(&self.path, e))?,
+            );
         }
         Ok(self.doc.as_mut().expect("opened above"))
     }
@@ -336,6 +342,7 @@ impl Format for CtrfFile {
             .map_or(0, |d| d.as_millis() as i64);
         let out = doc
             .finish(&meta.env, now)
+            .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
             .map_err(|e| crate::Error::io(&self.path, e))?;
         stage.finish(out)
     }

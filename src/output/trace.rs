@@ -22,6 +22,9 @@ use crate::model::entry::Entry;
 use crate::model::stats::Stats;
 use crate::write::staging::{OutFile, Staging};
 
+/// The file behind a buffer: serde writes JSON a token at a time.
+type Buffered = std::io::BufWriter<OutFile>;
+
 #[derive(Serialize)]
 struct Slice<'a> {
     name: &'a str,
@@ -182,7 +185,7 @@ impl<W: Write> Trace<W> {
 /// `--trace FILE` behind the output trait.
 pub struct TraceFile {
     path: std::path::PathBuf,
-    trace: Option<Trace<OutFile>>,
+    trace: Option<Trace<Buffered>>,
     warnings: Vec<String>,
 }
 
@@ -195,10 +198,13 @@ impl TraceFile {
         }
     }
 
-    fn trace(&mut self, stage: &mut Staging) -> crate::Result<&mut Trace<OutFile>> {
+    fn trace(&mut self, stage: &mut Staging) -> crate::Result<&mut Trace<Buffered>> {
         if self.trace.is_none() {
             let out = stage.create_at(&self.path)?;
-            self.trace = Some(Trace::new(out).map_err(|e| crate::Error::io(&self.path, e))?);
+            self.trace = Some(
+                Trace::new(std::io::BufWriter::with_capacity(64 * 1024, out))
+                    .map_err(|e| crate::Error::io(&self.path, e))?,
+            );
         }
         Ok(self.trace.as_mut().expect("opened above"))
     }
@@ -241,6 +247,7 @@ impl Format for TraceFile {
             .take()
             .expect("opened above")
             .finish()
+            .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
             .map_err(io)?;
         stage.finish(out)
     }
