@@ -10,8 +10,8 @@
 use quick_junit::XmlString;
 
 /// What each byte needs: copied as is, an entity, or a look at the
-/// filter (controls other than the line feed, ESC among them; 0xC2, the
-/// lead byte of the C1 controls U+0080–U+009F).
+/// filter (controls other than the line feed, ESC among them; the C1
+/// controls are looked for before, see [`has_c1`]).
 const PLAIN: u8 = 0;
 const ENTITY: u8 = 1;
 const CHECK: u8 = 2;
@@ -24,7 +24,6 @@ const CLASS: [u8; 256] = {
         b += 1;
     }
     t[b'\n' as usize] = PLAIN;
-    t[0xC2] = CHECK;
     t[b'<' as usize] = ENTITY;
     t[b'>' as usize] = ENTITY;
     t[b'&' as usize] = ENTITY;
@@ -33,98 +32,133 @@ const CLASS: [u8; 256] = {
     t
 };
 
-/// The XML writer's escapes for the five special characters, in text and
-/// in attribute values alike.
-fn entity(b: u8) -> &'static [u8] {
-    match b {
-        b'<' => b"&lt;",
-        b'>' => b"&gt;",
-        b'&' => b"&amp;",
-        b'\'' => b"&apos;",
-        _ => b"&quot;",
-    }
-}
-
 /// Appends `text` to `out` as quick-junit writes it (filtered, escaped).
 pub(super) fn push(out: &mut Vec<u8>, text: &str) {
     let start = out.len();
-    if !escape(text, true, out) {
+    if has_c1(text.as_bytes()) || !escape(text, true, out) {
         out.truncate(start);
         escape(&XmlString::new(text), false, out);
     }
 }
 
+/// Whether the text holds a C1 control (U+0080–U+009F: 0xC2 0x80..=0x9F),
+/// which the filter removes. 0xC2 is rare in logs; memchr finds it fast.
+fn has_c1(b: &[u8]) -> bool {
+    memchr::memchr_iter(0xC2, b).any(|p| b.get(p + 1).is_some_and(|&n| n <= 0x9F))
+}
+
+/// The XML writer's escape of a special character (the same in text and
+/// in attribute values), padded to six bytes, and its length.
+fn entity6(b: u8) -> ([u8; 6], usize) {
+    match b {
+        b'<' => (*b"&lt;\0\0", 4),
+        b'>' => (*b"&gt;\0\0", 4),
+        b'&' => (*b"&amp;\0", 5),
+        b'\'' => (*b"&apos;", 6),
+        _ => (*b"&quot;", 6),
+    }
+}
+
+/// Output is staged in a small stack buffer with fixed-size stores (a
+/// whole word, then the cursor moves by the part that counts) and flushed
+/// every few hundred bytes: log text dense with quotes then costs no copy
+/// call per entity.
+const STAGE: usize = 512;
+
 /// Appends `text` escaped to `out`. With `check`, returns false, having
-/// appended part of it, when the text holds a character the filter would
-/// act on; the filter leaves any other text unchanged. Eight bytes are
-/// looked at together (see [`mask`]).
+/// appended part of it, when the text holds a control character other
+/// than the line feed (the filter acts on those; C1 controls are for the
+/// caller to rule out). Eight bytes are looked at together (see [`mask`]).
 fn escape(text: &str, check: bool, out: &mut Vec<u8>) -> bool {
     let b = text.as_bytes();
     out.reserve(b.len());
-    let mut from = 0;
-    let mut words = b.chunks_exact(8);
-    let mut at = 0;
-    for w in &mut words {
-        let mut m = mask(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        while m != 0 {
-            let p = at + (m.trailing_zeros() / 8) as usize;
-            if !special(b, p, check, &mut from, out) {
-                return false;
+    if b.len() < 32 {
+        // Names and attributes: not worth setting up the stage.
+        for &c in b {
+            match CLASS[c as usize] {
+                PLAIN => out.push(c),
+                ENTITY => {
+                    let (e, len) = entity6(c);
+                    out.extend_from_slice(&e[..len]);
+                }
+                _ if check => return false,
+                _ => out.push(c),
             }
+        }
+        return true;
+    }
+    // Headroom past STAGE for one word of six-byte entities plus a store.
+    let mut tmp = [0u8; STAGE + 64];
+    let mut n = 0;
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let v = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        let mut m = mask(v);
+        let mut j = 0; // bytes of the word already staged
+        while m != 0 {
+            let p = (m.trailing_zeros() / 8) as usize;
+            // Store the rest of the word; keep the plain run before p.
+            tmp[n..n + 8].copy_from_slice(&(v >> (8 * j)).to_le_bytes());
+            n += p - j;
+            let c = w[p];
+            match CLASS[c as usize] {
+                ENTITY => {
+                    let (e, len) = entity6(c);
+                    tmp[n..n + 6].copy_from_slice(&e);
+                    n += len;
+                }
+                CHECK if check => return false,
+                // A line feed, or a byte the mask flagged needlessly.
+                _ => {
+                    tmp[n] = c;
+                    n += 1;
+                }
+            }
+            j = p + 1;
             m &= m - 1;
         }
-        at += 8;
-    }
-    for p in at..b.len() {
-        if CLASS[b[p] as usize] != PLAIN && !special(b, p, check, &mut from, out) {
-            return false;
+        if j < 8 {
+            tmp[n..n + 8].copy_from_slice(&(v >> (8 * j)).to_le_bytes());
+            n += 8 - j;
+        }
+        if n >= STAGE {
+            out.extend_from_slice(&tmp[..n]);
+            n = 0;
         }
     }
-    out.extend_from_slice(&b[from..]);
+    for &c in words.remainder() {
+        match CLASS[c as usize] {
+            ENTITY => {
+                let (e, len) = entity6(c);
+                tmp[n..n + 6].copy_from_slice(&e);
+                n += len;
+            }
+            CHECK if check => return false,
+            _ => {
+                tmp[n] = c;
+                n += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&tmp[..n]);
     true
-}
-
-/// Handles the byte at `p`, which [`CLASS`] does not call plain: writes
-/// the plain run before it and its entity, or (with `check`) returns false
-/// when the filter would act on it.
-#[inline(always)]
-fn special(b: &[u8], p: usize, check: bool, from: &mut usize, out: &mut Vec<u8>) -> bool {
-    let c = b[p];
-    match CLASS[c as usize] {
-        ENTITY => {
-            out.extend_from_slice(&b[*from..p]);
-            out.extend_from_slice(entity(c));
-            *from = p + 1;
-            true
-        }
-        CHECK => {
-            // 0xC2 followed by 0xA0..=0xBF is an ordinary character.
-            let c1 = c == 0xC2 && b.get(p + 1).is_some_and(|&n| n <= 0x9F);
-            !check || (c == 0xC2 && !c1)
-        }
-        _ => true,
-    }
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
-const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 
-/// The high bit of each byte of `w` that is not plain in [`CLASS`]. Exact
-/// per byte (no carries between bytes), so the bits can be walked.
+/// The high bit of each byte of `w` that is not plain in [`CLASS`], and
+/// of some others: line feeds (every control is flagged) and bytes just
+/// above a flagged one (the subtraction's borrow). Each flagged byte is
+/// looked up in [`CLASS`]; the mask only has to miss none.
 #[inline(always)]
 fn mask(w: u64) -> u64 {
-    let zero = |y: u64| !(((y & LOW7) + LOW7) | y) & HI;
-    let below_space = !(((w & LOW7) + LO * (0x80 - 0x20)) | w) & HI;
-    let newline = zero(w ^ (LO * u64::from(b'\n')));
+    let zero = |y: u64| y.wrapping_sub(LO) & !y & HI;
+    let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
     // `&` 0x26 and `'` 0x27 differ in bit 0; `<` 0x3C and `>` 0x3E in bit 1.
     let amp_apos = zero((w ^ (LO * 0x26)) & !LO);
     let lt_gt = zero((w ^ (LO * 0x3C)) & !(LO * 0x02));
-    (below_space & !newline)
-        | amp_apos
-        | lt_gt
-        | zero(w ^ (LO * u64::from(b'"')))
-        | zero(w ^ (LO * 0xC2))
+    below_space | amp_apos | lt_gt | zero(w ^ (LO * u64::from(b'"')))
 }
 
 #[cfg(test)]
@@ -148,9 +182,12 @@ mod tests {
 
     #[test]
     fn text_the_filter_acts_on_goes_through_it() {
-        for s in ["\t", "\r", "\u{1b}[0m", "\u{85}", "\u{9f}", "\0"] {
+        for s in ["\t", "\r", "\u{1b}[0m", "\0"] {
             assert!(!escape(s, true, &mut Vec::new()), "{s:?}");
+            assert!(!escape(&s.repeat(40), true, &mut Vec::new()), "{s:?}");
         }
+        assert!(has_c1("x\u{85}".as_bytes()) && has_c1("\u{9f}".as_bytes()));
+        assert!(!has_c1("nbsp\u{a0} ¿".as_bytes()));
         let naive = |s: &str| {
             s.replace('&', "&amp;")
                 .replace('<', "&lt;")
@@ -170,19 +207,19 @@ mod tests {
     }
 
     #[test]
-    fn every_byte_is_classed_alike_in_words_and_alone() {
+    fn the_word_mask_misses_no_special_byte() {
         for c in 0..=255u8 {
             let special = CLASS[c as usize] != PLAIN;
             for pos in 0..8 {
-                let mut w = [b'a'; 8];
-                w[pos] = c;
-                let m = mask(u64::from_le_bytes(w));
-                assert_eq!(
-                    m,
-                    u64::from(special) << (8 * pos + 7),
-                    "byte {c:#x} at {pos}"
-                );
+                for fill in [b'a', 0x01, 0x27, 0x3D, 0xFF] {
+                    let mut w = [fill; 8];
+                    w[pos] = c;
+                    let bit = mask(u64::from_le_bytes(w)) >> (8 * pos + 7) & 1;
+                    assert!(!special || bit == 1, "byte {c:#x} at {pos} among {fill:#x}");
+                }
             }
         }
+        // No false alarms in plain text.
+        assert_eq!(mask(u64::from_le_bytes(*b"plain ab")), 0);
     }
 }
