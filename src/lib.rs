@@ -47,7 +47,9 @@
 //! Modules depend one way, checkable with `grep "use crate::" src`:
 //! `decode` on nothing above it; `input` on `decode`; `model` on `decode`;
 //! `write` on nothing above it; `output` on `model` and `write` (the html
-//! charts take their series from `input::dstat`); `export` on everything.
+//! charts take their series from `input::dstat`); `history` (the store of
+//! earlier runs and the new/flaky/slower rules) on nothing above it, read
+//! by `output` and fed by `export`; `export` on everything.
 //! `pycompat` (Python string semantics the port reproduces) and the
 //! [`Error`] type are used by all. `testkit` (feature `testkit`) holds the
 //! helpers for tests, examples, benches and fuzz targets.

@@ -20,7 +20,7 @@ fn clean_name(id: &str) -> String {
         id: id.to_owned(),
         route: None,
         status: None,
-        tags: Vec::new(),
+        tags: Default::default(),
         start: None,
         end: None,
         attachments: Vec::new(),

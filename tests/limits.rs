@@ -246,10 +246,29 @@ fn memory_follows_the_data_not_the_length_fields() {
         per_finished <= name_bytes + 300,
         "{per_finished} bytes per finished test ({name_bytes} of them its name)"
     );
+    // v1 global tags apply to every later test: the tests share one set,
+    // so 200 tests with 20,000 global tags cost about what 20 do.
+    let global_tags = |tests: usize| {
+        let mut s = b"tags:".to_vec();
+        for k in 0..20_000 {
+            s.extend_from_slice(format!(" global-tag-{k:05}").as_bytes());
+        }
+        s.push(b'\n');
+        for i in 0..tests {
+            s.extend_from_slice(format!("test: a.T.test_{i}\nsuccess: a.T.test_{i}\n").as_bytes());
+        }
+        export_peak(&s)
+    };
+    let (tags_20, tags_200) = (global_tags(20), global_tags(200));
+    assert!(
+        tags_200 < tags_20 + 2 * MIB,
+        "20,000 global tags: 200 tests peak {tags_200} B, 20 tests {tags_20} B"
+    );
     eprintln!(
         "peak allocation: empty export {empty} B; per unfinished test {per_test} B; \
          {n} one-byte chunks {peak_chunks} B; 32 MiB attachment {peak} B; \
-         96 MiB attachment {peak_96} B; per finished test {per_finished} B",
+         96 MiB attachment {peak_96} B; per finished test {per_finished} B; \
+         20,000 global tags: 20 tests {tags_20} B, 200 tests {tags_200} B",
         peak_chunks = export_peak(&chunks),
     );
 }

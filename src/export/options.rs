@@ -40,7 +40,7 @@ pub struct Options {
     /// `--history`, `--baseline` and the rules that mark tests.
     pub history: super::HistoryOptions,
     /// Change what keeps the chosen front-end from drawing the data (dstat
-    /// layout, worker lanes, untimed entries); see [`crate::model::frontend`].
+    /// layout, worker lanes, untimed entries); see the `model::frontend` module.
     pub fix_for_frontend: bool,
     /// Report files for CI systems; each may sit outside DEST.
     pub ci: CiFiles,

@@ -17,6 +17,7 @@ use crate::model::entry::Entry;
 use crate::model::frontend::{self, FLAG};
 use crate::model::record::{Assembler, Record, Warnings};
 use crate::model::stats::Stats;
+use crate::model::tags::Tags;
 use crate::output::artifacts::Artifacts;
 use crate::output::ctrf::CtrfFile;
 use crate::output::html::Html;
@@ -240,7 +241,8 @@ fn export_dstat(
 }
 
 /// Entries travel from the decoding thread to the writing thread in
-/// batches of about this much attachment text (or `BATCH_ENTRIES` entries).
+/// batches of about this much attachment text and tags (or `BATCH_ENTRIES`
+/// entries).
 const BATCH_BYTES: usize = 512 * 1024;
 const BATCH_ENTRIES: usize = 256;
 /// Batches in flight; bounds the memory between the two threads.
@@ -267,12 +269,19 @@ fn decode_stream(
 ) -> Result<Decoded> {
     let mut batch = Vec::with_capacity(BATCH_ENTRIES);
     let mut batch_bytes = 0usize;
+    let mut last_tags: Option<Tags> = None;
     let mut send = |batch: &mut Vec<Entry>| {
         deliver(std::mem::replace(batch, Vec::with_capacity(BATCH_ENTRIES)))
     };
     let sink = |rec: Record| -> Result<()> {
         let e = Entry::from_record(rec);
         batch_bytes += e.details.iter().map(|(_, v)| v.len()).sum::<usize>();
+        // A tag set shared with the previous entry costs nothing more; a
+        // new one (thousands of v1 global tags, say) weighs like text.
+        if !last_tags.as_ref().is_some_and(|t| Arc::ptr_eq(t, &e.tags)) {
+            batch_bytes += e.tags.iter().map(String::len).sum::<usize>();
+            last_tags = Some(e.tags.clone());
+        }
         batch.push(e);
         if batch.len() >= BATCH_ENTRIES || batch_bytes >= BATCH_BYTES {
             batch_bytes = 0;

@@ -8,7 +8,7 @@
 //! - [`rolling`]: what the store keeps per test so that reading history never
 //!   scans the test-run rows: subunit2sql's counters and a rolling window of
 //!   recent outcomes and durations.
-//! - [`classify`]: the rules, as pure functions of a run and what came before.
+//! - [`mod@classify`]: the rules, as pure functions of a run and what came before.
 //! - [`Store`] / [`StoreTx`]: the one interface a storage backend implements.
 //!   [`sqlite`] is the embedded file; [`memory`] holds runs in memory (used
 //!   for `--baseline` and repository runs, and a small template for new
@@ -142,7 +142,7 @@ pub struct Recorded {
     pub uuid: String,
     /// False when the run was already stored (exported before).
     pub added: bool,
-    /// What the store knew before this run, for [`classify`].
+    /// What the store knew before this run, for [`classify()`].
     pub prior: Prior,
 }
 

@@ -272,21 +272,22 @@ impl Sniffer<'_> {
         Ok(true)
     }
 
-    /// Whether a packet with a valid CRC starts at `mem[p]` (a 0xB3).
+    /// Whether a packet with a valid CRC starts at `mem[p]` (a 0xB3): the
+    /// decoder's own rule, so the two cannot disagree.
     fn packet_at(&mut self, p: usize) -> io::Result<bool> {
-        if !self.want(p + 6)? {
-            return Ok(false);
+        /// The sniffer's buffer from a candidate signature.
+        struct At<'a, 'r>(&'a mut Sniffer<'r>, usize);
+        impl v2::PacketWindow for At<'_, '_> {
+            fn bytes(&mut self, n: usize) -> io::Result<&[u8]> {
+                self.0.want(self.1 + n)?;
+                Ok(&self.0.mem[self.1..])
+            }
+            fn crc(&mut self, n: usize) -> u32 {
+                let s = &mut *self.0;
+                s.spans.crc(&s.mem, s.spilled, self.1, self.1 + n)
+            }
         }
-        let Some((len, width)) = v2::read_varint(&self.mem, p + 3) else {
-            return Ok(false);
-        };
-        let len = len as usize;
-        if width >= 4 || len < 8 || !self.want(p + len)? {
-            return Ok(false);
-        }
-        let stored =
-            u32::from_be_bytes(self.mem[p + len - 4..p + len].try_into().expect("4 bytes"));
-        Ok(self.spans.crc(&self.mem, self.spilled, p, p + len - 4) == stored)
+        v2::valid_packet_at(&mut At(self, p))
     }
 
     fn decide(&mut self) -> io::Result<Protocol> {
@@ -409,6 +410,50 @@ mod tests {
         assert_eq!(v1_directive(b"\ttest a.b"), None);
         // A directive word needs more text after it.
         assert_eq!(v1_directive(b"success:   "), None);
+    }
+
+    /// The sniffer takes a 0xB3 for a packet start (and so the stream for
+    /// v2) exactly when the decoder reads a packet there without a
+    /// `subunit.parser` record: one rule.
+    #[test]
+    fn sniffer_and_decoder_agree_on_packet_starts() {
+        use crate::decode::v2::{encode::write_packet, Decoder};
+        let mut good = Vec::new();
+        write_packet(0x2000, b"", &mut good).unwrap();
+        let mut with_id = Vec::new();
+        write_packet(0x2800, b"\x03abc", &mut with_id).unwrap();
+        let mut bad_crc = with_id.clone();
+        *bad_crc.last_mut().unwrap() ^= 1;
+        let mut truncated = with_id.clone();
+        truncated.pop();
+        let mut four_byte_len = good.clone();
+        four_byte_len[3] = 0xC0;
+        let mut too_short = good.clone();
+        too_short[3] = 7;
+        let candidates = [
+            (good, true),
+            (with_id, true),
+            (bad_crc, false),
+            (truncated, false),
+            (four_byte_len, false),
+            (too_short, false),
+        ];
+        for (i, (packet, valid)) in candidates.into_iter().enumerate() {
+            let mut bytes = b"some log text\n".to_vec();
+            bytes.extend_from_slice(&packet);
+            // A v1 test line after it: the first decisive sign wins.
+            let mut then_v1 = bytes.clone();
+            then_v1.extend_from_slice(b"\ntest: a.b\n");
+            let (protocol, _) = sniffed(then_v1);
+            let mut keep = crate::testkit::Keep::default();
+            Decoder::new(Cursor::new(bytes)).run(&mut keep).unwrap();
+            let parser_error = keep
+                .events
+                .iter()
+                .any(|e| e.test_id.as_deref() == Some("subunit.parser"));
+            assert_eq!(protocol == Protocol::V2, valid, "candidate {i}: sniffer");
+            assert_eq!(!parser_error, valid, "candidate {i}: decoder");
+        }
     }
 
     fn sniffed(bytes: Vec<u8>) -> (Protocol, Vec<u8>) {

@@ -4,6 +4,7 @@ use crate::decode::event::Status;
 use crate::model::attachment;
 use crate::model::attachment::spool::Spooled;
 use crate::model::record::Record;
+use crate::model::tags::Tags;
 
 /// A test's status as StackViz reports it: a packet status, or `Unknown`
 /// when no packet carried one. The discriminants index [`TestStatus::NAMES`].
@@ -69,8 +70,8 @@ pub struct Entry {
     pub name: String,
     /// The final status.
     pub status: TestStatus,
-    /// Sorted tags.
-    pub tags: Vec<String>,
+    /// Sorted tags, shared with other entries.
+    pub tags: Tags,
     /// Microseconds since the epoch of the first timestamp.
     pub start: Option<i64>,
     /// Microseconds since the epoch of the last timestamp.

@@ -187,10 +187,10 @@ impl Fix {
                 }
             };
             let mut tags: Vec<String> = Vec::with_capacity(e.tags.len() + 1);
-            for t in e.tags.drain(..) {
-                match worker_number(&t).and_then(|n| lanes.worker_lane(n)) {
+            for t in e.tags.iter() {
+                match worker_number(t).and_then(|n| lanes.worker_lane(n)) {
                     Some(l) => tags.push(format!("worker-{l}")),
-                    None => tags.push(t),
+                    None => tags.push(t.clone()),
                 }
             }
             if let Some(l) = new {
@@ -198,7 +198,7 @@ impl Fix {
             }
             tags.sort_unstable();
             tags.dedup();
-            e.tags = tags;
+            e.tags = tags.into();
         }
         (entries, changes)
     }
@@ -225,7 +225,9 @@ fn fill_timestamps(entries: &mut [Entry], fallback: i64) -> u64 {
             e.end = Some(t);
             e.duration = 0.0;
             if let Err(at) = e.tags.binary_search_by(|x| x.as_str().cmp(FILLED_TAG)) {
-                e.tags.insert(at, FILLED_TAG.to_owned());
+                let mut tags = e.tags.to_vec();
+                tags.insert(at, FILLED_TAG.to_owned());
+                e.tags = tags.into();
             }
             filled += 1;
         }

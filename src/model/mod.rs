@@ -7,3 +7,4 @@ pub mod frontend;
 pub mod lanes;
 pub mod record;
 pub mod stats;
+pub mod tags;

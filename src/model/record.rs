@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::decode::event::{Event, EventSink, Status, Warning};
 use crate::model::attachment::spool::{Spill, SpoolWriter, Spooled, SPILL_AT};
 use crate::model::attachment::Attachment;
+use crate::model::tags::{TagSets, Tags};
 
 /// A finished (or, at end of stream, abandoned) test record.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +19,8 @@ pub struct Record {
     pub route: Option<String>,
     /// `None` when no packet carried a status (only attachments).
     pub status: Option<Status>,
-    /// Sorted and free of duplicates.
-    pub tags: Vec<String>,
+    /// Sorted and free of duplicates; shared with other records.
+    pub tags: Tags,
     /// Microseconds since the epoch.
     pub start: Option<i64>,
     /// Microseconds since the epoch of the last timestamp.
@@ -56,6 +57,7 @@ pub struct Assembler<S> {
     warnings: Vec<Warning>,
     dropped_warnings: u64,
     spool: SpoolWriter,
+    tag_sets: TagSets,
 }
 
 /// A record being assembled; attachments get a name index once there are
@@ -108,6 +110,7 @@ impl<S: RecordSink> Assembler<S> {
             warnings: Vec::new(),
             dropped_warnings: 0,
             spool: SpoolWriter::new(std::env::temp_dir()),
+            tag_sets: TagSets::default(),
         }
     }
 
@@ -168,7 +171,7 @@ impl<S: RecordSink> EventSink for Assembler<S> {
                             id: id.to_owned(),
                             route: route.map(str::to_owned),
                             status: None,
-                            tags: Vec::new(),
+                            tags: self.tag_sets.get::<&str>(&[]),
                             start: None,
                             end: None,
                             attachments: Vec::new(),
@@ -192,10 +195,7 @@ impl<S: RecordSink> EventSink for Assembler<S> {
             rec.end = Some(us);
         }
         if let Some(tags) = &ev.tags {
-            rec.tags.clear();
-            rec.tags.extend(tags.iter().map(|t| t.to_string()));
-            rec.tags.sort_unstable();
-            rec.tags.dedup();
+            rec.tags = self.tag_sets.get(tags);
         }
         if let Some(file) = &ev.file {
             if !file.bytes.is_empty() {
@@ -396,7 +396,7 @@ mod tests {
             chunk(b"two", Some("image/png")),
             t2,
         ]);
-        assert_eq!(recs[0].tags, ["final"]);
+        assert_eq!(&recs[0].tags[..], ["final"]);
         assert_eq!(recs[0].attachments.len(), 1);
         assert_eq!(recs[0].attachments[0].mime.as_deref(), Some("text/plain"));
         assert_eq!(recs[0].attachments[0].bytes, b"one two");

@@ -18,6 +18,7 @@ use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::stats::Stats;
+use crate::model::tags::Tags;
 use crate::write::staging::{OutFile, Staging};
 
 /// The file behind a buffer: serde writes JSON a token at a time.
@@ -51,7 +52,8 @@ struct Test {
     message: Option<String>,
     trace: Option<String>,
     raw_status: &'static str,
-    tags: Vec<String>,
+    /// Shared with the entry: CTRF keeps every test until the end.
+    tags: Tags,
     /// The worker, written as `threadId` `worker-N`.
     worker: Option<u32>,
     retries: Option<u32>,

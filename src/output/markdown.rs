@@ -449,7 +449,7 @@ mod tests {
         m.begin_stream("Subunit File: x|y");
         let tb = "Traceback (most recent call last):\n  File \"t\", line 1\n    ```\nAssertionError: 1 != 2\n";
         let mut a = entry("a.T.test_fail<1>", "fail", 3.0, Some(tb));
-        a.tags = vec!["worker-1".into()];
+        a.tags = ["worker-1".to_owned()].into();
         m.entry(&a);
         m.entry(&entry("a.T.test_ok", "success", 1.0, None));
         m.entry(&entry("a.T.test_ux", "uxsuccess", 0.0, None));

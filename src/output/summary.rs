@@ -105,9 +105,9 @@ pub struct Slow {
 pub struct Results {
     /// One line per stream, in export order.
     pub streams: Vec<StreamLine>,
-    /// The first [`MAX_FAILURES`] failing tests.
+    /// The first `MAX_FAILURES` (20) failing tests.
     pub failures: Vec<Failed>,
-    /// Failures past [`MAX_FAILURES`], not listed.
+    /// Failures past `MAX_FAILURES`, not listed.
     pub more_failures: u64,
     /// Longest first.
     pub slowest: Vec<Slow>,
@@ -355,7 +355,7 @@ pub(crate) mod tests {
             id: name.to_owned(),
             name: name.to_owned(),
             status,
-            tags: vec!["worker-0".into()],
+            tags: ["worker-0".to_owned()].into(),
             start: Some(1_000_000),
             end: Some(1_000_000 + (duration * 1e6) as i64),
             duration,

@@ -281,10 +281,10 @@ mod tests {
         let mut t = Trace::new(Vec::new()).unwrap();
         t.begin_stream("Subunit File: x").unwrap();
         let mut a = entry("a.T.test_one", "success", 2.0, None);
-        a.tags = vec!["worker-1".into(), "smoke".into()];
+        a.tags = ["worker-1".to_owned(), "smoke".to_owned()].into();
         t.entry(&a).unwrap();
         let mut b = entry("a.T.test_two", "fail", 0.5, None);
-        b.tags.clear();
+        b.tags = Default::default();
         t.entry(&b).unwrap();
         let mut c = entry("a.T.untimed", "success", 0.0, None);
         c.start = None;

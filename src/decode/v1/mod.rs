@@ -231,7 +231,10 @@ struct Test {
     /// The name as written, compared byte for byte with outcome lines.
     raw: Vec<u8>,
     id: String,
-    tags: BTreeSet<String>,
+    /// The test's own tag set once a `tags:` line inside it changed it;
+    /// until then it has the global tags, which are not copied: a stream
+    /// may carry many thousands of global tags and many tests.
+    tags: Option<BTreeSet<String>>,
 }
 
 /// Push parser for subunit v1: feed it bytes in any pieces, then call
@@ -375,7 +378,14 @@ impl V1Parser {
             mime: LOST_MIME.to_owned(),
             bytes: message.into_bytes(),
         }];
-        report(sink, &test, self.now, Status::Fail, &parts)
+        report(
+            sink,
+            &test,
+            &self.global_tags,
+            self.now,
+            Status::Fail,
+            &parts,
+        )
     }
 
     fn skipped_text(&mut self, sink: &mut dyn EventSink) {
@@ -497,7 +507,7 @@ impl V1Parser {
                 let test = Test {
                     id: lossy(&raw),
                     raw,
-                    tags: self.global_tags.clone(),
+                    tags: None,
                 };
                 sink.event(Event {
                     status: Some(Status::InProgress),
@@ -526,7 +536,14 @@ impl V1Parser {
                     Some(None) => {
                         self.state = State::Outside;
                         if let Some(test) = self.test.take() {
-                            report(sink, &test, self.now, outcome.status(), &[])?;
+                            report(
+                                sink,
+                                &test,
+                                &self.global_tags,
+                                self.now,
+                                outcome.status(),
+                                &[],
+                            )?;
                         }
                     }
                     Some(Some(false)) => {
@@ -552,7 +569,7 @@ impl V1Parser {
                 let text = String::from_utf8_lossy(&line[offset.min(line.len())..]);
                 let mut gone = Vec::new();
                 let tags = match self.test.as_mut() {
-                    Some(test) => &mut test.tags,
+                    Some(test) => test.tags.get_or_insert_with(|| self.global_tags.clone()),
                     None => &mut self.global_tags,
                 };
                 for word in text.split(pycompat::is_space).filter(|w| !w.is_empty()) {
@@ -661,6 +678,7 @@ impl V1Parser {
             let r = report(
                 sink,
                 &test,
+                &self.global_tags,
                 self.now,
                 outcome.status(),
                 std::slice::from_ref(&part),
@@ -670,7 +688,14 @@ impl V1Parser {
             self.simple.clear();
             r
         } else {
-            let r = report(sink, &test, self.now, outcome.status(), &self.parts);
+            let r = report(
+                sink,
+                &test,
+                &self.global_tags,
+                self.now,
+                outcome.status(),
+                &self.parts,
+            );
             self.parts.clear();
             self.part_index.clear();
             self.part = None;
@@ -704,6 +729,7 @@ fn add_part(parts: &mut Vec<Part>, index: &mut HashMap<String, usize>, part: Par
 fn report(
     sink: &mut dyn EventSink,
     test: &Test,
+    global_tags: &BTreeSet<String>,
     now: Option<Timestamp>,
     status: Status,
     parts: &[Part],
@@ -722,12 +748,8 @@ fn report(
             ..Event::default()
         })?;
     }
-    let tags = (!test.tags.is_empty()).then(|| {
-        test.tags
-            .iter()
-            .map(|t| Cow::Borrowed(t.as_str()))
-            .collect()
-    });
+    let tags = test.tags.as_ref().unwrap_or(global_tags);
+    let tags = (!tags.is_empty()).then(|| tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect());
     sink.event(Event {
         status: Some(status),
         timestamp: now,

@@ -98,20 +98,63 @@ fn parse_header(data: &[u8], at_eof: bool) -> Result<Header, Box<Attempt<'static
         }));
     }
     let flags = u16::from_be_bytes([data[1], data[2]]);
-    // The width is in the first length byte; a 4-byte length is refused
-    // before its fourth byte is needed (it may not be there).
-    if data[3] >> 6 == 3 {
+    let Some((length, length_width)) = header_length(data) else {
         return Err(Box::new(Attempt::Damaged(
             ParseError("3 byte maximum given but 4 byte value found.".into()),
             6,
         )));
-    }
-    let (length, length_width) = read_varint(data, 3).expect("5 header bytes are buffered");
+    };
     Ok(Header {
         flags,
-        length: length as usize,
+        length,
         length_width,
     })
+}
+
+/// How many bytes of a packet hold its header's flags and length: enough to
+/// learn the length it claims.
+pub(crate) const HEADER_PEEK: usize = 6;
+
+/// The total length a header claims and the width of its length field, or
+/// `None` for a 4-byte length (refused before its fourth byte is needed: it
+/// may not be there). `head` holds [`HEADER_PEEK`] bytes from the signature.
+fn header_length(head: &[u8]) -> Option<(usize, usize)> {
+    if head[3] >> 6 == 3 {
+        return None;
+    }
+    read_varint(head, 3).map(|(len, width)| (len as usize, width))
+}
+
+/// Bytes from a candidate signature onwards, fetched on demand: how the
+/// sniffer and the decoder each expose their buffer to [`valid_packet_at`].
+pub(crate) trait PacketWindow {
+    /// Makes `n` bytes from the signature available (fewer at the end of
+    /// the stream) and returns all that are.
+    fn bytes(&mut self, n: usize) -> io::Result<&[u8]>;
+    /// The CRC-32 of the first `n` bytes from the signature (already made
+    /// available by [`PacketWindow::bytes`]).
+    fn crc(&mut self, n: usize) -> u32;
+}
+
+/// The one rule for "a valid packet starts here", used by the v1/v2 sniffer
+/// and by the decoder's resynchronisation inside a damaged packet's span: a
+/// header with a 1–3 byte length that leaves room for the CRC, every claimed
+/// byte present, and the stored CRC matching. Only a CRC makes a 0xB3 in
+/// arbitrary bytes trustworthy.
+pub(crate) fn valid_packet_at(w: &mut impl PacketWindow) -> io::Result<bool> {
+    let head = w.bytes(HEADER_PEEK)?;
+    if head.len() < HEADER_PEEK {
+        return Ok(false);
+    }
+    let Some((len, _)) = header_length(head).filter(|&(len, _)| len >= 8) else {
+        return Ok(false);
+    };
+    let packet = w.bytes(len)?;
+    if packet.len() < len {
+        return Ok(false);
+    }
+    let stored = u32::from_be_bytes(packet[len - 4..len].try_into().expect("4 bytes"));
+    Ok(w.crc(len - 4) == stored)
 }
 
 /// Decodes the packet at the start of `data` (which starts with 0xB3);
@@ -550,18 +593,19 @@ impl<R: Read> Decoder<R> {
     }
 
     fn crc_valid_here(&mut self) -> io::Result<bool> {
-        self.fill(6)?;
-        let header = match parse_header(&self.buf[self.pos..self.end], true) {
-            Ok(h) if h.length >= 8 => h,
-            _ => return Ok(false),
-        };
-        self.fill(header.length)?;
-        if self.end - self.pos < header.length {
-            return Ok(false);
+        /// The decoder's buffer from its read position.
+        struct Here<'a, R>(&'a mut Decoder<R>);
+        impl<R: Read> PacketWindow for Here<'_, R> {
+            fn bytes(&mut self, n: usize) -> io::Result<&[u8]> {
+                self.0.fill(n)?;
+                Ok(&self.0.buf[self.0.pos..self.0.end])
+            }
+            fn crc(&mut self, n: usize) -> u32 {
+                let d = &mut *self.0;
+                d.spans.crc(&d.buf, d.base, d.pos, d.pos + n)
+            }
         }
-        let at = self.pos + header.length - 4;
-        let stored = u32::from_be_bytes(self.buf[at..at + 4].try_into().expect("4 bytes"));
-        Ok(self.spans.crc(&self.buf, self.base, self.pos, at) == stored)
+        valid_packet_at(&mut Here(self))
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Datelike, Timelike};
 
 use super::text::push;
+use crate::model::tags::Tags;
 
 /// How an attempt ended, as JUnit says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,8 @@ pub(super) struct Case {
     /// Where the class ends and where the method starts in `name`.
     pub split: (usize, usize),
     pub worker: Option<u32>,
-    pub tags: Vec<String>,
+    /// Shared with the entry.
+    pub tags: Tags,
     pub last: Attempt,
     /// Earlier failed attempts, oldest first: `<flakyFailure>` when the
     /// last attempt passed, `<rerunFailure>` when it did not.
@@ -166,7 +168,7 @@ impl CaseWriter {
             if let Some(w) = c.worker {
                 self.property(out, "worker", &w.to_string());
             }
-            for t in &c.tags {
+            for t in c.tags.iter() {
                 self.property(out, "tag", t);
             }
             self.end(out, "properties");
@@ -396,7 +398,7 @@ mod tests {
         if let Some(w) = c.worker {
             t.add_property(Property::new("worker", w.to_string()));
         }
-        for tag in &c.tags {
+        for tag in c.tags.iter() {
             t.add_property(Property::new("tag", tag.as_str()));
         }
         if let Some(o) = &a.out {
@@ -482,7 +484,7 @@ mod tests {
         (
             text(),
             proptest::option::of(0u32..20),
-            proptest::collection::vec(text(), 0..3),
+            proptest::collection::vec(text(), 0..3).prop_map(Tags::from),
             attempt(ALL),
             proptest::collection::vec(attempt(FAILED), 0..3),
         )
