@@ -24,6 +24,8 @@
 #   6. export -z M:         .gz sizes <= 1.10x `gzip -6` of the plain files;
 #                           CPU <= 0.6x that `gzip -6` alone
 #   7. export --html M:     CPU <= 1.5x export M (strict) and <= 2x (the report's bound)
+#   8. export M + all side outputs (--junit --ctrf --markdown --trace):
+#                           CPU <= 1.3x export M
 #   history (--history, SQLite and PostgreSQL): see the block at the end.
 #
 # subunit-stats comes from python-subunit: $STACKVIZ_TOOLS_VENV (default
@@ -142,7 +144,7 @@ row "export --html M" "$runs" "$(q "$exe" -q --html -f "$M" "$out")"
 for side in junit ctrf markdown trace; do
     row "export --$side M" "$runs" "$(q "$exe" -q "--$side" "$out/side.$side" -f "$M" "$out")"
 done
-row "export M all side outputs" "$runs" "$(q "$exe" -q --junit "$out/s.xml" --ctrf "$out/s.json" \
+row "export M + all side outputs" "$runs" "$(q "$exe" -q --junit "$out/s.xml" --ctrf "$out/s.json" \
     --markdown "$out/s.md" --trace "$out/s.trace" -f "$M" "$out")"
 # gzip -6 of the plain data files an export of M writes; their sizes
 # against the .gz files of `export -z` for target 6.
@@ -205,9 +207,9 @@ printf 'inputs: M %s MB, U3 %s MB, T %s MB, T1M %s MB, B %s MB, F %s MB in 1000 
     "$(echo "scale=1; $(cat "$F"/*.subunit | wc -c) / 1000000" | bc)"
 printf 'medians of %s interleaved runs (%s for T1M and B); %s cores; load %s\n\n' \
     "$runs" "$runs_big" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-26s %9s %9s %10s\n' "row" "CPU (s)" "wall (s)" "RSS (MiB)"
+printf '%-28s %9s %9s %10s\n' "row" "CPU (s)" "wall (s)" "RSS (MiB)"
 for name in "${ROWS[@]}"; do
-    printf '%-26s %9.2f %9.2f %10.1f\n' "$name" "${CPU[$name]}" "${WALL[$name]}" \
+    printf '%-28s %9.2f %9.2f %10.1f\n' "$name" "${CPU[$name]}" "${WALL[$name]}" \
         "$(echo "${RSS[$name]} / 1024" | bc -l)"
 done
 
@@ -255,9 +257,9 @@ x=$(ratio "$(cpu "export --html M")" "$(cpu "export M")")
 xw=$(ratio "$(wall "export --html M")" "$(wall "export M")")
 printf '7. export --html M / export M:       %5.2fx CPU [%5.2fx wall]  target <= 1.5x %s; report bound <= 2x %s\n' \
     "$x" "$xw" "$(verdict "$(le "$x" 1.5)")" "$(verdict "$(le "$x" 2)")"
-x=$(ratio "$(cpu "export M all side outputs")" "$(cpu "export M")")
-xw=$(ratio "$(wall "export M all side outputs")" "$(wall "export M")")
-printf '8. junit+ctrf+markdown+trace / M:    %5.2fx CPU [%5.2fx wall]         target <= 1.3x %s\n' \
+x=$(ratio "$(cpu "export M + all side outputs")" "$(cpu "export M")")
+xw=$(ratio "$(wall "export M + all side outputs")" "$(wall "export M")")
+printf '8. side outputs / plain:            %5.2fx CPU [%5.2fx wall]         target <= 1.3x %s\n' \
     "$x" "$xw" "$(verdict "$(le "$x" 1.3)")"
 echo
 echo "$(wc -l < "$work/.fails") target check(s) failed"

@@ -13,6 +13,9 @@
 
 /// The header Python prints before a traceback's frames.
 const TRACEBACK_HEADER: &str = "Traceback (most recent call last):";
+/// The same, searched for with memchr's vectorised search: every side
+/// output asks for the reason of every failure.
+const HEADER: &[u8] = TRACEBACK_HEADER.as_bytes();
 
 /// Longest reason returned, in bytes; longer lines are cut at a character
 /// boundary and end with `…`-free truncation (callers add their own mark).
@@ -29,23 +32,26 @@ pub const MAX_REASON: usize = 500;
 pub fn reason<'a, I>(details: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
+    I::IntoIter: Clone,
 {
-    let mut fallback = None;
-    for (key, text) in details {
-        if key == "traceback" {
-            if let Some(line) = exception_line(text) {
-                return Some(line);
-            }
-        } else if fallback.is_none() && text.contains(TRACEBACK_HEADER) {
-            fallback = exception_line(text);
-        }
-    }
-    fallback
+    let details = details.into_iter();
+    // Other attachments (logs of any size) are searched only when no
+    // `traceback` gives a line.
+    details
+        .clone()
+        .filter(|(key, _)| *key == "traceback")
+        .find_map(|(_, text)| exception_line(text))
+        .or_else(|| {
+            details
+                .filter(|(key, _)| *key != "traceback")
+                .find(|(_, text)| memchr::memmem::find(text.as_bytes(), HEADER).is_some())
+                .and_then(|(_, text)| exception_line(text))
+        })
 }
 
 /// The exception line of one traceback text (see [`reason`]).
 pub fn exception_line(text: &str) -> Option<&str> {
-    let line = match text.rfind(TRACEBACK_HEADER) {
+    let line = match memchr::memmem::rfind(text.as_bytes(), HEADER) {
         Some(at) => {
             after_frames(&text[at + TRACEBACK_HEADER.len()..]).or_else(|| last_line(&text[at..]))
         }

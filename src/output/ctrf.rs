@@ -12,6 +12,7 @@ use std::io::Write;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
+use super::json;
 use super::side::{self, Outcome};
 use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
@@ -20,6 +21,9 @@ use crate::model::stats::Stats;
 use crate::model::tags::Tags;
 use crate::write::staging::{OutFile, Staging};
 
+/// The file behind a buffer: serde writes JSON a token at a time.
+type Buffered = std::io::BufWriter<OutFile>;
+
 /// The CTRF specification version this writer follows.
 pub const SPEC_VERSION: &str = "0.1.0";
 /// Traceback text kept per test (the end).
@@ -27,61 +31,42 @@ const TRACE_CAP: usize = 16 * 1024;
 /// stdout/stderr text kept per test (the end).
 const OUTPUT_CAP: usize = 4 * 1024;
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct Attempt {
     attempt: u32,
     status: &'static str,
     duration: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     start: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     stop: Option<i64>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct Test {
     name: String,
     status: &'static str,
     duration: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     start: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     stop: Option<i64>,
-    suite: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The class, the second part of `suite` after the stream's name.
+    class: String,
     message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<String>,
     raw_status: &'static str,
     /// Shared with the entry: CTRF keeps every test until the end.
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
     tags: Tags,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thread_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The worker, written as `threadId` `worker-N`.
+    worker: Option<u32>,
     retries: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     retry_attempts: Vec<Attempt>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     flaky: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     stdout: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     stderr: Vec<String>,
     extra: TestExtra,
 }
 
 /// What has no CTRF field: the subunit id and the attachment names.
-#[derive(Serialize)]
 struct TestExtra {
     id: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     attachments: Vec<String>,
 }
 
@@ -98,6 +83,134 @@ struct Summary {
     start: i64,
     stop: i64,
     duration: i64,
+}
+
+/// A test's JSON, written field by field (fields in this order, optional
+/// ones left out when empty): tests are most of the file, and serde's
+/// string escaping, one byte at a time, was most of its cost.
+impl Test {
+    fn write(&self, out: &mut Vec<u8>, suite: &str) {
+        out.extend_from_slice(b"{\"name\":");
+        json::write_str(out, &self.name);
+        out.extend_from_slice(b",\"status\":\"");
+        out.extend_from_slice(self.status.as_bytes());
+        out.extend_from_slice(b"\",\"duration\":");
+        int(out, self.duration as i64);
+        times(out, self.start, self.stop);
+        out.extend_from_slice(b",\"suite\":[");
+        json::write_str(out, suite);
+        if !self.class.is_empty() {
+            out.push(b',');
+            json::write_str(out, &self.class);
+        }
+        out.push(b']');
+        opt_str(out, "message", self.message.as_deref());
+        opt_str(out, "trace", self.trace.as_deref());
+        out.extend_from_slice(b",\"rawStatus\":\"");
+        out.extend_from_slice(self.raw_status.as_bytes());
+        out.push(b'"');
+        if !self.tags.is_empty() {
+            out.extend_from_slice(b",\"tags\":");
+            strings(out, &self.tags);
+        }
+        if let Some(w) = self.worker {
+            out.extend_from_slice(b",\"threadId\":\"worker-");
+            int(out, i64::from(w));
+            out.push(b'"');
+        }
+        if let Some(r) = self.retries {
+            out.extend_from_slice(b",\"retries\":");
+            int(out, i64::from(r));
+        }
+        if !self.retry_attempts.is_empty() {
+            out.extend_from_slice(b",\"retryAttempts\":[");
+            for (i, a) in self.retry_attempts.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"attempt\":");
+                int(out, i64::from(a.attempt));
+                out.extend_from_slice(b",\"status\":\"");
+                out.extend_from_slice(a.status.as_bytes());
+                out.extend_from_slice(b"\",\"duration\":");
+                int(out, a.duration as i64);
+                opt_str(out, "message", a.message.as_deref());
+                opt_str(out, "trace", a.trace.as_deref());
+                times(out, a.start, a.stop);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        if self.flaky {
+            out.extend_from_slice(b",\"flaky\":true");
+        }
+        if !self.stdout.is_empty() {
+            out.extend_from_slice(b",\"stdout\":");
+            strings(out, &self.stdout);
+        }
+        if !self.stderr.is_empty() {
+            out.extend_from_slice(b",\"stderr\":");
+            strings(out, &self.stderr);
+        }
+        out.extend_from_slice(b",\"extra\":{\"id\":");
+        json::write_str(out, &self.extra.id);
+        if !self.extra.attachments.is_empty() {
+            out.extend_from_slice(b",\"attachments\":");
+            strings(out, &self.extra.attachments);
+        }
+        out.extend_from_slice(b"}}");
+    }
+}
+
+/// `,"start":…,"stop":…`, each when known.
+fn times(out: &mut Vec<u8>, start: Option<i64>, stop: Option<i64>) {
+    if let Some(t) = start {
+        out.extend_from_slice(b",\"start\":");
+        int(out, t);
+    }
+    if let Some(t) = stop {
+        out.extend_from_slice(b",\"stop\":");
+        int(out, t);
+    }
+}
+
+/// An integer in decimal, as JSON writes it.
+fn int(out: &mut Vec<u8>, v: i64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = v.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+fn opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
+    if let Some(v) = value {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        json::write_str(out, v);
+    }
+}
+
+fn strings(out: &mut Vec<u8>, list: &[String]) {
+    out.push(b'[');
+    for (i, s) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json::write_str(out, s);
+    }
+    out.push(b']');
 }
 
 fn status(o: Outcome) -> &'static str {
@@ -131,6 +244,8 @@ pub struct Ctrf<W: Write> {
     start: Option<i64>,
     stop: Option<i64>,
     first: bool,
+    /// Tests written, before they go to `out`.
+    buf: Vec<u8>,
 }
 
 impl<W: Write> Ctrf<W> {
@@ -150,6 +265,7 @@ impl<W: Write> Ctrf<W> {
             start: None,
             stop: None,
             first: true,
+            buf: Vec::new(),
         })
     }
 
@@ -161,10 +277,6 @@ impl<W: Write> Ctrf<W> {
     pub fn entry(&mut self, e: &Entry) {
         let outcome = Outcome::of(e.status);
         let (class, _) = side::split_name(&e.name);
-        let mut suite = vec![self.suite.clone()];
-        if !class.is_empty() {
-            suite.push(class.to_owned());
-        }
         let failed = outcome.is_failure();
         let message = match outcome {
             Outcome::Failed => side::reason(e).map(str::to_owned),
@@ -194,12 +306,12 @@ impl<W: Write> Ctrf<W> {
             duration: (e.duration.max(0.0) * 1000.0).round() as u64,
             start: e.start.map(ms),
             stop: e.end.map(ms),
-            suite,
+            class: class.to_owned(),
             message,
             trace,
             raw_status: e.status.as_str(),
             tags: e.tags.clone(),
-            thread_id: side::worker(e).map(|w| format!("worker-{w}")),
+            worker: side::worker(e),
             retries: None,
             retry_attempts: Vec::new(),
             flaky: false,
@@ -256,11 +368,17 @@ impl<W: Write> Ctrf<W> {
             } += 1;
             s.flaky += u64::from(t.flaky);
             if !self.first {
-                self.out.write_all(b",")?;
+                self.buf.push(b',');
             }
             self.first = false;
-            serde_json::to_writer(&mut self.out, &t)?;
+            t.write(&mut self.buf, &self.suite);
+            if self.buf.len() >= 64 * 1024 {
+                self.out.write_all(&self.buf)?;
+                self.buf.clear();
+            }
         }
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
         Ok(())
     }
 
@@ -303,7 +421,7 @@ impl<W: Write> Ctrf<W> {
 /// first stream (or at the end when there is none).
 pub struct CtrfFile {
     path: std::path::PathBuf,
-    doc: Option<Ctrf<OutFile>>,
+    doc: Option<Ctrf<Buffered>>,
 }
 
 impl CtrfFile {
@@ -311,10 +429,13 @@ impl CtrfFile {
         CtrfFile { path, doc: None }
     }
 
-    fn doc(&mut self, stage: &mut Staging) -> crate::Result<&mut Ctrf<OutFile>> {
+    fn doc(&mut self, stage: &mut Staging) -> crate::Result<&mut Ctrf<Buffered>> {
         if self.doc.is_none() {
             let out = stage.create_at(&self.path)?;
-            self.doc = Some(Ctrf::new(out).map_err(|e| crate::Error::io(&self.path, e))?);
+            self.doc = Some(
+                Ctrf::new(std::io::BufWriter::with_capacity(64 * 1024, out))
+                    .map_err(|e| crate::Error::io(&self.path, e))?,
+            );
         }
         Ok(self.doc.as_mut().expect("opened above"))
     }
@@ -338,6 +459,7 @@ impl Format for CtrfFile {
             .map_or(0, |d| d.as_millis() as i64);
         let out = doc
             .finish(&meta.env, now)
+            .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
             .map_err(|e| crate::Error::io(&self.path, e))?;
         stage.finish(out)
     }

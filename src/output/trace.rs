@@ -15,6 +15,7 @@ use rustc_hash::FxHashSet as HashSet;
 use serde::Serialize;
 use serde_json::json;
 
+use super::json;
 use super::side;
 use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
@@ -22,27 +23,8 @@ use crate::model::entry::Entry;
 use crate::model::stats::Stats;
 use crate::write::staging::{OutFile, Staging};
 
-#[derive(Serialize)]
-struct Slice<'a> {
-    name: &'a str,
-    cat: &'a str,
-    ph: &'static str,
-    pid: u64,
-    tid: u64,
-    ts: i64,
-    dur: i64,
-    args: SliceArgs<'a>,
-}
-
-#[derive(Serialize)]
-struct SliceArgs<'a> {
-    status: &'a str,
-    duration: f64,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    tags: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-}
+/// The file behind a buffer: serde writes JSON a token at a time.
+type Buffered = std::io::BufWriter<OutFile>;
 
 /// dstat series → (counter name, [(series key, label)]).
 const COUNTERS: [(&str, &[(&str, &str)]); 4] = [
@@ -68,6 +50,8 @@ pub struct Trace<W: Write> {
     threads: HashSet<u64>,
     /// Tests that had no start time and so no place on the time axis.
     untimed: u64,
+    /// One event, written.
+    buf: Vec<u8>,
 }
 
 impl<W: Write> Trace<W> {
@@ -79,6 +63,7 @@ impl<W: Write> Trace<W> {
             pid: 0,
             threads: HashSet::default(),
             untimed: 0,
+            buf: Vec::new(),
         })
     }
 
@@ -116,22 +101,41 @@ impl<W: Write> Trace<W> {
             self.event(&json!({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid, "args": {"sort_index": tid}}))?;
         }
         let end = e.end.unwrap_or(start);
-        let slice = Slice {
-            name: &e.name,
-            cat: e.status.as_str(),
-            ph: "X",
-            pid: self.pid,
-            tid,
-            ts: start,
-            dur: (end - start).max(0),
-            args: SliceArgs {
-                status: e.status.as_str(),
-                duration: e.duration,
-                tags: &e.tags,
-                id: (e.id != e.name).then_some(e.id.as_str()),
-            },
-        };
-        self.event(&slice)
+        // Written by hand (one per test, most of the file): serde escapes
+        // strings a byte at a time. Same fields, order and omissions as
+        // serde gives the other events.
+        let b = &mut self.buf;
+        b.clear();
+        if !self.first {
+            b.extend_from_slice(b",\n");
+        }
+        self.first = false;
+        let status = e.status.as_str();
+        b.extend_from_slice(b"{\"name\":");
+        json::write_str(b, &e.name);
+        let _ = write!(
+            b,
+            ",\"cat\":\"{status}\",\"ph\":\"X\",\"pid\":{},\"tid\":{tid},\"ts\":{start},\"dur\":{},\"args\":{{\"status\":\"{status}\",\"duration\":",
+            self.pid,
+            (end - start).max(0)
+        );
+        serde_json::to_writer(&mut *b, &e.duration)?;
+        if !e.tags.is_empty() {
+            b.extend_from_slice(b",\"tags\":[");
+            for (i, t) in e.tags.iter().enumerate() {
+                if i > 0 {
+                    b.push(b',');
+                }
+                json::write_str(b, t);
+            }
+            b.push(b']');
+        }
+        if e.id != e.name {
+            b.extend_from_slice(b",\"id\":");
+            json::write_str(b, &e.id);
+        }
+        b.extend_from_slice(b"}}");
+        self.out.write_all(b)
     }
 
     /// Tests left out for want of a start time.
@@ -182,7 +186,7 @@ impl<W: Write> Trace<W> {
 /// `--trace FILE` behind the output trait.
 pub struct TraceFile {
     path: std::path::PathBuf,
-    trace: Option<Trace<OutFile>>,
+    trace: Option<Trace<Buffered>>,
     warnings: Vec<String>,
 }
 
@@ -195,10 +199,13 @@ impl TraceFile {
         }
     }
 
-    fn trace(&mut self, stage: &mut Staging) -> crate::Result<&mut Trace<OutFile>> {
+    fn trace(&mut self, stage: &mut Staging) -> crate::Result<&mut Trace<Buffered>> {
         if self.trace.is_none() {
             let out = stage.create_at(&self.path)?;
-            self.trace = Some(Trace::new(out).map_err(|e| crate::Error::io(&self.path, e))?);
+            self.trace = Some(
+                Trace::new(std::io::BufWriter::with_capacity(64 * 1024, out))
+                    .map_err(|e| crate::Error::io(&self.path, e))?,
+            );
         }
         Ok(self.trace.as_mut().expect("opened above"))
     }
@@ -241,6 +248,7 @@ impl Format for TraceFile {
             .take()
             .expect("opened above")
             .finish()
+            .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
             .map_err(io)?;
         stage.finish(out)
     }

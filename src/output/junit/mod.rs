@@ -1,21 +1,29 @@
 //! `--junit FILE`: JUnit XML for CI test dashboards (Jenkins, GitLab,
 //! GitHub, Azure, CircleCI, Buildkite, Datadog).
 //!
-//! Written with `quick-junit` (nextest's writer), so escaping, invalid XML
-//! characters and the flaky/rerun elements follow one maintained model.
+//! In the layout of `quick-junit` (nextest's writer), so escaping, invalid
+//! XML characters and the flaky/rerun elements follow one maintained model.
 //! One `<testsuite>` per stream; a test id seen again in the same stream
 //! becomes one `<testcase>` whose earlier failed attempts are
 //! `<flakyFailure>` (last attempt passed) or `<rerunFailure>` (still
 //! failing), so consumers that key on classname+name (GitLab drops
 //! duplicates) count it once.
+//!
+//! quick-junit writes the document, its suites and their totals; the test
+//! cases, nearly all of the file, are written by [`case`] in quick-junit's
+//! exact layout (checked against it byte for byte in the tests). Building
+//! quick-junit's model for every test, whose strings each pass through a
+//! terminal-escape filter one character at a time, cost several times the
+//! rest of the export.
+
+mod case;
+mod text;
 
 use std::io::Write;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
-use quick_junit::{
-    FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
-};
+use quick_junit::{Property, Report, TestSuite};
 use rustc_hash::FxHashMap as HashMap;
 
 use super::side::{self, Outcome};
@@ -25,13 +33,12 @@ use crate::model::entry::Entry;
 use crate::model::failure;
 use crate::model::stats::Stats;
 use crate::write::staging::Staging;
+use case::{Attempt, Case, CaseWriter, Kind};
 
 /// Traceback text kept per failure (the end).
 const TRACEBACK_CAP: usize = 16 * 1024;
 /// Attachment text kept per failing (or erroring, skipped) test. The full
-/// text stays in the StackViz data; CI pages only need the end, and every
-/// byte here passes through the writer's escape-code filter, the costliest
-/// part of this output.
+/// text stays in the StackViz data; CI pages only need the end.
 const FAILED_OUTPUT_CAP: usize = 8 * 1024;
 /// Attachment text kept per passing test.
 const PASSED_OUTPUT_CAP: usize = 1024;
@@ -45,9 +52,15 @@ const GITLAB_MAX_CASES: usize = 500_000;
 
 /// Builds the report while the streams are read; writes it at the end.
 pub struct Junit {
+    /// The document without its test cases: each suite that has cases
+    /// holds its position in `suites` as a stand-in `<system-out>`.
     report: Report,
-    cases: Vec<TestCase>,
+    /// Each suite's test cases, written at the end after the totals.
+    suites: Vec<Vec<Case>>,
+    /// The current stream's tests, in first-seen order.
+    cases: Vec<Case>,
     by_id: HashMap<String, usize>,
+    writer: CaseWriter,
     suite_name: String,
     passed_budget: usize,
     passed_output_dropped: u64,
@@ -79,8 +92,10 @@ impl Junit {
             .unwrap_or_else(|| "localhost".to_owned());
         Junit {
             report: Report::new("stackviz-export"),
+            suites: Vec::new(),
             cases: Vec::new(),
             by_id: HashMap::default(),
+            writer: CaseWriter::new(),
             suite_name: String::new(),
             passed_budget: PASSED_OUTPUT_BUDGET,
             passed_output_dropped: 0,
@@ -97,33 +112,33 @@ impl Junit {
 
     pub fn entry(&mut self, e: &Entry) {
         let outcome = Outcome::of(e.status);
-        // The writer drops control characters; tabs and line breaks in a
-        // name read better as spaces (XML attributes would fold them too).
-        let name = e.name.replace(['\t', '\n', '\r'], " ");
-        let (class, method) = side::split_name(&name);
-        let status = match outcome {
-            Outcome::Passed => TestCaseStatus::success(),
+        let mut last = Attempt {
+            kind: Kind::Passed,
+            message: None,
+            ty: None,
+            detail: None,
+            start: e.start,
+            time: secs(e.duration),
+            out: None,
+            err: None,
+        };
+        match outcome {
+            Outcome::Passed => {}
             Outcome::Failed => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                last.kind = Kind::Failure;
                 if let Some(r) = side::reason(e) {
-                    s.set_message(r);
-                    if let (Some(ty), _) = failure::split(r) {
-                        s.set_type(ty);
-                    }
+                    last.message = Some(r.to_owned());
+                    last.ty = failure::split(r).0.map(str::to_owned);
                 }
-                if let Some(tb) = e.detail("traceback") {
-                    s.set_description(capped(tb, TRACEBACK_CAP));
-                }
-                s
+                last.detail = e.detail("traceback").map(|tb| capped(tb, TRACEBACK_CAP));
             }
             Outcome::UxSuccess => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message("unexpected success: the test was expected to fail");
-                s.set_type("UnexpectedSuccess");
-                s
+                last.kind = Kind::Failure;
+                last.message = Some("unexpected success: the test was expected to fail".into());
+                last.ty = Some("UnexpectedSuccess".into());
             }
             Outcome::Skipped | Outcome::XFail => {
-                let mut s = TestCaseStatus::skipped();
+                last.kind = Kind::Skipped;
                 let reason = e.detail("reason").map(str::trim);
                 let message = match (outcome, reason) {
                     (Outcome::XFail, Some(r)) => format!("expected failure: {r}"),
@@ -131,39 +146,40 @@ impl Junit {
                     (_, Some(r)) => r.to_owned(),
                     (_, None) => "skipped".to_owned(),
                 };
-                s.set_message(side::head(&message, FAILED_OUTPUT_CAP));
+                last.message = Some(side::head(&message, FAILED_OUTPUT_CAP).to_owned());
                 if outcome == Outcome::XFail {
-                    s.set_type("xfail");
-                    if let Some(tb) = e.detail("traceback") {
-                        s.set_description(capped(tb, TRACEBACK_CAP));
-                    }
+                    last.ty = Some("xfail".into());
+                    last.detail = e.detail("traceback").map(|tb| capped(tb, TRACEBACK_CAP));
                 }
-                s
             }
             Outcome::Unfinished => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                s.set_message(format!(
+                last.kind = Kind::Error;
+                last.message = Some(format!(
                     "the test did not finish (status: {})",
                     e.status.as_str()
                 ));
-                s.set_type("Unfinished");
-                s
+                last.ty = Some("Unfinished".into());
             }
+        }
+        self.attach_output(&mut last, e, outcome);
+        // Control characters are filtered out when written; tabs and line
+        // breaks in a name read better as spaces (XML attributes would
+        // fold them too).
+        let name = if e.name.contains(['\t', '\n', '\r']) {
+            e.name.replace(['\t', '\n', '\r'], " ")
+        } else {
+            e.name.clone()
         };
-        let mut case = TestCase::new(method, status);
-        case.set_classname(class);
-        case.set_time(secs(e.duration));
-        if let Some(t) = e.start.and_then(when) {
-            case.set_timestamp(t);
-        }
-        if let Some(w) = side::worker(e) {
-            case.add_property(Property::new("worker", w.to_string()));
-        }
-        for tag in e.tags.iter() {
-            case.add_property(Property::new("tag", tag));
-        }
-        self.attach_output(&mut case, e, outcome);
-
+        let (class, method) = side::split_name(&name);
+        let split = (class.len(), name.len() - method.len());
+        let case = Case {
+            split,
+            name,
+            worker: side::worker(e),
+            tags: e.tags.clone(),
+            last,
+            reruns: Vec::new(),
+        };
         match self.by_id.get(&e.id) {
             None => {
                 self.by_id.insert(e.id.clone(), self.cases.len());
@@ -171,7 +187,7 @@ impl Junit {
             }
             Some(&i) => {
                 let earlier = std::mem::replace(&mut self.cases[i], case);
-                merge_attempts(&mut self.cases[i], earlier);
+                self.cases[i].follow(earlier);
             }
         }
     }
@@ -179,20 +195,17 @@ impl Junit {
     /// Text attachments other than the traceback and skip reason go to
     /// `<system-out>` (`stderr` to `<system-err>`), capped with the end
     /// kept, since the end of a log is where a failure shows.
-    fn attach_output(&mut self, case: &mut TestCase, e: &Entry, outcome: Outcome) {
+    fn attach_output(&mut self, a: &mut Attempt, e: &Entry, outcome: Outcome) {
         let shown = |k: &str| k != "traceback" && k != "reason";
-        let out: Vec<(&str, &str)> = e
-            .details
-            .iter()
-            .filter(|(k, _)| shown(k) && k != "stderr")
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let err: Vec<(&str, &str)> = e
-            .details
-            .iter()
-            .filter(|(k, _)| k == "stderr")
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let mut out: Vec<(&str, &str)> = Vec::new();
+        let mut err: Vec<(&str, &str)> = Vec::new();
+        for (k, v) in &e.details {
+            if k == "stderr" {
+                err.push((k, v));
+            } else if shown(k) {
+                out.push((k, v));
+            }
+        }
         if out.is_empty() && err.is_empty() {
             return;
         }
@@ -205,16 +218,11 @@ impl Junit {
         } else {
             FAILED_OUTPUT_CAP
         };
-        let mut used = 0;
-        if let Some(text) = joined_tail(&out, cap) {
-            used += text.len();
-            case.set_system_out(text);
-        }
-        if let Some(text) = joined_tail(&err, cap) {
-            used += text.len();
-            case.set_system_err(text);
-        }
+        a.out = joined_tail(&out, cap);
+        a.err = joined_tail(&err, cap);
         if outcome == Outcome::Passed {
+            let used =
+                a.out.as_ref().map_or(0, String::len) + a.err.as_ref().map_or(0, String::len);
             self.passed_budget = self.passed_budget.saturating_sub(used);
         }
     }
@@ -232,7 +240,19 @@ impl Junit {
         suite
             .extra
             .insert("hostname".into(), self.hostname.as_str().into());
-        suite.add_test_cases(self.cases.drain(..));
+        if !self.cases.is_empty() {
+            for c in &self.cases {
+                suite.tests += 1;
+                match c.last.kind {
+                    Kind::Passed => {}
+                    Kind::Failure => suite.failures += 1,
+                    Kind::Error => suite.errors += 1,
+                    Kind::Skipped => suite.skipped += 1,
+                }
+            }
+            suite.set_system_out(self.suites.len().to_string());
+            self.suites.push(std::mem::take(&mut self.cases));
+        }
         self.by_id.clear();
         self.report.add_test_suite(suite);
     }
@@ -256,15 +276,12 @@ impl Junit {
         }
         let total: Duration = self.report.test_suites.iter().filter_map(|s| s.time).sum();
         self.report.set_time(total);
+        let mut skeleton = Vec::new();
         self.report
-            .serialize(&mut *out)
+            .serialize(&mut skeleton)
             .map_err(std::io::Error::other)?;
-        let cases: usize = self
-            .report
-            .test_suites
-            .iter()
-            .map(|s| s.test_cases.len())
-            .sum();
+        write_with_cases(&skeleton, &self.suites, &mut self.writer, out)?;
+        let cases = self.report.tests;
         if cases > GITLAB_MAX_CASES {
             self.warnings.push(format!(
                 "the JUnit report has {cases} test cases; GitLab reads at most {GITLAB_MAX_CASES}"
@@ -292,6 +309,43 @@ impl Junit {
     pub fn warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
+}
+
+/// Writes the document quick-junit serialised, each suite's stand-in
+/// `<system-out>N</system-out>` replaced by the cases of `suites[N]`. Only
+/// the serialiser writes a `<` unescaped, and suites carry no other
+/// `<system-out>`, so every one found is a stand-in.
+fn write_with_cases<W: Write>(
+    skeleton: &[u8],
+    suites: &[Vec<Case>],
+    writer: &mut CaseWriter,
+    out: &mut W,
+) -> std::io::Result<()> {
+    const OPEN: &[u8] = b"<system-out>";
+    const CLOSE: &[u8] = b"</system-out>";
+    let bad = || std::io::Error::other("the JUnit skeleton lost a suite's stand-in");
+    let mut rest = skeleton;
+    while let Some(at) = memchr::memmem::find(rest, OPEN) {
+        out.write_all(&rest[..at])?;
+        let inner = &rest[at + OPEN.len()..];
+        let len = memchr::memmem::find(inner, CLOSE).ok_or_else(bad)?;
+        let n: usize = std::str::from_utf8(&inner[..len])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(bad)?;
+        let mut xml = Vec::with_capacity(64 * 1024);
+        writer.begin();
+        for c in suites.get(n).ok_or_else(bad)? {
+            writer.write(&mut xml, c);
+            if xml.len() >= 32 * 1024 {
+                out.write_all(&xml)?;
+                xml.clear();
+            }
+        }
+        out.write_all(&xml)?;
+        rest = &inner[len + CLOSE.len()..];
+    }
+    out.write_all(rest)
 }
 
 /// The end of `text`, marked when cut.
@@ -351,59 +405,6 @@ fn joined_tail(parts: &[(&str, &str)], max: usize) -> Option<String> {
         }
     }
     Some(out)
-}
-
-/// Folds an earlier attempt of the same test into the latest one: its
-/// failure (and the reruns it already carried) become reruns of `latest`.
-fn merge_attempts(latest: &mut TestCase, earlier: TestCase) {
-    let mut runs = Vec::new();
-    match earlier.status {
-        TestCaseStatus::NonSuccess {
-            kind,
-            message,
-            ty,
-            description,
-            reruns,
-        } => {
-            runs.extend(reruns.runs);
-            let mut r = TestRerun::new(kind);
-            if let Some(t) = earlier.timestamp {
-                r.set_timestamp(t);
-            }
-            if let Some(t) = earlier.time {
-                r.set_time(t);
-            }
-            if let Some(m) = message {
-                r.set_message(m);
-            }
-            if let Some(t) = ty {
-                r.set_type(t);
-            }
-            if let Some(d) = description {
-                r.set_stack_trace(d);
-            }
-            if let Some(o) = earlier.system_out {
-                r.set_system_out(o);
-            }
-            if let Some(o) = earlier.system_err {
-                r.set_system_err(o);
-            }
-            runs.push(r);
-        }
-        TestCaseStatus::Success { flaky_runs } => runs.extend(flaky_runs),
-        TestCaseStatus::Skipped { .. } => {}
-    }
-    if runs.is_empty() {
-        return;
-    }
-    match &mut latest.status {
-        TestCaseStatus::Success { flaky_runs } => flaky_runs.extend(runs),
-        status @ TestCaseStatus::NonSuccess { .. } => {
-            status.add_reruns(runs);
-            status.set_rerun_kind(FlakyOrRerun::Rerun);
-        }
-        TestCaseStatus::Skipped { .. } => {}
-    }
 }
 
 /// `--junit FILE` behind the output trait.

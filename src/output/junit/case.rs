@@ -1,0 +1,556 @@
+//! One `<testcase>`: what the report keeps of a test, and the element as
+//! quick-junit's serialiser lays it out (attribute order, indentation,
+//! filtered and escaped text), so that the cases, the bulk of the file,
+//! are written in one pass without building quick-junit's model for each;
+//! the tests check the bytes against quick-junit's own output.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Timelike};
+
+use super::text::push;
+use crate::model::tags::Tags;
+
+/// How an attempt ended, as JUnit says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Passed,
+    Failure,
+    Error,
+    Skipped,
+}
+
+/// One run of a test. Text is kept as given (capped); it is filtered and
+/// escaped when written.
+#[derive(Debug, Clone)]
+pub(super) struct Attempt {
+    pub kind: Kind,
+    pub message: Option<String>,
+    pub ty: Option<String>,
+    /// The traceback: the status element's text, or `<stackTrace>` in a
+    /// rerun.
+    pub detail: Option<String>,
+    /// Start, µs since the epoch.
+    pub start: Option<i64>,
+    pub time: Duration,
+    pub out: Option<String>,
+    pub err: Option<String>,
+}
+
+/// A test: its last attempt and the earlier failed ones.
+#[derive(Debug, Clone)]
+pub(super) struct Case {
+    /// `class.method`, tabs and line breaks made spaces.
+    pub name: String,
+    /// Where the class ends and where the method starts in `name`.
+    pub split: (usize, usize),
+    pub worker: Option<u32>,
+    /// Shared with the entry.
+    pub tags: Tags,
+    pub last: Attempt,
+    /// Earlier failed attempts, oldest first: `<flakyFailure>` when the
+    /// last attempt passed, `<rerunFailure>` when it did not.
+    pub reruns: Vec<Attempt>,
+}
+
+impl Case {
+    pub fn classname(&self) -> &str {
+        &self.name[..self.split.0]
+    }
+
+    pub fn method(&self) -> &str {
+        &self.name[self.split.1..]
+    }
+
+    /// Takes in an earlier attempt of the same test: its failure and the
+    /// reruns it carried become this one's reruns. A skipped last attempt
+    /// keeps none (JUnit's `<skipped>` has no reruns).
+    pub fn follow(&mut self, earlier: Case) {
+        let mut runs = earlier.reruns;
+        match earlier.last.kind {
+            Kind::Failure | Kind::Error => runs.push(earlier.last),
+            Kind::Passed => {}
+            Kind::Skipped => runs.clear(),
+        }
+        if self.last.kind != Kind::Skipped {
+            self.reruns = runs;
+        }
+    }
+}
+
+/// The timestamp layout of quick-junit (RFC 3339, milliseconds).
+const TIMESTAMP: &str = "%Y-%m-%dT%H:%M:%S%.3f%:z";
+
+/// `us` (since the epoch) in [`TIMESTAMP`]'s layout, UTC. Written digit by
+/// digit: chrono's formatter builds two strings per call.
+fn push_timestamp(out: &mut Vec<u8>, us: i64) -> bool {
+    let Some(t) = DateTime::from_timestamp_micros(us) else {
+        return false;
+    };
+    if !(0..=9999).contains(&t.year()) {
+        // Signed, wider years: chrono's own layout.
+        let _ = write!(out, "{}", t.fixed_offset().format(TIMESTAMP));
+        return true;
+    }
+    let mut n = |v: u32, width: u32, sep: u8| {
+        for p in (0..width).rev() {
+            out.push(b'0' + (v / 10u32.pow(p) % 10) as u8);
+        }
+        out.push(sep);
+    };
+    n(t.year() as u32, 4, b'-');
+    n(t.month(), 2, b'-');
+    n(t.day(), 2, b'T');
+    n(t.hour(), 2, b':');
+    n(t.minute(), 2, b':');
+    n(t.second(), 2, b'.');
+    n(t.nanosecond() / 1_000_000 % 1000, 3, b'+');
+    out.extend_from_slice(b"00:00");
+    true
+}
+
+/// `d` in seconds with three decimals, as `format!("{:.3}", d.as_secs_f64())`
+/// writes it: in whole milliseconds, rounded to the nearest, unless the
+/// rest is within 1 µs of the half, where the float's own rounding error
+/// (under 0.1 µs below 2^30 s) could decide the other way.
+fn push_seconds(out: &mut Vec<u8>, d: Duration) {
+    let rest = d.subsec_nanos() % 1_000_000;
+    if d.as_secs() >= 1 << 30 || rest.abs_diff(500_000) <= 1000 {
+        let _ = write!(out, "{:.3}", d.as_secs_f64());
+        return;
+    }
+    let ms = d.as_millis() + u128::from(rest > 500_000);
+    let _ = write!(out, "{}.{:03}", ms / 1000, ms % 1000);
+}
+
+/// Writes cases one after the other as the children of a `<testsuite>`,
+/// the way quick-xml's indenting writer does: each element on its own
+/// line, four spaces per level, except an end tag right after text.
+pub(super) struct CaseWriter {
+    depth: usize,
+    line_break: bool,
+}
+
+impl CaseWriter {
+    pub fn new() -> CaseWriter {
+        CaseWriter {
+            depth: 2,
+            line_break: false,
+        }
+    }
+
+    /// Starts a suite's cases; the line break and indent before the first
+    /// one are already written.
+    pub fn begin(&mut self) {
+        self.depth = 2;
+        self.line_break = false;
+    }
+
+    pub fn write(&mut self, out: &mut Vec<u8>, c: &Case) {
+        self.open(out, "testcase");
+        attr(out, "name", c.method());
+        attr(out, "classname", c.classname());
+        self.times(out, &c.last);
+        let status_children = match c.last.kind {
+            Kind::Passed => !c.reruns.is_empty(),
+            _ => true,
+        };
+        let props = c.worker.is_some() || !c.tags.is_empty();
+        if !props && c.last.out.is_none() && c.last.err.is_none() && !status_children {
+            self.close_empty(out);
+            return;
+        }
+        self.close_start(out);
+        if props {
+            self.open(out, "properties");
+            self.close_start(out);
+            if let Some(w) = c.worker {
+                self.property(out, "worker", &w.to_string());
+            }
+            for t in c.tags.iter() {
+                self.property(out, "tag", t);
+            }
+            self.end(out, "properties");
+        }
+        let a = &c.last;
+        let status = match a.kind {
+            Kind::Passed => None,
+            Kind::Failure => Some("failure"),
+            Kind::Error => Some("error"),
+            Kind::Skipped => Some("skipped"),
+        };
+        if let Some(tag) = status {
+            self.open(out, tag);
+            if let Some(m) = &a.message {
+                attr(out, "message", m);
+            }
+            if let Some(t) = &a.ty {
+                attr(out, "type", t);
+            }
+            match &a.detail {
+                Some(d) => {
+                    self.close_start(out);
+                    self.text(out, d);
+                    self.end(out, tag);
+                }
+                None => self.close_empty(out),
+            }
+        }
+        let flaky = a.kind == Kind::Passed;
+        for r in &c.reruns {
+            self.rerun(out, r, flaky);
+        }
+        self.outputs(out, a);
+        self.end(out, "testcase");
+    }
+
+    fn rerun(&mut self, out: &mut Vec<u8>, r: &Attempt, flaky: bool) {
+        let tag = match (flaky, r.kind) {
+            (true, Kind::Error) => "flakyError",
+            (true, _) => "flakyFailure",
+            (false, Kind::Error) => "rerunError",
+            (false, _) => "rerunFailure",
+        };
+        self.open(out, tag);
+        self.times(out, r);
+        if let Some(m) = &r.message {
+            attr(out, "message", m);
+        }
+        if let Some(t) = &r.ty {
+            attr(out, "type", t);
+        }
+        self.close_start(out);
+        if let Some(d) = &r.detail {
+            self.element(out, "stackTrace", d);
+        }
+        self.outputs(out, r);
+        self.end(out, tag);
+    }
+
+    fn outputs(&mut self, out: &mut Vec<u8>, a: &Attempt) {
+        if let Some(t) = &a.out {
+            self.element(out, "system-out", t);
+        }
+        if let Some(t) = &a.err {
+            self.element(out, "system-err", t);
+        }
+    }
+
+    /// `timestamp` (when known) and `time` attributes.
+    fn times(&self, out: &mut Vec<u8>, a: &Attempt) {
+        if let Some(us) = a.start {
+            let at = out.len();
+            out.extend_from_slice(b" timestamp=\"");
+            if push_timestamp(out, us) {
+                out.push(b'"');
+            } else {
+                out.truncate(at);
+            }
+        }
+        out.extend_from_slice(b" time=\"");
+        push_seconds(out, a.time);
+        out.push(b'"');
+    }
+
+    fn property(&mut self, out: &mut Vec<u8>, name: &str, value: &str) {
+        self.open(out, "property");
+        attr(out, "name", name);
+        attr(out, "value", value);
+        self.close_empty(out);
+    }
+
+    /// `<tag>text</tag>`
+    fn element(&mut self, out: &mut Vec<u8>, tag: &str, text: &str) {
+        self.open(out, tag);
+        self.close_start(out);
+        self.text(out, text);
+        self.end(out, tag);
+    }
+
+    fn newline(&self, out: &mut Vec<u8>) {
+        if self.line_break {
+            out.push(b'\n');
+            out.resize(out.len() + 4 * self.depth, b' ');
+        }
+    }
+
+    fn open(&self, out: &mut Vec<u8>, tag: &str) {
+        self.newline(out);
+        out.push(b'<');
+        out.extend_from_slice(tag.as_bytes());
+    }
+
+    fn close_start(&mut self, out: &mut Vec<u8>) {
+        out.push(b'>');
+        self.depth += 1;
+        self.line_break = true;
+    }
+
+    fn close_empty(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"/>");
+        self.line_break = true;
+    }
+
+    fn text(&mut self, out: &mut Vec<u8>, text: &str) {
+        push(out, text);
+        self.line_break = false;
+    }
+
+    fn end(&mut self, out: &mut Vec<u8>, tag: &str) {
+        self.depth -= 1;
+        self.newline(out);
+        out.extend_from_slice(b"</");
+        out.extend_from_slice(tag.as_bytes());
+        out.push(b'>');
+        self.line_break = true;
+    }
+}
+
+/// ` name="value"`, the value filtered and escaped.
+fn attr(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    push(out, value);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Junit;
+    use super::*;
+    use chrono::{DateTime, FixedOffset};
+    use proptest::prelude::*;
+    use quick_junit::{
+        FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun,
+        TestSuite,
+    };
+
+    fn when(us: i64) -> Option<DateTime<FixedOffset>> {
+        DateTime::from_timestamp_micros(us).map(|d| d.fixed_offset())
+    }
+
+    /// The same test in quick-junit's model.
+    fn model(c: &Case) -> TestCase {
+        let kind = |k: Kind| match k {
+            Kind::Error => NonSuccessKind::Error,
+            _ => NonSuccessKind::Failure,
+        };
+        let a = &c.last;
+        let mut status = match a.kind {
+            Kind::Passed => TestCaseStatus::success(),
+            Kind::Skipped => TestCaseStatus::skipped(),
+            k => TestCaseStatus::non_success(kind(k)),
+        };
+        if a.kind != Kind::Passed {
+            if let Some(m) = &a.message {
+                status.set_message(m.as_str());
+            }
+            if let Some(t) = &a.ty {
+                status.set_type(t.as_str());
+            }
+            if let Some(d) = &a.detail {
+                status.set_description(d.as_str());
+            }
+        }
+        let runs: Vec<TestRerun> = c
+            .reruns
+            .iter()
+            .map(|r| {
+                let mut run = TestRerun::new(kind(r.kind));
+                if let Some(t) = r.start.and_then(when) {
+                    run.set_timestamp(t);
+                }
+                run.set_time(r.time);
+                if let Some(m) = &r.message {
+                    run.set_message(m.as_str());
+                }
+                if let Some(t) = &r.ty {
+                    run.set_type(t.as_str());
+                }
+                if let Some(d) = &r.detail {
+                    run.set_stack_trace(d.as_str());
+                }
+                if let Some(o) = &r.out {
+                    run.set_system_out(o.as_str());
+                }
+                if let Some(o) = &r.err {
+                    run.set_system_err(o.as_str());
+                }
+                run
+            })
+            .collect();
+        match &mut status {
+            TestCaseStatus::Success { flaky_runs } => flaky_runs.extend(runs),
+            s @ TestCaseStatus::NonSuccess { .. } => {
+                s.add_reruns(runs);
+                s.set_rerun_kind(FlakyOrRerun::Rerun);
+            }
+            TestCaseStatus::Skipped { .. } => {}
+        }
+        let mut t = TestCase::new(c.method(), status);
+        t.set_classname(c.classname());
+        t.set_time(a.time);
+        if let Some(s) = a.start.and_then(when) {
+            t.set_timestamp(s);
+        }
+        if let Some(w) = c.worker {
+            t.add_property(Property::new("worker", w.to_string()));
+        }
+        for tag in c.tags.iter() {
+            t.add_property(Property::new("tag", tag.as_str()));
+        }
+        if let Some(o) = &a.out {
+            t.set_system_out(o.as_str());
+        }
+        if let Some(o) = &a.err {
+            t.set_system_err(o.as_str());
+        }
+        t
+    }
+
+    /// Suites of cases through the report writer, and through quick-junit
+    /// alone.
+    fn both(suites: &[Vec<Case>]) -> (String, String) {
+        let env = [("name", "job <1>".to_owned())];
+        let mut j = Junit::new();
+        let mut report = Report::new("stackviz-export");
+        for (i, cases) in suites.iter().enumerate() {
+            let name = format!("stream {i} & \u{1b}[1mmore");
+            j.begin_stream(&name);
+            j.cases = cases.clone();
+            let (start, end) = (Some(1_000_000 * i as i64), Some(3_000_500 * i as i64));
+            j.end_stream(start, end, 0.5);
+            let mut suite = TestSuite::new(name);
+            suite.set_timestamp(when(1_000_000 * i as i64).unwrap());
+            suite.set_time(Duration::from_micros(2_000_500 * i as u64));
+            suite
+                .extra
+                .insert("hostname".into(), j.hostname.as_str().into());
+            suite.add_test_cases(cases.iter().map(model));
+            for (k, v) in &env {
+                suite.add_property(Property::new(*k, v));
+            }
+            report.add_test_suite(suite);
+        }
+        if let Some(t) = report.test_suites.iter().filter_map(|s| s.timestamp).min() {
+            report.set_timestamp(t);
+        }
+        let total: Duration = report.test_suites.iter().filter_map(|s| s.time).sum();
+        report.set_time(total);
+        let mut ours = Vec::new();
+        j.finish(&mut ours, &env).unwrap();
+        (
+            String::from_utf8(ours).unwrap(),
+            report.to_string().unwrap(),
+        )
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}<>&'\"]|\\x1b\\[[0-9;]*m|é){0,40}"
+    }
+
+    fn attempt(kinds: &'static [Kind]) -> impl Strategy<Value = Attempt> {
+        let opt = || proptest::option::of(text());
+        (
+            proptest::sample::select(kinds),
+            (opt(), opt(), opt(), opt(), opt()),
+            proptest::option::of(prop_oneof![
+                -10_000_000_000_000_000i64..10_000_000_000_000_000,
+                Just(i64::MAX),
+                1_700_000_000_000_000i64..1_700_000_100_000_000,
+            ]),
+            (0u64..5000, 0u32..1000).prop_map(|(s, ms)| Duration::new(s, ms * 1_000_000)),
+            prop_oneof![Just(0u32), Just(500), Just(499_000), 0u32..1_000_000],
+        )
+            .prop_map(
+                |(kind, (message, ty, detail, out, err), start, time, ns)| Attempt {
+                    kind,
+                    message,
+                    ty,
+                    detail,
+                    start,
+                    time: time + Duration::from_nanos(u64::from(ns)),
+                    out,
+                    err,
+                },
+            )
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        const ALL: &[Kind] = &[Kind::Passed, Kind::Failure, Kind::Error, Kind::Skipped];
+        const FAILED: &[Kind] = &[Kind::Failure, Kind::Error];
+        (
+            text(),
+            proptest::option::of(0u32..20),
+            proptest::collection::vec(text(), 0..3).prop_map(Tags::from),
+            attempt(ALL),
+            proptest::collection::vec(attempt(FAILED), 0..3),
+        )
+            .prop_map(|(name, worker, tags, last, reruns)| {
+                let (class, method) = crate::output::side::split_name(&name);
+                let split = (class.len(), name.len() - method.len());
+                let reruns = if last.kind == Kind::Skipped {
+                    Vec::new()
+                } else {
+                    reruns
+                };
+                Case {
+                    split,
+                    name,
+                    worker,
+                    tags,
+                    last,
+                    reruns,
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn cases_are_written_as_quick_junit_writes_them(
+            suites in proptest::collection::vec(proptest::collection::vec(case(), 0..6), 0..4)
+        ) {
+            let (ours, quick) = both(&suites);
+            prop_assert_eq!(ours, quick);
+        }
+    }
+
+    #[test]
+    fn seconds_and_timestamps_as_quick_junit_formats_them() {
+        for (s, ns) in [
+            (0, 0),
+            (1, 500_000),
+            (1, 999_500_000),
+            (0, 1_500_000),
+            (7, 2_499_999),
+            (1 << 31, 500_000),
+        ] {
+            let d = Duration::new(s, ns);
+            let mut out = Vec::new();
+            push_seconds(&mut out, d);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("{:.3}", d.as_secs_f64())
+            );
+        }
+        for us in [
+            0,
+            1_714_564_800_123_456,
+            -1,
+            -62_135_596_800_000_001,
+            253_402_300_800_000_000,
+        ] {
+            let mut out = Vec::new();
+            assert!(push_timestamp(&mut out, us));
+            let t = when(us).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                t.format(TIMESTAMP).to_string(),
+                "{us}"
+            );
+        }
+    }
+}
