@@ -320,3 +320,37 @@ fn many_v1_part_names_are_indexed() {
     assert_eq!(&files[8].bytes[..], b"a");
     assert!(took < Duration::from_secs(20), "reading took {took:?}");
 }
+
+/// The pipeline fuzz target's checker once rejected a valid export: a v1
+/// test id starting with 118 dots makes `tree.json` nest deeper than
+/// serde_json's recursion limit. The checker now checks such files without
+/// recursion; the export itself was right.
+#[test]
+fn a_tree_deeper_than_serde_json_parses_is_a_valid_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dots.subunit");
+    let id = format!("{}pkg.mod.TestA.test_one", ".".repeat(300));
+    std::fs::write(
+        &input,
+        format!(
+            "time: 2015-10-05 19:49:04.000000Z\ntags: worker-0\ntest: {id}\n\
+             time: 2015-10-05 19:49:04.250000Z\nsuccess: {id}\n"
+        ),
+    )
+    .unwrap();
+    let opts = stackviz_export::Options {
+        dest: dir.path().join("out"),
+        files: vec![input],
+        ..Default::default()
+    };
+    stackviz_export::export(&opts, &mut stackviz_export::Collect::default()).unwrap();
+    let tree = dir.path().join("out/tempest_file_dots.subunit_0_tree.json");
+    let text = std::fs::read(&tree).unwrap();
+    assert!(serde_json::from_slice::<serde_json::Value>(&text)
+        .unwrap_err()
+        .to_string()
+        .contains("recursion limit"));
+    let checked = stackviz_export::testkit::export_check::check_export(&dir.path().join("out"));
+    assert_eq!(checked.raw[0].len(), 1);
+    assert_eq!(checked.raw[0][0]["status"], "success");
+}

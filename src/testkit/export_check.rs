@@ -51,6 +51,117 @@ pub fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
 }
 
+/// Asserts that a file (after gunzip) is one well-formed JSON value. A test
+/// id with hundreds of dots makes `tree.json` nest deeper than serde_json's
+/// recursion limit, so past that limit the syntax is checked without
+/// recursion.
+pub fn check_json(path: &Path) {
+    let bytes = read_plain(path);
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        if !e.to_string().contains("recursion limit") {
+            panic!("{} is not valid JSON: {e}", path.display());
+        }
+        if let Err(e) = well_formed(&bytes) {
+            panic!("{} is not valid JSON: {e}", path.display());
+        }
+    }
+}
+
+/// Checks JSON syntax with an explicit stack of open containers.
+fn well_formed(bytes: &[u8]) -> Result<(), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    let b = text.as_bytes();
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && matches!(b[*i], b' ' | b'\t' | b'\n' | b'\r') {
+            *i += 1;
+        }
+    };
+    // After a value: a comma, a closing bracket, or the end.
+    let mut want_value = true;
+    loop {
+        skip_ws(&mut i);
+        if want_value {
+            let top_is_object = stack.last() == Some(&b'{');
+            let at = i;
+            if top_is_object && b.get(i) != Some(&b'"') {
+                return Err(format!("object key expected at byte {at}"));
+            }
+            match b.get(i) {
+                Some(b'[') | Some(b'{') => {
+                    stack.push(b[i]);
+                    i += 1;
+                    skip_ws(&mut i);
+                    let close = if b[at] == b'[' { b']' } else { b'}' };
+                    if b.get(i) == Some(&close) {
+                        stack.pop();
+                        i += 1;
+                        want_value = false;
+                    }
+                    continue;
+                }
+                Some(_) => {
+                    // A scalar: strings up to their closing quote, other
+                    // tokens up to a delimiter; serde_json judges the token.
+                    let end = if b[i] == b'"' {
+                        let mut j = i + 1;
+                        loop {
+                            match b.get(j) {
+                                None => return Err(format!("unterminated string at byte {at}")),
+                                Some(b'\\') => j += 2,
+                                Some(b'"') => break j + 1,
+                                Some(_) => j += 1,
+                            }
+                        }
+                    } else {
+                        let mut j = i;
+                        while j < b.len() && !b" \t\n\r,]}:".contains(&b[j]) {
+                            j += 1;
+                        }
+                        j
+                    };
+                    serde_json::from_str::<serde::de::IgnoredAny>(&text[i..end])
+                        .map_err(|e| format!("bad value at byte {at}: {e}"))?;
+                    i = end;
+                    if top_is_object {
+                        skip_ws(&mut i);
+                        if b.get(i) != Some(&b':') {
+                            return Err(format!("':' expected at byte {i}"));
+                        }
+                        i += 1;
+                        // The key's value follows.
+                        skip_ws(&mut i);
+                        stack.push(b':');
+                        continue;
+                    }
+                    want_value = false;
+                }
+                None => return Err("value expected at the end".into()),
+            }
+            if stack.last() == Some(&b':') {
+                stack.pop();
+            }
+        } else {
+            if stack.last() == Some(&b':') {
+                stack.pop();
+            }
+            match (b.get(i), stack.last()) {
+                (None, None) => return Ok(()),
+                (Some(b','), Some(_)) => {
+                    i += 1;
+                    want_value = true;
+                }
+                (Some(b']'), Some(b'[')) | (Some(b'}'), Some(b'{')) => {
+                    stack.pop();
+                    i += 1;
+                }
+                _ => return Err(format!("unexpected byte at {i}")),
+            }
+        }
+    }
+}
+
 /// Leftover temporaries in `dir`: any hidden entry (the export's private
 /// directory, or `.part` files of earlier versions). A finished or failed
 /// export leaves none.
@@ -121,10 +232,52 @@ pub fn check_export(dir: &Path) -> Checked {
         let p = dir.join(f);
         assert!(p.is_file(), "config.json names a missing file: {f}");
         if f.contains(".json") {
-            read_json(&p);
+            check_json(&p);
         } else {
             read_plain(&p);
         }
     }
     Checked { files, raw }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::well_formed;
+
+    #[test]
+    fn deep_json_is_checked_without_recursion() {
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(well_formed(deep.as_bytes()), Ok(()));
+        let mut tree = String::new();
+        for _ in 0..10_000 {
+            tree.push_str(r#"{"name":"a\"b","children":["#);
+        }
+        tree.push_str(r#"{"x":[1,-2.5e3,true,null,"é",{}]}"#);
+        tree.push_str(&"]}".repeat(10_000));
+        assert_eq!(well_formed(tree.as_bytes()), Ok(()));
+        for bad in [
+            "[1,]",
+            "[1 2]",
+            r#"{"a" 1}"#,
+            r#"{1:2}"#,
+            r#"{"a":}"#,
+            "[1]]",
+            "[[1]",
+            r#"["abc]"#,
+            "[01x]",
+            "{} {}",
+            "",
+        ] {
+            assert!(well_formed(bad.as_bytes()).is_err(), "{bad:?} passed");
+        }
+        for good in [
+            "[]",
+            "{}",
+            r#"{"a":[]}"#,
+            r#" {"a" : {"b":[ ]} , "c":1 } "#,
+            "3",
+        ] {
+            assert_eq!(well_formed(good.as_bytes()), Ok(()), "{good:?}");
+        }
+    }
 }
