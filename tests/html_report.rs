@@ -16,6 +16,9 @@ use serde_json::Value;
 use stackviz_export::testkit::encode::{encode_event, encode_file_chunks};
 use stackviz_export::{Event, Status, Timestamp};
 
+mod common;
+use common::browser::{chromium, skip_browser};
+
 fn fixture(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/conformance")
@@ -270,37 +273,6 @@ fn check_file(out: &Path, want: &[Expected]) -> String {
 }
 
 // -------------------------------------------------------------- browser
-
-fn skip_browser() -> bool {
-    std::env::var("STACKVIZ_SKIP_BROWSER").is_ok_and(|v| v == "1")
-}
-
-fn chromium() -> PathBuf {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("STACKVIZ_CHROMIUM")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect();
-    candidates.push("/usr/bin/chromium".into());
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            for name in ["chromium", "chromium-browser", "google-chrome"] {
-                candidates.push(dir.join(name));
-            }
-        }
-    }
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "headless Chromium is needed to render index.html and was not found \
-             (looked for /usr/bin/chromium, $STACKVIZ_CHROMIUM, and chromium, \
-             chromium-browser, google-chrome on PATH). Install it (Debian: \
-             apt-get install chromium) or set STACKVIZ_SKIP_BROWSER=1 to check \
-             the HTML file statically only."
-            )
-        })
-}
 
 fn run_chromium(html: &Path, fragment: &str, extra: &[String]) -> Vec<u8> {
     let profile = tempfile::tempdir().unwrap();

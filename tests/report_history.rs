@@ -7,11 +7,14 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use stackviz_export::testkit::encode::encode_event;
 use stackviz_export::{Event, Status, Timestamp};
+
+mod common;
+use common::browser::{dom, skip_browser};
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stackviz-export"))
@@ -101,48 +104,6 @@ fn runs() -> (Vec<Vec<u8>>, Vec<u8>) {
         ("t.added", Fail, t0 + 9.0, 0.1),
     ]);
     (earlier, current)
-}
-
-fn skip_browser() -> bool {
-    std::env::var("STACKVIZ_SKIP_BROWSER").is_ok_and(|v| v == "1")
-}
-
-/// The DOM after the page's scripts ran, scripts and styles removed.
-fn dom(html: &Path, fragment: &str) -> String {
-    let chromium = std::env::var_os("STACKVIZ_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    let profile = tempfile::tempdir().unwrap();
-    let url = format!("file://{}#{fragment}", html.display());
-    let out = Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=5000",
-            "--window-size=1400,1000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(&url)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", chromium.display()));
-    assert!(out.status.success(), "chromium failed on {url}");
-    let mut dom = String::from_utf8(out.stdout).unwrap();
-    for (open, close) in [("<script", "</script>"), ("<style", "</style>")] {
-        while let Some(a) = dom.find(open) {
-            let b = dom[a..]
-                .find(close)
-                .map_or(dom.len(), |k| a + k + close.len());
-            dom.replace_range(a..b, "");
-        }
-    }
-    assert!(dom.contains("data-ready="), "the page did not finish");
-    dom
 }
 
 /// The attributes of every start tag containing `needle`, in order.

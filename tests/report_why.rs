@@ -7,12 +7,14 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 
 use assert_cmd::Command;
 use serde_json::Value;
 use stackviz_export::testkit::encode::{encode_event, encode_file_chunks};
 use stackviz_export::{Event, Status, Timestamp};
+
+mod common;
+use common::browser::{dom, skip_browser};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,55 +41,6 @@ fn conformance(case: &str) -> PathBuf {
 
 fn producers() -> PathBuf {
     root().join("fixtures/producers")
-}
-
-fn skip_browser() -> bool {
-    std::env::var("STACKVIZ_SKIP_BROWSER").is_ok_and(|v| v == "1")
-}
-
-fn chromium() -> PathBuf {
-    std::env::var_os("STACKVIZ_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-/// The DOM after the page's scripts ran, with script and style bodies
-/// removed (the page's own code quotes the class names searched for here).
-fn dom(html: &Path, fragment: &str) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let url = format!("file://{}#{fragment}", html.display());
-    let out = Process::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=5000",
-            "--window-size=1400,1000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(&url)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", chromium().display()));
-    assert!(out.status.success(), "chromium failed on {url}");
-    let mut dom = String::from_utf8(out.stdout).unwrap();
-    for (open, close) in [("<script", "</script>"), ("<style", "</style>")] {
-        while let Some(a) = dom.find(open) {
-            let b = dom[a..]
-                .find(close)
-                .map_or(dom.len(), |k| a + k + close.len());
-            dom.replace_range(a..b, "");
-        }
-    }
-    assert!(
-        dom.contains("data-ready="),
-        "the page did not finish:\n{dom}"
-    );
-    dom
 }
 
 fn unescape(s: &str) -> String {

@@ -3,5 +3,7 @@
 //! targets); add test-only helpers here.
 #![allow(unused_imports)]
 
+pub mod browser;
+
 pub use stackviz_export::testkit::export_check::*;
 pub use stackviz_export::testkit::{Keep, Trickle};
