@@ -222,8 +222,11 @@ fn memory_follows_the_data_not_the_length_fields() {
         "a {size}-byte attachment: peak {peak}"
     );
     let peak_96 = huge_peak(96 * MIB);
+    // Three times the attachment, the same bound; what differs between the
+    // two is only how full the bounded hand-offs between the threads (four
+    // batches of up to 512 KiB, the writers' queues) happen to be.
     assert!(
-        peak_96 < peak + MIB,
+        peak_96 < empty + 12 * MIB && peak_96 < peak + 4 * MIB,
         "96 MiB attachment: peak {peak_96}; 32 MiB: {peak}"
     );
 
