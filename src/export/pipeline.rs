@@ -247,7 +247,7 @@ fn export_dstat(
 const BATCH_BYTES: usize = 512 * 1024;
 const BATCH_ENTRIES: usize = 256;
 /// Batches in flight; bounds the memory between the two threads.
-const BATCHES_IN_FLIGHT: usize = 4;
+const BATCHES_IN_FLIGHT: usize = 2;
 
 /// What the decoding thread reports when it is done.
 struct Decoded {

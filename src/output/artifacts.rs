@@ -8,6 +8,7 @@ use super::details::DetailsWriter;
 use super::json::{write_json, StatsJson};
 use super::names::Names;
 use super::raw::RawWriter;
+use super::tag_json::TagJson;
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::stats::Stats;
@@ -23,6 +24,7 @@ struct ArtifactsStream<'a> {
     details: DetailsWriter,
     /// Every distinct test name of the stream, stored once.
     names: Names,
+    tags: TagJson,
 }
 
 #[derive(Serialize)]
@@ -84,6 +86,7 @@ impl Format for Artifacts {
             raw: RawWriter::create(stage, &format!("{base}-raw.json{gz}"), self.gzip)?,
             details: DetailsWriter::create(stage, &format!("{base}-details.json{gz}"), self.gzip)?,
             names: Names::default(),
+            tags: TagJson::default(),
             base,
             format: self,
         }))
@@ -142,7 +145,8 @@ impl Format for Artifacts {
 
 impl StreamWriter for ArtifactsStream<'_> {
     fn entry(&mut self, entry: &Entry) -> Result<()> {
-        self.raw.entry(entry)?;
+        let tags = self.tags.id(&entry.tags);
+        self.raw.entry(entry, self.tags.get(tags))?;
         let (id, new) = self.names.intern(&entry.name);
         self.details.entry(entry, id, new)
     }

@@ -83,12 +83,24 @@ impl Serialize for Iso {
 }
 
 /// Writes timestamps as JSON (an [`Iso`] string or `null`) without going
-/// through serde, keeping the last day's date: a run's timestamps mostly
-/// fall on one day, and the time of day is plain arithmetic.
-#[derive(Default)]
+/// through serde. The text up to the second is kept from the last call: a
+/// run's timestamps mostly fall on one day, often in one second, and the
+/// rest is plain arithmetic into one stack buffer.
 pub(crate) struct IsoWriter {
-    day: Option<i64>,
-    date: [u8; 10],
+    /// The second `text` holds (since the epoch).
+    second: Option<i64>,
+    /// `"YYYY-MM-DDTHH:MM:SS` of `second`, then room for the fraction and
+    /// the offset.
+    text: [u8; 34],
+}
+
+impl Default for IsoWriter {
+    fn default() -> Self {
+        IsoWriter {
+            second: None,
+            text: [0; 34],
+        }
+    }
 }
 
 impl IsoWriter {
@@ -98,41 +110,51 @@ impl IsoWriter {
             return;
         };
         let secs = t.div_euclid(1_000_000);
-        let day = secs.div_euclid(86_400);
-        if self.day != Some(day) {
-            let mut tmp = [0u8; 40];
-            let text = match day.checked_mul(86_400_000_000) {
-                Some(us) => Iso(us).render(&mut tmp),
-                None => "",
-            };
-            if text.is_empty() {
-                // Outside what Python's datetime holds: serde's form.
-                let _ = serde_json::to_writer(&mut *buf, &Iso(t));
-                return;
+        if self.second != Some(secs) {
+            let day = secs.div_euclid(86_400);
+            let same_day = self.second.is_some_and(|s| s.div_euclid(86_400) == day);
+            if !same_day {
+                let mut tmp = [0u8; 40];
+                let date = match day.checked_mul(86_400_000_000) {
+                    Some(us) => Iso(us).render(&mut tmp),
+                    None => "",
+                };
+                if date.is_empty() {
+                    // Outside what Python's datetime holds: serde's form.
+                    self.second = None;
+                    let _ = serde_json::to_writer(&mut *buf, &Iso(t));
+                    return;
+                }
+                self.text[0] = b'"';
+                self.text[1..11].copy_from_slice(&date.as_bytes()[..10]);
+                self.text[11] = b'T';
             }
-            self.date.copy_from_slice(&text.as_bytes()[..10]);
-            self.day = Some(day);
-        }
-        let of_day = secs.rem_euclid(86_400) as u32;
-        let mut clock = *b"T00:00:00";
-        for (at, v) in [(1, of_day / 3600), (4, of_day / 60 % 60), (7, of_day % 60)] {
-            clock[at] = b'0' + (v / 10) as u8;
-            clock[at + 1] = b'0' + (v % 10) as u8;
+            let of_day = secs.rem_euclid(86_400) as u32;
+            for (at, v) in [
+                (12, of_day / 3600),
+                (15, of_day / 60 % 60),
+                (18, of_day % 60),
+            ] {
+                self.text[at] = b'0' + (v / 10) as u8;
+                self.text[at + 1] = b'0' + (v % 10) as u8;
+            }
+            self.text[14] = b':';
+            self.text[17] = b':';
+            self.second = Some(secs);
         }
         let micros = t.rem_euclid(1_000_000) as u32;
-        buf.push(b'"');
-        buf.extend_from_slice(&self.date);
-        buf.extend_from_slice(&clock);
+        let mut n = 20;
         if micros != 0 {
-            let mut frac = *b".000000";
+            self.text[20] = b'.';
             let mut v = micros;
-            for d in frac[1..].iter_mut().rev() {
+            for d in self.text[21..27].iter_mut().rev() {
                 *d = b'0' + (v % 10) as u8;
                 v /= 10;
             }
-            buf.extend_from_slice(&frac);
+            n = 27;
         }
-        buf.extend_from_slice(b"+00:00\"");
+        self.text[n..n + 7].copy_from_slice(b"+00:00\"");
+        buf.extend_from_slice(&self.text[..n + 7]);
     }
 
     /// `[start, end]`, as serde_json writes a pair.
@@ -224,7 +246,38 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 /// Appends `s` escaped for the inside of a JSON string literal (no
 /// quotes), so that a long text can be escaped piece by piece.
 pub fn write_str_body(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
+    // Most names and many lines need no escape at all: find the first byte
+    // that does, copy what comes before it in one go, and stage only the rest.
+    let clean = clean_prefix(s.as_bytes());
+    out.extend_from_slice(&s.as_bytes()[..clean]);
+    if clean < s.len() {
+        write_escaped(out, &s.as_bytes()[clean..]);
+    }
+}
+
+/// How many leading bytes of `bytes` JSON takes as they are.
+#[inline]
+fn clean_prefix(bytes: &[u8]) -> usize {
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let mask = escape_mask(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        if mask != 0 {
+            return at + (mask.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    for &b in words.remainder() {
+        if b < 0x20 || b == b'"' || b == b'\\' {
+            return at;
+        }
+        at += 1;
+    }
+    at
+}
+
+/// [`write_str_body`] past the clean prefix.
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len());
     if bytes.len() < 32 {
         // Short keys and names: not worth setting up the stage.
@@ -366,6 +419,16 @@ mod tests {
                 let mut s = "a".repeat(16);
                 s.replace_range(pos..pos + 1, &c.to_string());
                 assert_eq!(ours(&s), serde_json::to_string(&s).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn escapes_after_a_clean_prefix_of_any_length() {
+        for len in 0..80 {
+            for c in ['"', '\\', '\n', '\u{1}', 'é'] {
+                let s = format!("{}{c}{}", "n".repeat(len), "t".repeat(len % 13));
+                assert_eq!(ours(&s), serde_json::to_string(&s).unwrap(), "{s:?}");
             }
         }
     }

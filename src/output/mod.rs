@@ -13,6 +13,7 @@ pub mod names;
 pub mod raw;
 pub mod side;
 pub mod summary;
+pub mod tag_json;
 pub mod tempest;
 pub mod trace;
 pub mod tree;

@@ -27,8 +27,9 @@ impl RawWriter {
 
     /// Writes `{"name":…,"status":…,"tags":[…],"timestamps":[…],
     /// "duration":…,"details":{}}` (serde_json's compact form, with the
-    /// project's escaper for the strings).
-    pub fn entry(&mut self, e: &Entry) -> Result<()> {
+    /// project's escaper for the strings); `tags_json` is the entry's tags
+    /// as a JSON array, from the stream's [`super::tag_json::TagJson`].
+    pub fn entry(&mut self, e: &Entry, tags_json: &str) -> Result<()> {
         let buf = &mut self.scratch;
         buf.clear();
         if !self.first {
@@ -39,14 +40,9 @@ impl RawWriter {
         write_str(buf, &e.name);
         buf.extend_from_slice(b",\"status\":");
         write_str(buf, e.status.as_str());
-        buf.extend_from_slice(b",\"tags\":[");
-        for (i, t) in e.tags.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            write_str(buf, t);
-        }
-        buf.extend_from_slice(b"],\"timestamps\":");
+        buf.extend_from_slice(b",\"tags\":");
+        buf.extend_from_slice(tags_json.as_bytes());
+        buf.extend_from_slice(b",\"timestamps\":");
         self.times.write_pair(buf, e.start, e.end);
         buf.extend_from_slice(b",\"duration\":");
         serde_json::to_writer(&mut *buf, &e.duration).map_err(|e| self.out.io_err(e.into()))?;

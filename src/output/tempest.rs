@@ -7,6 +7,7 @@ use super::details::DetailsWriter;
 use super::json::{serialize_stats, write_json};
 use super::names::Names;
 use super::raw::RawWriter;
+use super::tag_json::TagJson;
 use super::tree::TreeBuilder;
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
@@ -24,6 +25,7 @@ struct TempestStream<'a> {
     tree: TreeBuilder,
     /// Every distinct test name of the stream, stored once.
     names: Names,
+    tags: TagJson,
 }
 
 #[derive(Serialize)]
@@ -76,6 +78,7 @@ impl Format for Tempest {
             details: DetailsWriter::create(stage, &files[2], self.gzip)?,
             tree: TreeBuilder::default(),
             names: Names::default(),
+            tags: TagJson::default(),
             files,
             format: self,
         }))
@@ -102,10 +105,11 @@ impl Format for Tempest {
 
 impl StreamWriter for TempestStream<'_> {
     fn entry(&mut self, entry: &Entry) -> Result<()> {
-        self.raw.entry(entry)?;
+        let tags = self.tags.id(&entry.tags);
+        self.raw.entry(entry, self.tags.get(tags))?;
         let (id, new) = self.names.intern(&entry.name);
         self.details.entry(entry, id, new)?;
-        self.tree.add(id, entry);
+        self.tree.add(id, tags, entry);
         Ok(())
     }
 
@@ -115,7 +119,7 @@ impl StreamWriter for TempestStream<'_> {
         cur.details.finish(stage, &cur.names)?;
         let mut out = stage.create(&cur.files[1], cur.format.gzip)?;
         cur.tree
-            .write(&cur.names, &mut out)
+            .write(&cur.names, &cur.tags, &mut out)
             .map_err(|e| out.io_err(e))?;
         stage.finish(out)?;
         let [raw, tree, details] = cur.files;

@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::json::IsoWriter;
 use super::names::Names;
+use super::tag_json::TagJson;
 use crate::model::entry::Entry;
 
 /// No start or end time.
@@ -35,29 +36,16 @@ struct Leaf {
 #[derive(Default)]
 pub struct TreeBuilder {
     leaves: Vec<Leaf>,
-    /// Tag lists, each stored once as its JSON array.
-    tags: Names,
     /// Name id of the latest entry (it names the root).
     last: Option<u32>,
     seq: u64,
-    scratch: Vec<u8>,
 }
 
 impl TreeBuilder {
     /// Adds an entry whose name has id `id` in the stream's names (ids are
-    /// handed out densely in first-seen order).
-    pub fn add(&mut self, id: u32, e: &Entry) {
-        self.scratch.clear();
-        self.scratch.push(b'[');
-        for (i, t) in e.tags.iter().enumerate() {
-            if i > 0 {
-                self.scratch.push(b',');
-            }
-            super::json::write_str(&mut self.scratch, t);
-        }
-        self.scratch.push(b']');
-        let tags_json = std::str::from_utf8(&self.scratch).expect("JSON is UTF-8");
-        let (tags, _) = self.tags.intern(tags_json);
+    /// handed out densely in first-seen order) and whose tags have id
+    /// `tags` in the stream's [`TagJson`].
+    pub fn add(&mut self, id: u32, tags: u32, e: &Entry) {
         let leaf = Leaf {
             status: e.status.as_str(),
             tags,
@@ -78,7 +66,7 @@ impl TreeBuilder {
     }
 
     /// Writes the tree as compact JSON.
-    pub fn write(&self, names: &Names, out: &mut dyn Write) -> std::io::Result<()> {
+    pub fn write(&self, names: &Names, tags: &TagJson, out: &mut dyn Write) -> std::io::Result<()> {
         let Some(last) = self.last else {
             return out.write_all(b"{}");
         };
@@ -112,7 +100,7 @@ impl TreeBuilder {
                     buf.push(b']');
                 }
                 if n.test != NO_ID {
-                    self.write_leaf(&mut buf, names, n.test, &mut times)?;
+                    self.write_leaf(&mut buf, names, tags, n.test, &mut times)?;
                 }
                 buf.push(b'}');
             }
@@ -128,6 +116,7 @@ impl TreeBuilder {
         &self,
         buf: &mut Vec<u8>,
         names: &Names,
+        tags: &TagJson,
         id: u32,
         times: &mut IsoWriter,
     ) -> std::io::Result<()> {
@@ -136,7 +125,7 @@ impl TreeBuilder {
         buf.extend_from_slice(b",\"status\":");
         super::json::write_str(buf, leaf.status);
         buf.extend_from_slice(b",\"tags\":");
-        buf.extend_from_slice(self.tags.get(leaf.tags).as_bytes());
+        buf.extend_from_slice(tags.get(leaf.tags).as_bytes());
         buf.extend_from_slice(b",\"timestamps\":");
         times.write_pair(buf, time(leaf.start), time(leaf.end));
         buf.extend_from_slice(b",\"duration\":");

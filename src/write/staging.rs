@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Mutex};
 
@@ -482,12 +482,15 @@ fn previous_outputs(dest: &Path, new_names: &HashSet<&str>) -> Vec<String> {
         }
     }
     let html = dest.join("index.html");
-    let ours = fs::symlink_metadata(&html)
-        .is_ok_and(|m| m.is_file() && m.len() <= MAX_PREVIOUS_CONFIG)
-        && fs::read(&html).is_ok_and(|b| {
-            let head = &b[..b.len().min(4096)];
-            head.windows(HTML_MARKER.len())
-                .any(|w| w == HTML_MARKER.as_bytes())
+    // The marker sits in the page's head: a page of any size is ours when
+    // its first 4 KiB carry it, and no more is read.
+    let ours = fs::symlink_metadata(&html).is_ok_and(|m| m.is_file())
+        && File::open(&html).is_ok_and(|f| {
+            let mut head = Vec::with_capacity(4096);
+            f.take(4096).read_to_end(&mut head).is_ok()
+                && head
+                    .windows(HTML_MARKER.len())
+                    .any(|w| w == HTML_MARKER.as_bytes())
         });
     if ours {
         names.push("index.html".into());
@@ -762,6 +765,22 @@ impl Write for OutFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_page_is_known_by_its_head_whatever_its_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let none = HashSet::new();
+        // Ours: the marker in the head, a body far past what is read.
+        let mut page = format!("<html><head>{HTML_MARKER}</head><body>").into_bytes();
+        page.resize(200 * 1024, b'x');
+        fs::write(tmp.path().join("index.html"), &page).unwrap();
+        assert_eq!(previous_outputs(tmp.path(), &none), ["index.html"]);
+        // Not ours: the marker only after the first 4 KiB.
+        let mut page = vec![b' '; 8192];
+        page.extend_from_slice(HTML_MARKER.as_bytes());
+        fs::write(tmp.path().join("index.html"), &page).unwrap();
+        assert!(previous_outputs(tmp.path(), &none).is_empty());
+    }
 
     #[test]
     fn files_outside_dest_appear_only_at_commit() {
