@@ -229,6 +229,19 @@ fn escape_mask(w: u64) -> u64 {
     below_space | is_zero(w ^ (LO * u64::from(b'"'))) | is_zero(w ^ (LO * u64::from(b'\\')))
 }
 
+/// Whether some byte of `w` needs escaping. Cheaper than [`escape_mask`]:
+/// the classic "has a zero byte" and "has a byte below n" tests are exact
+/// about whether such a byte exists (only the bits above the first one may
+/// be wrong), and `"` and `\\` have their high bit clear, so one `!w`
+/// serves all three.
+#[inline(always)]
+fn may_escape(w: u64) -> bool {
+    let below_space = w.wrapping_sub(LO * 0x20);
+    let quote = (w ^ (LO * u64::from(b'"'))).wrapping_sub(LO);
+    let backslash = (w ^ (LO * u64::from(b'\\'))).wrapping_sub(LO);
+    (below_space | quote | backslash) & !w & HI != 0
+}
+
 /// Output is staged in a small stack buffer using only fixed-size stores
 /// (whole words, then the cursor advances by the part that counts), and
 /// flushed every few KiB: text with dense quotes (JSON bodies in logs)
@@ -297,6 +310,16 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
         let v = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        if !may_escape(v) {
+            // Most words: no escape, no position needed.
+            tmp[n..n + 8].copy_from_slice(w);
+            n += 8;
+            if n >= STAGE {
+                out.extend_from_slice(&tmp[..n]);
+                n = 0;
+            }
+            continue;
+        }
         let mut mask = escape_mask(v);
         let mut j = 0u32; // bytes of the word already consumed
         while mask != 0 {
@@ -420,6 +443,36 @@ mod tests {
                 s.replace_range(pos..pos + 1, &c.to_string());
                 assert_eq!(ours(&s), serde_json::to_string(&s).unwrap());
             }
+        }
+    }
+
+    #[test]
+    fn the_quick_check_agrees_with_the_exact_mask() {
+        // Every byte value at every position, over backgrounds that stress
+        // borrows (0x00, 0x20, 0x21, 0x80, 0xff neighbours).
+        for bg in [
+            0x00u8, 0x1f, 0x20, 0x21, 0x22, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xff, b'a',
+        ] {
+            for pos in 0..8 {
+                for b in 0..=255u8 {
+                    let mut bytes = [bg; 8];
+                    bytes[pos] = b;
+                    let w = u64::from_le_bytes(bytes);
+                    assert_eq!(may_escape(w), escape_mask(w) != 0, "{bytes:?}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_quick_check_agrees_on_any_word(w: u64) {
+            proptest::prop_assert_eq!(may_escape(w), escape_mask(w) != 0);
+        }
+
+        #[test]
+        fn any_text_escapes_as_serde_json_does(s: String) {
+            proptest::prop_assert_eq!(ours(&s), serde_json::to_string(&s).unwrap());
         }
     }
 
