@@ -54,7 +54,7 @@ impl Stats {
 /// traceback when the last one mentions `Details`, else the last line.
 pub fn failure_lines(traceback: Option<&str>) -> Option<Vec<String>> {
     let text = pycompat::strip(traceback?);
-    let lines = pycompat::splitlines(text);
+    let lines = pycompat::last_lines(text, 2);
     match lines.as_slice() {
         [] => None,
         [.., prev, last] if last.contains("Details") => {
