@@ -28,6 +28,10 @@
 #                           CPU <= 1.3x export M
 #   history (--history, SQLite and PostgreSQL): see the block at the end.
 #
+# CPU and wall times come from scripts/rusage.py (to the microsecond; GNU
+# time rounds CPU time to 10 ms, a tenth of an export of M), peak RSS from
+# GNU time.
+#
 # subunit-stats comes from python-subunit: $STACKVIZ_TOOLS_VENV (default
 # .tools/venv, see scripts/setup-test-tools.sh) when it has it, else a venv
 # this script makes in WORKDIR. Without it, targets 1 and 2 are skipped.
@@ -181,9 +185,11 @@ for r in $(seq "$max_runs"); do
         [ "$r" -le "${ROWS_RUNS[$name]}" ] || continue
         rm -rf "$out"
         cmdfile="$work/.cmd.$(echo "$name" | tr -c 'A-Za-z0-9\n' _)"
-        /usr/bin/time -f '%e %U %S %M' -o "$work/.time" bash "$cmdfile" >/dev/null 2>"$work/.stderr" || {
+        python3 scripts/rusage.py -o "$work/.time" /usr/bin/time -f '%M' -o "$work/.rss" \
+            bash "$cmdfile" >/dev/null 2>"$work/.stderr" || {
             echo >&2; echo "failed: $name" >&2; cat "$work/.stderr" >&2; exit 1; }
-        read -r e u s m < "$work/.time"
+        read -r e u s < "$work/.time"
+        read -r m < "$work/.rss"
         SW[$name]+="$e "
         SC[$name]+="$(echo "$u + $s" | bc) "
         SR[$name]+="$m "
@@ -209,7 +215,7 @@ printf 'medians of %s interleaved runs (%s for T1M and B); %s cores; load %s\n\n
     "$runs" "$runs_big" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-28s %9s %9s %10s\n' "row" "CPU (s)" "wall (s)" "RSS (MiB)"
 for name in "${ROWS[@]}"; do
-    printf '%-28s %9.2f %9.2f %10.1f\n' "$name" "${CPU[$name]}" "${WALL[$name]}" \
+    printf '%-28s %9.3f %9.3f %10.1f\n' "$name" "${CPU[$name]}" "${WALL[$name]}" \
         "$(echo "${RSS[$name]} / 1024" | bc -l)"
 done
 
