@@ -12,7 +12,6 @@ use std::io::Write;
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
-use super::json;
 use super::side::{self, Outcome};
 use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
@@ -47,8 +46,9 @@ struct Test {
     duration: u64,
     start: Option<i64>,
     stop: Option<i64>,
-    /// The class, the second part of `suite` after the stream's name.
-    class: String,
+    /// Bytes of `name` that are the class, the second part of `suite`
+    /// after the stream's name.
+    class_len: usize,
     message: Option<String>,
     trace: Option<String>,
     raw_status: &'static str,
@@ -91,17 +91,17 @@ struct Summary {
 impl Test {
     fn write(&self, out: &mut Vec<u8>, suite: &str) {
         out.extend_from_slice(b"{\"name\":");
-        json::write_str(out, &self.name);
+        side::json_str(out, &self.name);
         out.extend_from_slice(b",\"status\":\"");
         out.extend_from_slice(self.status.as_bytes());
         out.extend_from_slice(b"\",\"duration\":");
-        int(out, self.duration as i64);
+        side::push_int(out, self.duration as i64);
         times(out, self.start, self.stop);
         out.extend_from_slice(b",\"suite\":[");
-        json::write_str(out, suite);
-        if !self.class.is_empty() {
+        side::json_str(out, suite);
+        if self.class_len > 0 {
             out.push(b',');
-            json::write_str(out, &self.class);
+            side::json_str(out, &self.name[..self.class_len]);
         }
         out.push(b']');
         opt_str(out, "message", self.message.as_deref());
@@ -115,12 +115,12 @@ impl Test {
         }
         if let Some(w) = self.worker {
             out.extend_from_slice(b",\"threadId\":\"worker-");
-            int(out, i64::from(w));
+            side::push_int(out, i64::from(w));
             out.push(b'"');
         }
         if let Some(r) = self.retries {
             out.extend_from_slice(b",\"retries\":");
-            int(out, i64::from(r));
+            side::push_int(out, i64::from(r));
         }
         if !self.retry_attempts.is_empty() {
             out.extend_from_slice(b",\"retryAttempts\":[");
@@ -129,11 +129,11 @@ impl Test {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"{\"attempt\":");
-                int(out, i64::from(a.attempt));
+                side::push_int(out, i64::from(a.attempt));
                 out.extend_from_slice(b",\"status\":\"");
                 out.extend_from_slice(a.status.as_bytes());
                 out.extend_from_slice(b"\",\"duration\":");
-                int(out, a.duration as i64);
+                side::push_int(out, a.duration as i64);
                 opt_str(out, "message", a.message.as_deref());
                 opt_str(out, "trace", a.trace.as_deref());
                 times(out, a.start, a.stop);
@@ -153,7 +153,7 @@ impl Test {
             strings(out, &self.stderr);
         }
         out.extend_from_slice(b",\"extra\":{\"id\":");
-        json::write_str(out, &self.extra.id);
+        side::json_str(out, &self.extra.id);
         if !self.extra.attachments.is_empty() {
             out.extend_from_slice(b",\"attachments\":");
             strings(out, &self.extra.attachments);
@@ -166,31 +166,12 @@ impl Test {
 fn times(out: &mut Vec<u8>, start: Option<i64>, stop: Option<i64>) {
     if let Some(t) = start {
         out.extend_from_slice(b",\"start\":");
-        int(out, t);
+        side::push_int(out, t);
     }
     if let Some(t) = stop {
         out.extend_from_slice(b",\"stop\":");
-        int(out, t);
+        side::push_int(out, t);
     }
-}
-
-/// An integer in decimal, as JSON writes it.
-fn int(out: &mut Vec<u8>, v: i64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = v.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 fn opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
@@ -198,7 +179,7 @@ fn opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
         out.extend_from_slice(b",\"");
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":");
-        json::write_str(out, v);
+        side::json_str(out, v);
     }
 }
 
@@ -208,7 +189,7 @@ fn strings(out: &mut Vec<u8>, list: &[String]) {
         if i > 0 {
             out.push(b',');
         }
-        json::write_str(out, s);
+        side::json_str(out, s);
     }
     out.push(b']');
 }
@@ -306,7 +287,7 @@ impl<W: Write> Ctrf<W> {
             duration: (e.duration.max(0.0) * 1000.0).round() as u64,
             start: e.start.map(ms),
             stop: e.end.map(ms),
-            class: class.to_owned(),
+            class_len: class.len(),
             message,
             trace,
             raw_status: e.status.as_str(),

@@ -15,7 +15,6 @@ use rustc_hash::FxHashSet as HashSet;
 use serde::Serialize;
 use serde_json::json;
 
-use super::json;
 use super::side;
 use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
@@ -112,13 +111,20 @@ impl<W: Write> Trace<W> {
         self.first = false;
         let status = e.status.as_str();
         b.extend_from_slice(b"{\"name\":");
-        json::write_str(b, &e.name);
-        let _ = write!(
-            b,
-            ",\"cat\":\"{status}\",\"ph\":\"X\",\"pid\":{},\"tid\":{tid},\"ts\":{start},\"dur\":{},\"args\":{{\"status\":\"{status}\",\"duration\":",
-            self.pid,
-            (end - start).max(0)
-        );
+        side::json_str(b, &e.name);
+        b.extend_from_slice(b",\"cat\":\"");
+        b.extend_from_slice(status.as_bytes());
+        b.extend_from_slice(b"\",\"ph\":\"X\",\"pid\":");
+        side::push_int(b, self.pid as i64);
+        b.extend_from_slice(b",\"tid\":");
+        side::push_int(b, tid as i64);
+        b.extend_from_slice(b",\"ts\":");
+        side::push_int(b, start);
+        b.extend_from_slice(b",\"dur\":");
+        side::push_int(b, (end - start).max(0));
+        b.extend_from_slice(b",\"args\":{\"status\":\"");
+        b.extend_from_slice(status.as_bytes());
+        b.extend_from_slice(b"\",\"duration\":");
         serde_json::to_writer(&mut *b, &e.duration)?;
         if !e.tags.is_empty() {
             b.extend_from_slice(b",\"tags\":[");
@@ -126,13 +132,13 @@ impl<W: Write> Trace<W> {
                 if i > 0 {
                     b.push(b',');
                 }
-                json::write_str(b, t);
+                side::json_str(b, t);
             }
             b.push(b']');
         }
         if e.id != e.name {
             b.extend_from_slice(b",\"id\":");
-            json::write_str(b, &e.id);
+            side::json_str(b, &e.id);
         }
         b.extend_from_slice(b"}}");
         self.out.write_all(b)
