@@ -9,7 +9,11 @@
 
 use std::io::Write;
 
-use rustc_hash::FxHashMap as HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
 use super::side::{self, Outcome};
@@ -40,6 +44,8 @@ struct Attempt {
     stop: Option<i64>,
 }
 
+/// One test, kept until its stream ends (a later attempt of the same id
+/// joins it). Kept small: a stream's tests are all held at once.
 struct Test {
     name: String,
     status: &'static str,
@@ -49,25 +55,28 @@ struct Test {
     /// Bytes of `name` that are the class, the second part of `suite`
     /// after the stream's name.
     class_len: usize,
-    message: Option<String>,
-    trace: Option<String>,
     raw_status: &'static str,
-    /// Shared with the entry: CTRF keeps every test until the end.
+    /// Shared with the entry.
     tags: Tags,
     /// The worker, written as `threadId` `worker-N`.
     worker: Option<u32>,
+    /// What most tests (passed, without output) have none of.
+    more: Option<Box<More>>,
+    /// `extra`: what has no CTRF field, the subunit id and the attachment
+    /// names (shared by the tests that have the same names).
+    id: String,
+    attachments: Arc<[String]>,
+}
+
+#[derive(Default)]
+struct More {
+    message: Option<String>,
+    trace: Option<String>,
     retries: Option<u32>,
     retry_attempts: Vec<Attempt>,
     flaky: bool,
     stdout: Vec<String>,
     stderr: Vec<String>,
-    extra: TestExtra,
-}
-
-/// What has no CTRF field: the subunit id and the attachment names.
-struct TestExtra {
-    id: String,
-    attachments: Vec<String>,
 }
 
 #[derive(Default, Serialize)]
@@ -104,8 +113,10 @@ impl Test {
             side::json_str(out, &self.name[..self.class_len]);
         }
         out.push(b']');
-        opt_str(out, "message", self.message.as_deref());
-        opt_str(out, "trace", self.trace.as_deref());
+        let none = More::default();
+        let more = self.more.as_deref().unwrap_or(&none);
+        opt_str(out, "message", more.message.as_deref());
+        opt_str(out, "trace", more.trace.as_deref());
         out.extend_from_slice(b",\"rawStatus\":\"");
         out.extend_from_slice(self.raw_status.as_bytes());
         out.push(b'"');
@@ -118,13 +129,13 @@ impl Test {
             side::push_int(out, i64::from(w));
             out.push(b'"');
         }
-        if let Some(r) = self.retries {
+        if let Some(r) = more.retries {
             out.extend_from_slice(b",\"retries\":");
             side::push_int(out, i64::from(r));
         }
-        if !self.retry_attempts.is_empty() {
+        if !more.retry_attempts.is_empty() {
             out.extend_from_slice(b",\"retryAttempts\":[");
-            for (i, a) in self.retry_attempts.iter().enumerate() {
+            for (i, a) in more.retry_attempts.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -141,22 +152,22 @@ impl Test {
             }
             out.push(b']');
         }
-        if self.flaky {
+        if more.flaky {
             out.extend_from_slice(b",\"flaky\":true");
         }
-        if !self.stdout.is_empty() {
+        if !more.stdout.is_empty() {
             out.extend_from_slice(b",\"stdout\":");
-            strings(out, &self.stdout);
+            strings(out, &more.stdout);
         }
-        if !self.stderr.is_empty() {
+        if !more.stderr.is_empty() {
             out.extend_from_slice(b",\"stderr\":");
-            strings(out, &self.stderr);
+            strings(out, &more.stderr);
         }
         out.extend_from_slice(b",\"extra\":{\"id\":");
-        side::json_str(out, &self.extra.id);
-        if !self.extra.attachments.is_empty() {
+        side::json_str(out, &self.id);
+        if !self.attachments.is_empty() {
             out.extend_from_slice(b",\"attachments\":");
-            strings(out, &self.extra.attachments);
+            strings(out, &self.attachments);
         }
         out.extend_from_slice(b"}}");
     }
@@ -219,7 +230,11 @@ fn lines(text: &str) -> Vec<String> {
 pub struct Ctrf<W: Write> {
     out: W,
     tests: Vec<Test>,
-    by_id: HashMap<String, usize>,
+    /// (hash of the id, index into `tests`): the hash is kept so that
+    /// growing the table does not hash every id again.
+    by_id: HashTable<(u64, usize)>,
+    /// The attachment names of the latest test.
+    attachments: Arc<[String]>,
     suite: String,
     summary: Summary,
     start: Option<i64>,
@@ -240,7 +255,8 @@ impl<W: Write> Ctrf<W> {
         Ok(Ctrf {
             out,
             tests: Vec::new(),
-            by_id: HashMap::default(),
+            by_id: HashTable::new(),
+            attachments: Arc::new([]),
             suite: String::new(),
             summary: Summary::default(),
             start: None,
@@ -277,6 +293,27 @@ impl<W: Write> Ctrf<W> {
         } else {
             None
         };
+        let stdout = e.detail("stdout").map(lines).unwrap_or_default();
+        let stderr = e.detail("stderr").map(lines).unwrap_or_default();
+        let more =
+            (message.is_some() || trace.is_some() || !stdout.is_empty() || !stderr.is_empty())
+                .then(|| {
+                    Box::new(More {
+                        message,
+                        trace,
+                        stdout,
+                        stderr,
+                        ..More::default()
+                    })
+                });
+        if !self
+            .attachments
+            .iter()
+            .map(String::as_str)
+            .eq(e.details.iter().map(|(k, _)| k.as_str()))
+        {
+            self.attachments = e.details.iter().map(|(k, _)| k.clone()).collect();
+        }
         let test = Test {
             name: if e.name.is_empty() {
                 "(unnamed test)".into()
@@ -288,43 +325,44 @@ impl<W: Write> Ctrf<W> {
             start: e.start.map(ms),
             stop: e.end.map(ms),
             class_len: class.len(),
-            message,
-            trace,
             raw_status: e.status.as_str(),
             tags: e.tags.clone(),
             worker: side::worker(e),
-            retries: None,
-            retry_attempts: Vec::new(),
-            flaky: false,
-            stdout: e.detail("stdout").map(lines).unwrap_or_default(),
-            stderr: e.detail("stderr").map(lines).unwrap_or_default(),
-            extra: TestExtra {
-                id: e.id.clone(),
-                attachments: e.details.iter().map(|(k, _)| k.clone()).collect(),
-            },
+            more,
+            id: e.id.clone(),
+            attachments: self.attachments.clone(),
         };
-        match self.by_id.get(&e.id) {
+        let hash = FxBuildHasher.hash_one(e.id.as_str());
+        let tests = &self.tests;
+        let seen = self
+            .by_id
+            .find(hash, |&(h, i)| h == hash && tests[i].id == e.id)
+            .map(|&(_, i)| i);
+        match seen {
             None => {
-                self.by_id.insert(e.id.clone(), self.tests.len());
+                self.by_id
+                    .insert_unique(hash, (hash, self.tests.len()), |&(h, _)| h);
                 self.tests.push(test);
             }
-            Some(&i) => {
-                let mut earlier = std::mem::replace(&mut self.tests[i], test);
-                let latest = &mut self.tests[i];
-                let mut attempts = std::mem::take(&mut earlier.retry_attempts);
+            Some(i) => {
+                let earlier = std::mem::replace(&mut self.tests[i], test);
+                let mut earlier_more = earlier.more.map(|m| *m).unwrap_or_default();
+                let mut attempts = std::mem::take(&mut earlier_more.retry_attempts);
                 attempts.push(Attempt {
                     attempt: attempts.len() as u32 + 1,
                     status: earlier.status,
                     duration: earlier.duration,
-                    message: earlier.message,
-                    trace: earlier.trace,
+                    message: earlier_more.message,
+                    trace: earlier_more.trace,
                     start: earlier.start,
                     stop: earlier.stop,
                 });
-                latest.retries = Some(attempts.len() as u32);
-                latest.flaky =
+                let latest = &mut self.tests[i];
+                let more = latest.more.get_or_insert_with(Box::default);
+                more.retries = Some(attempts.len() as u32);
+                more.flaky =
                     latest.status == "passed" && attempts.iter().any(|a| a.status == "failed");
-                latest.retry_attempts = attempts;
+                more.retry_attempts = attempts;
             }
         }
     }
@@ -347,7 +385,7 @@ impl<W: Write> Ctrf<W> {
                 "skipped" => &mut s.skipped,
                 _ => &mut s.other,
             } += 1;
-            s.flaky += u64::from(t.flaky);
+            s.flaky += u64::from(t.more.as_ref().is_some_and(|m| m.flaky));
             if !self.first {
                 self.buf.push(b',');
             }

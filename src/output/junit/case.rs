@@ -199,7 +199,13 @@ impl CaseWriter {
             self.open(out, "properties");
             self.close_start(out);
             if let Some(w) = c.worker {
-                self.property(out, "worker", &w.to_string());
+                // `property` with the number written in place.
+                self.open(out, "property");
+                attr(out, "name", "worker");
+                out.extend_from_slice(b" value=\"");
+                crate::output::side::push_int(out, i64::from(w));
+                out.push(b'"');
+                self.close_empty(out);
             }
             for t in c.tags.iter() {
                 self.property(out, "tag", t);
