@@ -52,7 +52,8 @@ pub fn worker(e: &Entry) -> Option<u32> {
 /// `pkg.mod.Class.test` → (`pkg.mod.Class`, `test`), split at the last dot
 /// like subunit2junitxml; a name without a dot has an empty class.
 pub fn split_name(name: &str) -> (&str, &str) {
-    match name.rfind('.') {
+    // memchr's search is vectorised; `str::rfind` goes a word at a time.
+    match memchr::memrchr(b'.', name.as_bytes()) {
         Some(i) if i + 1 < name.len() => (&name[..i], &name[i + 1..]),
         _ => ("", name),
     }

@@ -22,9 +22,6 @@ use crate::model::entry::Entry;
 use crate::model::stats::Stats;
 use crate::write::staging::{OutFile, Staging};
 
-/// The file behind a buffer: serde writes JSON a token at a time.
-type Buffered = std::io::BufWriter<OutFile>;
-
 /// dstat series → (counter name, [(series key, label)]).
 const COUNTERS: [(&str, &[(&str, &str)]); 4] = [
     (
@@ -192,7 +189,10 @@ impl<W: Write> Trace<W> {
 /// `--trace FILE` behind the output trait.
 pub struct TraceFile {
     path: std::path::PathBuf,
-    trace: Option<Trace<Buffered>>,
+    /// Written straight into the file's own buffer: tests (nearly all
+    /// events) are written whole, and the few serde writes a token at a
+    /// time cost little there.
+    trace: Option<Trace<OutFile>>,
     warnings: Vec<String>,
 }
 
@@ -205,13 +205,10 @@ impl TraceFile {
         }
     }
 
-    fn trace(&mut self, stage: &mut Staging) -> crate::Result<&mut Trace<Buffered>> {
+    fn trace(&mut self, stage: &mut Staging) -> crate::Result<&mut Trace<OutFile>> {
         if self.trace.is_none() {
             let out = stage.create_at(&self.path)?;
-            self.trace = Some(
-                Trace::new(std::io::BufWriter::with_capacity(64 * 1024, out))
-                    .map_err(|e| crate::Error::io(&self.path, e))?,
-            );
+            self.trace = Some(Trace::new(out).map_err(|e| crate::Error::io(&self.path, e))?);
         }
         Ok(self.trace.as_mut().expect("opened above"))
     }
@@ -254,7 +251,6 @@ impl Format for TraceFile {
             .take()
             .expect("opened above")
             .finish()
-            .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
             .map_err(io)?;
         stage.finish(out)
     }
