@@ -44,14 +44,14 @@ where
         .or_else(|| {
             details
                 .filter(|(key, _)| *key != "traceback")
-                .find(|(_, text)| memchr::memmem::find(text.as_bytes(), HEADER).is_some())
+                .find(|(_, text)| header().find(text.as_bytes()).is_some())
                 .and_then(|(_, text)| exception_line(text))
         })
 }
 
 /// The exception line of one traceback text (see [`reason`]).
 pub fn exception_line(text: &str) -> Option<&str> {
-    let line = match memchr::memmem::rfind(text.as_bytes(), HEADER) {
+    let line = match last_header(text.as_bytes()) {
         Some(at) => {
             after_frames(&text[at + TRACEBACK_HEADER.len()..]).or_else(|| last_line(&text[at..]))
         }
@@ -60,12 +60,45 @@ pub fn exception_line(text: &str) -> Option<&str> {
     Some(cap(line))
 }
 
+/// The header's searcher, built once.
+fn header() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(HEADER))
+}
+
+/// Where the last header starts. Found by searching forward (vectorised;
+/// the reverse search goes a byte at a time through the whole traceback
+/// above it): the header cannot overlap itself, so the searches that
+/// follow each match find every one.
+fn last_header(text: &[u8]) -> Option<usize> {
+    let mut last = None;
+    let mut from = 0;
+    while let Some(at) = header().find(&text[from..]) {
+        last = Some(from + at);
+        from += at + HEADER.len();
+    }
+    last
+}
+
 /// The first non-blank line after the frames: frames and their source
-/// lines are indented, the exception line is not.
+/// lines are indented, the exception line is not. The lines of
+/// `rest.lines().skip(1)`, but those that start indented (nearly all) are
+/// passed over by their first byte alone.
 fn after_frames(rest: &str) -> Option<&str> {
-    rest.lines()
-        .skip(1)
-        .find(|l| !l.trim().is_empty() && !l.starts_with([' ', '\t']))
+    let b = rest.as_bytes();
+    memchr::memchr_iter(b'\n', b)
+        .map(|nl| nl + 1)
+        .filter(|&start| start < b.len() && !matches!(b[start], b' ' | b'\t'))
+        .map(|start| {
+            let line = &rest[start..];
+            // As `str::lines` cuts it: at `\n`, dropping a `\r` before it.
+            match memchr::memchr(b'\n', line.as_bytes()) {
+                Some(end) => line[..end].strip_suffix('\r').unwrap_or(&line[..end]),
+                None => line,
+            }
+        })
+        .find(|l| !l.trim().is_empty())
         .map(str::trim_end)
 }
 
@@ -349,6 +382,26 @@ mod tests {
             ),
             Some("x()")
         );
+    }
+
+    proptest::proptest! {
+        /// The line scan and the forward search give what `str::lines`
+        /// and a reverse search give.
+        #[test]
+        fn scans_agree_with_the_plain_forms(
+            text in "(Traceback \\(most recent call last\\):|Trace|[ \t\r\nAé:]){0,24}"
+        ) {
+            let by_lines = text
+                .lines()
+                .skip(1)
+                .find(|l| !l.trim().is_empty() && !l.starts_with([' ', '\t']))
+                .map(str::trim_end);
+            proptest::prop_assert_eq!(after_frames(&text), by_lines);
+            proptest::prop_assert_eq!(
+                last_header(text.as_bytes()),
+                memchr::memmem::rfind(text.as_bytes(), HEADER)
+            );
+        }
     }
 
     #[test]

@@ -9,10 +9,13 @@
 
 use std::io::Write;
 
-use rustc_hash::FxHashMap as HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
-use super::json;
 use super::side::{self, Outcome};
 use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
@@ -41,33 +44,39 @@ struct Attempt {
     stop: Option<i64>,
 }
 
+/// One test, kept until its stream ends (a later attempt of the same id
+/// joins it). Kept small: a stream's tests are all held at once.
 struct Test {
     name: String,
     status: &'static str,
     duration: u64,
     start: Option<i64>,
     stop: Option<i64>,
-    /// The class, the second part of `suite` after the stream's name.
-    class: String,
-    message: Option<String>,
-    trace: Option<String>,
+    /// Bytes of `name` that are the class, the second part of `suite`
+    /// after the stream's name.
+    class_len: usize,
     raw_status: &'static str,
-    /// Shared with the entry: CTRF keeps every test until the end.
+    /// Shared with the entry.
     tags: Tags,
     /// The worker, written as `threadId` `worker-N`.
     worker: Option<u32>,
+    /// What most tests (passed, without output) have none of.
+    more: Option<Box<More>>,
+    /// `extra`: what has no CTRF field, the subunit id and the attachment
+    /// names (shared by the tests that have the same names).
+    id: String,
+    attachments: Arc<[String]>,
+}
+
+#[derive(Default)]
+struct More {
+    message: Option<String>,
+    trace: Option<String>,
     retries: Option<u32>,
     retry_attempts: Vec<Attempt>,
     flaky: bool,
     stdout: Vec<String>,
     stderr: Vec<String>,
-    extra: TestExtra,
-}
-
-/// What has no CTRF field: the subunit id and the attachment names.
-struct TestExtra {
-    id: String,
-    attachments: Vec<String>,
 }
 
 #[derive(Default, Serialize)]
@@ -91,21 +100,23 @@ struct Summary {
 impl Test {
     fn write(&self, out: &mut Vec<u8>, suite: &str) {
         out.extend_from_slice(b"{\"name\":");
-        json::write_str(out, &self.name);
+        side::json_str(out, &self.name);
         out.extend_from_slice(b",\"status\":\"");
         out.extend_from_slice(self.status.as_bytes());
         out.extend_from_slice(b"\",\"duration\":");
-        int(out, self.duration as i64);
+        side::push_int(out, self.duration as i64);
         times(out, self.start, self.stop);
         out.extend_from_slice(b",\"suite\":[");
-        json::write_str(out, suite);
-        if !self.class.is_empty() {
+        side::json_str(out, suite);
+        if self.class_len > 0 {
             out.push(b',');
-            json::write_str(out, &self.class);
+            side::json_str(out, &self.name[..self.class_len]);
         }
         out.push(b']');
-        opt_str(out, "message", self.message.as_deref());
-        opt_str(out, "trace", self.trace.as_deref());
+        let none = More::default();
+        let more = self.more.as_deref().unwrap_or(&none);
+        opt_str(out, "message", more.message.as_deref());
+        opt_str(out, "trace", more.trace.as_deref());
         out.extend_from_slice(b",\"rawStatus\":\"");
         out.extend_from_slice(self.raw_status.as_bytes());
         out.push(b'"');
@@ -115,25 +126,25 @@ impl Test {
         }
         if let Some(w) = self.worker {
             out.extend_from_slice(b",\"threadId\":\"worker-");
-            int(out, i64::from(w));
+            side::push_int(out, i64::from(w));
             out.push(b'"');
         }
-        if let Some(r) = self.retries {
+        if let Some(r) = more.retries {
             out.extend_from_slice(b",\"retries\":");
-            int(out, i64::from(r));
+            side::push_int(out, i64::from(r));
         }
-        if !self.retry_attempts.is_empty() {
+        if !more.retry_attempts.is_empty() {
             out.extend_from_slice(b",\"retryAttempts\":[");
-            for (i, a) in self.retry_attempts.iter().enumerate() {
+            for (i, a) in more.retry_attempts.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"{\"attempt\":");
-                int(out, i64::from(a.attempt));
+                side::push_int(out, i64::from(a.attempt));
                 out.extend_from_slice(b",\"status\":\"");
                 out.extend_from_slice(a.status.as_bytes());
                 out.extend_from_slice(b"\",\"duration\":");
-                int(out, a.duration as i64);
+                side::push_int(out, a.duration as i64);
                 opt_str(out, "message", a.message.as_deref());
                 opt_str(out, "trace", a.trace.as_deref());
                 times(out, a.start, a.stop);
@@ -141,22 +152,22 @@ impl Test {
             }
             out.push(b']');
         }
-        if self.flaky {
+        if more.flaky {
             out.extend_from_slice(b",\"flaky\":true");
         }
-        if !self.stdout.is_empty() {
+        if !more.stdout.is_empty() {
             out.extend_from_slice(b",\"stdout\":");
-            strings(out, &self.stdout);
+            strings(out, &more.stdout);
         }
-        if !self.stderr.is_empty() {
+        if !more.stderr.is_empty() {
             out.extend_from_slice(b",\"stderr\":");
-            strings(out, &self.stderr);
+            strings(out, &more.stderr);
         }
         out.extend_from_slice(b",\"extra\":{\"id\":");
-        json::write_str(out, &self.extra.id);
-        if !self.extra.attachments.is_empty() {
+        side::json_str(out, &self.id);
+        if !self.attachments.is_empty() {
             out.extend_from_slice(b",\"attachments\":");
-            strings(out, &self.extra.attachments);
+            strings(out, &self.attachments);
         }
         out.extend_from_slice(b"}}");
     }
@@ -166,31 +177,12 @@ impl Test {
 fn times(out: &mut Vec<u8>, start: Option<i64>, stop: Option<i64>) {
     if let Some(t) = start {
         out.extend_from_slice(b",\"start\":");
-        int(out, t);
+        side::push_int(out, t);
     }
     if let Some(t) = stop {
         out.extend_from_slice(b",\"stop\":");
-        int(out, t);
+        side::push_int(out, t);
     }
-}
-
-/// An integer in decimal, as JSON writes it.
-fn int(out: &mut Vec<u8>, v: i64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = v.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 fn opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
@@ -198,7 +190,7 @@ fn opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
         out.extend_from_slice(b",\"");
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":");
-        json::write_str(out, v);
+        side::json_str(out, v);
     }
 }
 
@@ -208,7 +200,7 @@ fn strings(out: &mut Vec<u8>, list: &[String]) {
         if i > 0 {
             out.push(b',');
         }
-        json::write_str(out, s);
+        side::json_str(out, s);
     }
     out.push(b']');
 }
@@ -238,7 +230,11 @@ fn lines(text: &str) -> Vec<String> {
 pub struct Ctrf<W: Write> {
     out: W,
     tests: Vec<Test>,
-    by_id: HashMap<String, usize>,
+    /// (hash of the id, index into `tests`): the hash is kept so that
+    /// growing the table does not hash every id again.
+    by_id: HashTable<(u64, usize)>,
+    /// The attachment names of the latest test.
+    attachments: Arc<[String]>,
     suite: String,
     summary: Summary,
     start: Option<i64>,
@@ -259,7 +255,8 @@ impl<W: Write> Ctrf<W> {
         Ok(Ctrf {
             out,
             tests: Vec::new(),
-            by_id: HashMap::default(),
+            by_id: HashTable::new(),
+            attachments: Arc::new([]),
             suite: String::new(),
             summary: Summary::default(),
             start: None,
@@ -296,6 +293,27 @@ impl<W: Write> Ctrf<W> {
         } else {
             None
         };
+        let stdout = e.detail("stdout").map(lines).unwrap_or_default();
+        let stderr = e.detail("stderr").map(lines).unwrap_or_default();
+        let more =
+            (message.is_some() || trace.is_some() || !stdout.is_empty() || !stderr.is_empty())
+                .then(|| {
+                    Box::new(More {
+                        message,
+                        trace,
+                        stdout,
+                        stderr,
+                        ..More::default()
+                    })
+                });
+        if !self
+            .attachments
+            .iter()
+            .map(String::as_str)
+            .eq(e.details.iter().map(|(k, _)| k.as_str()))
+        {
+            self.attachments = e.details.iter().map(|(k, _)| k.clone()).collect();
+        }
         let test = Test {
             name: if e.name.is_empty() {
                 "(unnamed test)".into()
@@ -306,44 +324,45 @@ impl<W: Write> Ctrf<W> {
             duration: (e.duration.max(0.0) * 1000.0).round() as u64,
             start: e.start.map(ms),
             stop: e.end.map(ms),
-            class: class.to_owned(),
-            message,
-            trace,
+            class_len: class.len(),
             raw_status: e.status.as_str(),
             tags: e.tags.clone(),
             worker: side::worker(e),
-            retries: None,
-            retry_attempts: Vec::new(),
-            flaky: false,
-            stdout: e.detail("stdout").map(lines).unwrap_or_default(),
-            stderr: e.detail("stderr").map(lines).unwrap_or_default(),
-            extra: TestExtra {
-                id: e.id.clone(),
-                attachments: e.details.iter().map(|(k, _)| k.clone()).collect(),
-            },
+            more,
+            id: e.id.clone(),
+            attachments: self.attachments.clone(),
         };
-        match self.by_id.get(&e.id) {
+        let hash = FxBuildHasher.hash_one(e.id.as_str());
+        let tests = &self.tests;
+        let seen = self
+            .by_id
+            .find(hash, |&(h, i)| h == hash && tests[i].id == e.id)
+            .map(|&(_, i)| i);
+        match seen {
             None => {
-                self.by_id.insert(e.id.clone(), self.tests.len());
+                self.by_id
+                    .insert_unique(hash, (hash, self.tests.len()), |&(h, _)| h);
                 self.tests.push(test);
             }
-            Some(&i) => {
-                let mut earlier = std::mem::replace(&mut self.tests[i], test);
-                let latest = &mut self.tests[i];
-                let mut attempts = std::mem::take(&mut earlier.retry_attempts);
+            Some(i) => {
+                let earlier = std::mem::replace(&mut self.tests[i], test);
+                let mut earlier_more = earlier.more.map(|m| *m).unwrap_or_default();
+                let mut attempts = std::mem::take(&mut earlier_more.retry_attempts);
                 attempts.push(Attempt {
                     attempt: attempts.len() as u32 + 1,
                     status: earlier.status,
                     duration: earlier.duration,
-                    message: earlier.message,
-                    trace: earlier.trace,
+                    message: earlier_more.message,
+                    trace: earlier_more.trace,
                     start: earlier.start,
                     stop: earlier.stop,
                 });
-                latest.retries = Some(attempts.len() as u32);
-                latest.flaky =
+                let latest = &mut self.tests[i];
+                let more = latest.more.get_or_insert_with(Box::default);
+                more.retries = Some(attempts.len() as u32);
+                more.flaky =
                     latest.status == "passed" && attempts.iter().any(|a| a.status == "failed");
-                latest.retry_attempts = attempts;
+                more.retry_attempts = attempts;
             }
         }
     }
@@ -366,7 +385,7 @@ impl<W: Write> Ctrf<W> {
                 "skipped" => &mut s.skipped,
                 _ => &mut s.other,
             } += 1;
-            s.flaky += u64::from(t.flaky);
+            s.flaky += u64::from(t.more.as_ref().is_some_and(|m| m.flaky));
             if !self.first {
                 self.buf.push(b',');
             }

@@ -320,11 +320,14 @@ impl Markdown {
 
 /// A fence longer than any backtick run in `text`.
 fn fence_for(text: &str) -> String {
+    let b = text.as_bytes();
     let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
+    let mut at = 0;
+    // Backticks are rare in tracebacks: memchr skips to each run.
+    while let Some(i) = memchr::memchr(b'`', &b[at..]) {
+        let run = b[at + i..].iter().take_while(|&&c| c == b'`').count();
         longest = longest.max(run);
+        at += i + run;
     }
     "`".repeat((longest + 1).max(3))
 }
@@ -442,6 +445,14 @@ impl SideStream for MarkdownFile {
 mod tests {
     use super::*;
     use crate::output::summary::tests::entry;
+
+    #[test]
+    fn fences_outrun_every_backtick_run() {
+        assert_eq!(fence_for("no ticks, é"), "```");
+        assert_eq!(fence_for("`a` ``b``"), "```");
+        assert_eq!(fence_for("é```é `` ````"), "`````");
+        assert_eq!(fence_for("ends ``````"), "```````");
+    }
 
     #[test]
     fn counts_failures_slowest_and_balance() {

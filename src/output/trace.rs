@@ -15,16 +15,12 @@ use rustc_hash::FxHashSet as HashSet;
 use serde::Serialize;
 use serde_json::json;
 
-use super::json;
 use super::side;
 use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::stats::Stats;
 use crate::write::staging::{OutFile, Staging};
-
-/// The file behind a buffer: serde writes JSON a token at a time.
-type Buffered = std::io::BufWriter<OutFile>;
 
 /// dstat series → (counter name, [(series key, label)]).
 const COUNTERS: [(&str, &[(&str, &str)]); 4] = [
@@ -112,13 +108,20 @@ impl<W: Write> Trace<W> {
         self.first = false;
         let status = e.status.as_str();
         b.extend_from_slice(b"{\"name\":");
-        json::write_str(b, &e.name);
-        let _ = write!(
-            b,
-            ",\"cat\":\"{status}\",\"ph\":\"X\",\"pid\":{},\"tid\":{tid},\"ts\":{start},\"dur\":{},\"args\":{{\"status\":\"{status}\",\"duration\":",
-            self.pid,
-            (end - start).max(0)
-        );
+        side::json_str(b, &e.name);
+        b.extend_from_slice(b",\"cat\":\"");
+        b.extend_from_slice(status.as_bytes());
+        b.extend_from_slice(b"\",\"ph\":\"X\",\"pid\":");
+        side::push_int(b, self.pid as i64);
+        b.extend_from_slice(b",\"tid\":");
+        side::push_int(b, tid as i64);
+        b.extend_from_slice(b",\"ts\":");
+        side::push_int(b, start);
+        b.extend_from_slice(b",\"dur\":");
+        side::push_int(b, (end - start).max(0));
+        b.extend_from_slice(b",\"args\":{\"status\":\"");
+        b.extend_from_slice(status.as_bytes());
+        b.extend_from_slice(b"\",\"duration\":");
         serde_json::to_writer(&mut *b, &e.duration)?;
         if !e.tags.is_empty() {
             b.extend_from_slice(b",\"tags\":[");
@@ -126,13 +129,13 @@ impl<W: Write> Trace<W> {
                 if i > 0 {
                     b.push(b',');
                 }
-                json::write_str(b, t);
+                side::json_str(b, t);
             }
             b.push(b']');
         }
         if e.id != e.name {
             b.extend_from_slice(b",\"id\":");
-            json::write_str(b, &e.id);
+            side::json_str(b, &e.id);
         }
         b.extend_from_slice(b"}}");
         self.out.write_all(b)
@@ -186,7 +189,10 @@ impl<W: Write> Trace<W> {
 /// `--trace FILE` behind the output trait.
 pub struct TraceFile {
     path: std::path::PathBuf,
-    trace: Option<Trace<Buffered>>,
+    /// Written straight into the file's own buffer: tests (nearly all
+    /// events) are written whole, and the few serde writes a token at a
+    /// time cost little there.
+    trace: Option<Trace<OutFile>>,
     warnings: Vec<String>,
 }
 
@@ -199,13 +205,10 @@ impl TraceFile {
         }
     }
 
-    fn trace(&mut self, stage: &mut Staging) -> crate::Result<&mut Trace<Buffered>> {
+    fn trace(&mut self, stage: &mut Staging) -> crate::Result<&mut Trace<OutFile>> {
         if self.trace.is_none() {
             let out = stage.create_at(&self.path)?;
-            self.trace = Some(
-                Trace::new(std::io::BufWriter::with_capacity(64 * 1024, out))
-                    .map_err(|e| crate::Error::io(&self.path, e))?,
-            );
+            self.trace = Some(Trace::new(out).map_err(|e| crate::Error::io(&self.path, e))?);
         }
         Ok(self.trace.as_mut().expect("opened above"))
     }
@@ -248,7 +251,6 @@ impl Format for TraceFile {
             .take()
             .expect("opened above")
             .finish()
-            .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
             .map_err(io)?;
         stage.finish(out)
     }

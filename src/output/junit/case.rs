@@ -7,7 +7,7 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Timelike};
+use chrono::{DateTime, Datelike};
 
 use super::text::push;
 use crate::model::tags::Tags;
@@ -82,32 +82,60 @@ impl Case {
 /// The timestamp layout of quick-junit (RFC 3339, milliseconds).
 const TIMESTAMP: &str = "%Y-%m-%dT%H:%M:%S%.3f%:z";
 
-/// `us` (since the epoch) in [`TIMESTAMP`]'s layout, UTC. Written digit by
-/// digit: chrono's formatter builds two strings per call.
-fn push_timestamp(out: &mut Vec<u8>, us: i64) -> bool {
-    let Some(t) = DateTime::from_timestamp_micros(us) else {
-        return false;
-    };
-    if !(0..=9999).contains(&t.year()) {
-        // Signed, wider years: chrono's own layout.
-        let _ = write!(out, "{}", t.fixed_offset().format(TIMESTAMP));
-        return true;
-    }
-    let mut n = |v: u32, width: u32, sep: u8| {
-        for p in (0..width).rev() {
-            out.push(b'0' + (v / 10u32.pow(p) % 10) as u8);
+/// Writes timestamps in [`TIMESTAMP`]'s layout, UTC, digit by digit
+/// (chrono's formatter builds two strings per call), keeping the last
+/// day's date: a run's tests mostly start on one day, and the time of day
+/// is plain arithmetic.
+#[derive(Default)]
+pub(super) struct Clock {
+    day: Option<i64>,
+    /// `YYYY-MM-DDT` of `day`; `None` for years chrono writes its own way.
+    date: Option<[u8; 11]>,
+}
+
+impl Clock {
+    /// Appends `us` (since the epoch); false when chrono cannot hold it.
+    pub fn push(&mut self, out: &mut Vec<u8>, us: i64) -> bool {
+        let secs = us.div_euclid(1_000_000);
+        let day = secs.div_euclid(86_400);
+        if self.day != Some(day) {
+            // Whether chrono holds a time depends on its day alone.
+            let Some(t) = DateTime::from_timestamp_micros(us) else {
+                return false;
+            };
+            self.date = (0..=9999).contains(&t.year()).then(|| {
+                let mut d = *b"0000-00-00T";
+                put(&mut d[0..4], t.year() as u32);
+                put(&mut d[5..7], t.month());
+                put(&mut d[8..10], t.day());
+                d
+            });
+            self.day = Some(day);
         }
-        out.push(sep);
-    };
-    n(t.year() as u32, 4, b'-');
-    n(t.month(), 2, b'-');
-    n(t.day(), 2, b'T');
-    n(t.hour(), 2, b':');
-    n(t.minute(), 2, b':');
-    n(t.second(), 2, b'.');
-    n(t.nanosecond() / 1_000_000 % 1000, 3, b'+');
-    out.extend_from_slice(b"00:00");
-    true
+        let Some(date) = &self.date else {
+            // Signed, wider years: chrono's own layout.
+            let t = DateTime::from_timestamp_micros(us).expect("checked with its day");
+            let _ = write!(out, "{}", t.fixed_offset().format(TIMESTAMP));
+            return true;
+        };
+        let of_day = secs.rem_euclid(86_400) as u32;
+        let mut clock = *b"00:00:00.000+00:00";
+        put(&mut clock[0..2], of_day / 3600);
+        put(&mut clock[3..5], of_day / 60 % 60);
+        put(&mut clock[6..8], of_day % 60);
+        put(&mut clock[9..12], (us.rem_euclid(1_000_000) / 1000) as u32);
+        out.extend_from_slice(date);
+        out.extend_from_slice(&clock);
+        true
+    }
+}
+
+/// `v` in decimal, zero-padded to the width of `digits`.
+fn put(digits: &mut [u8], mut v: u32) {
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 /// `d` in seconds with three decimals, as `format!("{:.3}", d.as_secs_f64())`
@@ -120,8 +148,11 @@ fn push_seconds(out: &mut Vec<u8>, d: Duration) {
         let _ = write!(out, "{:.3}", d.as_secs_f64());
         return;
     }
-    let ms = d.as_millis() + u128::from(rest > 500_000);
-    let _ = write!(out, "{}.{:03}", ms / 1000, ms % 1000);
+    let ms = d.as_secs() * 1000 + u64::from(d.subsec_millis()) + u64::from(rest > 500_000);
+    crate::output::side::push_int(out, (ms / 1000) as i64);
+    let mut frac = *b".000";
+    put(&mut frac[1..], (ms % 1000) as u32);
+    out.extend_from_slice(&frac);
 }
 
 /// Writes cases one after the other as the children of a `<testsuite>`,
@@ -130,6 +161,7 @@ fn push_seconds(out: &mut Vec<u8>, d: Duration) {
 pub(super) struct CaseWriter {
     depth: usize,
     line_break: bool,
+    clock: Clock,
 }
 
 impl CaseWriter {
@@ -137,6 +169,7 @@ impl CaseWriter {
         CaseWriter {
             depth: 2,
             line_break: false,
+            clock: Clock::default(),
         }
     }
 
@@ -166,7 +199,13 @@ impl CaseWriter {
             self.open(out, "properties");
             self.close_start(out);
             if let Some(w) = c.worker {
-                self.property(out, "worker", &w.to_string());
+                // `property` with the number written in place.
+                self.open(out, "property");
+                attr(out, "name", "worker");
+                out.extend_from_slice(b" value=\"");
+                crate::output::side::push_int(out, i64::from(w));
+                out.push(b'"');
+                self.close_empty(out);
             }
             for t in c.tags.iter() {
                 self.property(out, "tag", t);
@@ -238,11 +277,11 @@ impl CaseWriter {
     }
 
     /// `timestamp` (when known) and `time` attributes.
-    fn times(&self, out: &mut Vec<u8>, a: &Attempt) {
+    fn times(&mut self, out: &mut Vec<u8>, a: &Attempt) {
         if let Some(us) = a.start {
             let at = out.len();
             out.extend_from_slice(b" timestamp=\"");
-            if push_timestamp(out, us) {
+            if self.clock.push(out, us) {
                 out.push(b'"');
             } else {
                 out.truncate(at);
@@ -527,6 +566,8 @@ mod tests {
             (0, 1_500_000),
             (7, 2_499_999),
             (1 << 31, 500_000),
+            ((1 << 30) - 1, 999_499_000),
+            (12_345, 678_901_234),
         ] {
             let d = Duration::new(s, ns);
             let mut out = Vec::new();
@@ -536,15 +577,22 @@ mod tests {
                 format!("{:.3}", d.as_secs_f64())
             );
         }
+        let mut clock = Clock::default();
         for us in [
             0,
             1_714_564_800_123_456,
+            1_714_564_800_999_999,
+            1_714_651_199_000_000,
             -1,
+            -1_000,
             -62_135_596_800_000_001,
+            -62_135_596_800_000_000,
+            253_402_300_799_999_999,
             253_402_300_800_000_000,
+            1_714_564_800_123_456,
         ] {
             let mut out = Vec::new();
-            assert!(push_timestamp(&mut out, us));
+            assert!(clock.push(&mut out, us));
             let t = when(us).unwrap();
             assert_eq!(
                 String::from_utf8(out).unwrap(),

@@ -24,7 +24,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 use quick_junit::{Property, Report, TestSuite};
-use rustc_hash::FxHashMap as HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use super::side::{self, Outcome};
 use super::side::{Forward, SideStream};
@@ -59,7 +62,15 @@ pub struct Junit {
     suites: Vec<Vec<Case>>,
     /// The current stream's tests, in first-seen order.
     cases: Vec<Case>,
-    by_id: HashMap<String, usize>,
+    /// The id of each of `cases`.
+    ids: Vec<String>,
+    /// (hash of the id, index into `cases`): the hash is kept so that
+    /// growing the table does not hash every id again.
+    by_id: HashTable<(u64, usize)>,
+    /// Scratch: indices of the details that go to `<system-out>` and
+    /// `<system-err>`.
+    out_idx: Vec<usize>,
+    err_idx: Vec<usize>,
     writer: CaseWriter,
     suite_name: String,
     passed_budget: usize,
@@ -94,7 +105,10 @@ impl Junit {
             report: Report::new("stackviz-export"),
             suites: Vec::new(),
             cases: Vec::new(),
-            by_id: HashMap::default(),
+            ids: Vec::new(),
+            by_id: HashTable::new(),
+            out_idx: Vec::new(),
+            err_idx: Vec::new(),
             writer: CaseWriter::new(),
             suite_name: String::new(),
             passed_budget: PASSED_OUTPUT_BUDGET,
@@ -107,6 +121,7 @@ impl Junit {
     pub fn begin_stream(&mut self, name: &str) {
         self.suite_name = name.to_owned();
         self.cases.clear();
+        self.ids.clear();
         self.by_id.clear();
     }
 
@@ -165,7 +180,8 @@ impl Junit {
         // Control characters are filtered out when written; tabs and line
         // breaks in a name read better as spaces (XML attributes would
         // fold them too).
-        let name = if e.name.contains(['\t', '\n', '\r']) {
+        let breaks = |&c: &u8| matches!(c, b'\t' | b'\n' | b'\r');
+        let name = if e.name.as_bytes().iter().any(breaks) {
             e.name.replace(['\t', '\n', '\r'], " ")
         } else {
             e.name.clone()
@@ -180,12 +196,16 @@ impl Junit {
             last,
             reruns: Vec::new(),
         };
-        match self.by_id.get(&e.id) {
+        let hash = FxBuildHasher.hash_one(e.id.as_str());
+        let ids = &self.ids;
+        match self.by_id.find(hash, |&(h, i)| h == hash && ids[i] == e.id) {
             None => {
-                self.by_id.insert(e.id.clone(), self.cases.len());
+                self.by_id
+                    .insert_unique(hash, (hash, self.cases.len()), |&(h, _)| h);
+                self.ids.push(e.id.clone());
                 self.cases.push(case);
             }
-            Some(&i) => {
+            Some(&(_, i)) => {
                 let earlier = std::mem::replace(&mut self.cases[i], case);
                 self.cases[i].follow(earlier);
             }
@@ -196,17 +216,16 @@ impl Junit {
     /// `<system-out>` (`stderr` to `<system-err>`), capped with the end
     /// kept, since the end of a log is where a failure shows.
     fn attach_output(&mut self, a: &mut Attempt, e: &Entry, outcome: Outcome) {
-        let shown = |k: &str| k != "traceback" && k != "reason";
-        let mut out: Vec<(&str, &str)> = Vec::new();
-        let mut err: Vec<(&str, &str)> = Vec::new();
-        for (k, v) in &e.details {
+        self.out_idx.clear();
+        self.err_idx.clear();
+        for (i, (k, _)) in e.details.iter().enumerate() {
             if k == "stderr" {
-                err.push((k, v));
-            } else if shown(k) {
-                out.push((k, v));
+                self.err_idx.push(i);
+            } else if k != "traceback" && k != "reason" {
+                self.out_idx.push(i);
             }
         }
-        if out.is_empty() && err.is_empty() {
+        if self.out_idx.is_empty() && self.err_idx.is_empty() {
             return;
         }
         let cap = if outcome == Outcome::Passed {
@@ -218,8 +237,8 @@ impl Junit {
         } else {
             FAILED_OUTPUT_CAP
         };
-        a.out = joined_tail(&out, cap);
-        a.err = joined_tail(&err, cap);
+        a.out = joined_tail(&e.details, &self.out_idx, cap);
+        a.err = joined_tail(&e.details, &self.err_idx, cap);
         if outcome == Outcome::Passed {
             let used =
                 a.out.as_ref().map_or(0, String::len) + a.err.as_ref().map_or(0, String::len);
@@ -253,6 +272,7 @@ impl Junit {
             suite.set_system_out(self.suites.len().to_string());
             self.suites.push(std::mem::take(&mut self.cases));
         }
+        self.ids.clear();
         self.by_id.clear();
         self.report.add_test_suite(suite);
     }
@@ -359,23 +379,27 @@ fn capped(text: &str, max: usize) -> String {
 /// The end (at most `max` bytes) of the attachments written one after the
 /// other, each under a `--- name ---` line, marked when cut. Copies only
 /// what is kept: attachments can be large.
-fn joined_tail(parts: &[(&str, &str)], max: usize) -> Option<String> {
+fn joined_tail(details: &[(String, String)], parts: &[usize], max: usize) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
+    let part = |j: usize| {
+        let (k, v) = &details[parts[j]];
+        (k.as_str(), v.as_str())
+    };
     let piece_len = |(k, v): &(&str, &str)| k.len() + 9 + v.len() + usize::from(!v.ends_with('\n'));
-    let total: usize = parts.iter().map(piece_len).sum();
+    let total: usize = (0..parts.len()).map(|j| piece_len(&part(j))).sum();
     let mut room = max;
     let mut first = parts.len();
-    while first > 0 && piece_len(&parts[first - 1]) <= room {
+    while first > 0 && piece_len(&part(first - 1)) <= room {
         first -= 1;
-        room -= piece_len(&parts[first]);
+        room -= piece_len(&part(first));
     }
     let mut out = String::with_capacity(max.min(total) + 32);
-    let kept_whole: usize = parts[first..].iter().map(piece_len).sum();
+    let kept_whole: usize = (first..parts.len()).map(|j| piece_len(&part(j))).sum();
     if first > 0 {
         // The end of one more attachment's text may fit, without its header.
-        let (_, v) = parts[first - 1];
+        let (_, v) = part(first - 1);
         let newline = usize::from(!v.ends_with('\n'));
         let end = if room > newline {
             side::tail(v, room - newline).0
@@ -395,7 +419,7 @@ fn joined_tail(parts: &[(&str, &str)], max: usize) -> Option<String> {
             }
         }
     }
-    for (k, v) in &parts[first..] {
+    for (k, v) in (first..parts.len()).map(part) {
         out.push_str("--- ");
         out.push_str(k);
         out.push_str(" ---\n");
@@ -537,25 +561,27 @@ mod tests {
 
     #[test]
     fn joined_tails_copy_only_the_end() {
-        let parts = [("a", "12345"), ("b", "xyz")];
+        let details = [("a", "12345"), ("x", "not shown"), ("b", "xyz")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let parts = [0, 2];
         // "--- a ---\n12345\n--- b ---\nxyz\n" is 32 bytes.
         assert_eq!(
-            joined_tail(&parts, 100).unwrap(),
+            joined_tail(&details, &parts, 100).unwrap(),
             "--- a ---\n12345\n--- b ---\nxyz\n"
         );
         assert_eq!(
-            joined_tail(&parts, 19).unwrap(),
+            joined_tail(&details, &parts, 19).unwrap(),
             "[… 11 bytes cut]\n2345\n--- b ---\nxyz\n"
         );
         assert_eq!(
-            joined_tail(&parts, 22).unwrap(),
+            joined_tail(&details, &parts, 22).unwrap(),
             "[… 10 bytes cut]\n12345\n--- b ---\nxyz\n"
         );
         assert_eq!(
-            joined_tail(&parts, 14).unwrap(),
+            joined_tail(&details, &parts, 14).unwrap(),
             "[… 16 bytes cut]\n--- b ---\nxyz\n"
         );
-        assert_eq!(joined_tail(&[], 10), None);
+        assert_eq!(joined_tail(&details, &[], 10), None);
     }
 
     #[test]
