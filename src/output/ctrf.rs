@@ -100,17 +100,17 @@ struct Summary {
 impl Test {
     fn write(&self, out: &mut Vec<u8>, suite: &str) {
         out.extend_from_slice(b"{\"name\":");
-        side::json_str(out, &self.name);
+        super::json::write_str(out, &self.name);
         out.extend_from_slice(b",\"status\":\"");
         out.extend_from_slice(self.status.as_bytes());
         out.extend_from_slice(b"\",\"duration\":");
         side::push_int(out, self.duration as i64);
         times(out, self.start, self.stop);
         out.extend_from_slice(b",\"suite\":[");
-        side::json_str(out, suite);
+        super::json::write_str(out, suite);
         if self.class_len > 0 {
             out.push(b',');
-            side::json_str(out, &self.name[..self.class_len]);
+            super::json::write_str(out, &self.name[..self.class_len]);
         }
         out.push(b']');
         let none = More::default();
@@ -164,7 +164,7 @@ impl Test {
             strings(out, &more.stderr);
         }
         out.extend_from_slice(b",\"extra\":{\"id\":");
-        side::json_str(out, &self.id);
+        super::json::write_str(out, &self.id);
         if !self.attachments.is_empty() {
             out.extend_from_slice(b",\"attachments\":");
             strings(out, &self.attachments);
@@ -190,7 +190,7 @@ fn opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
         out.extend_from_slice(b",\"");
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":");
-        side::json_str(out, v);
+        super::json::write_str(out, v);
     }
 }
 
@@ -200,7 +200,7 @@ fn strings(out: &mut Vec<u8>, list: &[String]) {
         if i > 0 {
             out.push(b',');
         }
-        side::json_str(out, s);
+        super::json::write_str(out, s);
     }
     out.push(b']');
 }

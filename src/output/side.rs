@@ -2,7 +2,7 @@
 //! share: how a StackViz status maps to a CI outcome, the worker of a test,
 //! the JUnit-style name split, and text capping that keeps the end.
 
-use super::{json, StreamWriter};
+use super::StreamWriter;
 use crate::model::entry::{Entry, TestStatus};
 use crate::model::stats::Stats;
 use crate::write::staging::Staging;
@@ -84,64 +84,9 @@ pub fn head(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// `00` to `99`, for writing numbers two digits at a time.
-const PAIRS: [u8; 200] = {
-    let mut t = [0u8; 200];
-    let mut i = 0;
-    while i < 100 {
-        t[2 * i] = b'0' + (i / 10) as u8;
-        t[2 * i + 1] = b'0' + (i % 10) as u8;
-        i += 1;
-    }
-    t
-};
-
-/// An integer in decimal, as JSON (and XML attributes) write it; two
-/// digits at a time (timestamps in µs have sixteen).
+/// An integer in decimal, as JSON (and XML attributes) write it.
 pub fn push_int(out: &mut Vec<u8>, v: i64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = v.unsigned_abs();
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        i -= 1;
-        digits[i] = b'0' + n as u8;
-    }
-    if v < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[i..]);
-}
-
-/// Appends `s` as a JSON string literal, as [`json::write_str`] writes it.
-/// Names and ids, most of what the side outputs write, rarely hold a byte
-/// JSON escapes: a short string is checked in one pass the compiler
-/// vectorises (no early exit) and then copied whole.
-pub fn json_str(out: &mut Vec<u8>, s: &str) {
-    let b = s.as_bytes();
-    if b.len() <= 512 && !b.iter().fold(false, |any, &c| any | json_escapes(c)) {
-        out.reserve(b.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(b);
-        out.push(b'"');
-    } else {
-        json::write_str(out, s);
-    }
-}
-
-/// The bytes [`json::write_str`] escapes: `"`, `\\` and the controls.
-#[inline(always)]
-fn json_escapes(c: u8) -> bool {
-    (c < 0x20) | (c == b'"') | (c == b'\\')
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// The test's one-line failure reason (see `model::failure`).
@@ -220,32 +165,6 @@ mod tests {
             let mut out = Vec::new();
             push_int(&mut out, v);
             assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
-        }
-    }
-
-    #[test]
-    fn json_strings_as_the_escaper_writes_them() {
-        let long = format!("{}\"", "x".repeat(600));
-        for s in [
-            "",
-            "plain.name[id-1]",
-            "q\"uote",
-            "back\\slash",
-            "tab\t",
-            "nl\n",
-            "\u{1f}",
-            "é\u{7f}",
-            &long,
-        ] {
-            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-            json_str(&mut ours, s);
-            json::write_str(&mut theirs, s);
-            assert_eq!(ours, theirs, "{s:?}");
-        }
-        for c in 0..=255u8 {
-            let mut one = Vec::new();
-            json::write_str(&mut one, std::str::from_utf8(&[c]).unwrap_or(" "));
-            assert_eq!(json_escapes(c), one.len() > 3 && c.is_ascii(), "{c:#x}");
         }
     }
 }
