@@ -955,9 +955,11 @@ fn the_drawer_shows_the_full_test_id() {
     // The id extras (`[id-…,smoke]`, which the JSON names drop) are
     // decoded only when a test is opened, unless names clash or entries
     // were merged.
+    // Canonical lower-case UUIDs travel packed (columns.rs, pack_uuids):
+    // the page must give them back as the same text.
     let ids = [
-        "t.Id.test_a[id-0f1e2d3c,smoke]",
-        "t.Id.test_b[id-4b5a6978]",
+        "t.Id.test_a[id-0f1e2d3c-9a8b-4c7d-8e6f-5a4b3c2d1e0f,smoke]",
+        "t.Id.test_b[id-4b5a6978,id-00000000-0000-4000-8000-0000000000ff]",
         "t.Id.test_c",
     ];
     let tests: Vec<TestSpec<'_>> = ids
