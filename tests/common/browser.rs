@@ -141,7 +141,8 @@ static SESSIONS: [OnceLock<Mutex<Session>>; 2] = [OnceLock::new(), OnceLock::new
 
 /// The engines to check in: none under `STACKVIZ_SKIP_BROWSER=1`,
 /// Chromium, and Firefox when one is installed. Without Firefox it says
-/// so on the terminal (past the test harness's capture), once per binary.
+/// so on the terminal (past the test harness's capture), once per binary,
+/// and fails under `CI=true` unless `STACKVIZ_FIREFOX=none` asked for that.
 pub fn browsers() -> Vec<Engine> {
     static NOTED: OnceLock<()> = OnceLock::new();
     if skip_browser() {
@@ -149,6 +150,10 @@ pub fn browsers() -> Vec<Engine> {
     }
     if firefox().is_some() {
         return vec![Engine::Chromium, Engine::Firefox];
+    }
+    let opted_out = std::env::var_os("STACKVIZ_FIREFOX").is_some_and(|v| v == "none");
+    if !opted_out && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("no Firefox for the report tests; CI must run scripts/setup-test-tools.sh");
     }
     NOTED.get_or_init(|| {
         let _ = writeln!(
