@@ -4,7 +4,8 @@
 # the time headless Chromium needs from navigation start to the first
 # screen (the page's `data-first-screen` mark: the summary counts are
 # drawn) and to the whole page (`data-ready`: timeline, panels and table
-# drawn), the page's size against the gzip size of the
+# drawn), how long the tests table takes to search and sort, the page's
+# size against the gzip size of the
 # exported raw+details data, and the export's CPU time beside the plain
 # export's. Medians of RUNS runs (default 3).
 #
@@ -40,7 +41,8 @@ done
 page=$(stat -c %s "$work/rh/index.html")
 data=$(cat "$work"/rh/*_raw.json "$work"/rh/*_details.json | gzip -6 | wc -c)
 
-# marks URL: prints "first ready" in ms since navigation start.
+# marks URL: prints "first ready" in ms since navigation start, then the
+# ms a search, clearing it, a sort by duration and one by name took.
 marks() {
     python3 - "$chromium" "$1" <<'PY'
 import json, os, shutil, subprocess, sys, tempfile, time
@@ -86,7 +88,23 @@ while time.time() < deadline and not ready:
         ready = attr('data-ready')
     except RuntimeError:
         pass  # still the blank page being replaced
-print(attr('data-first-screen') or 'NaN', ready or 'NaN')
+# Filter and sort as a user would (the table refilters synchronously):
+# the first search builds the lower-case names, the first sort by a key
+# its order; both are included.
+probe = """(function () {
+  var s = document.querySelector('section.stream:not([hidden])');
+  var inp = s.querySelector('input[type=search]');
+  function t(f) { var a = performance.now(); f(); return Math.round(performance.now() - a); }
+  function type(q) { inp.value = q; inp.dispatchEvent(new Event('input')); }
+  function sort(k) { s.querySelector('.th button[data-sort=' + k + ']').click(); }
+  var r = [t(function () { type('test_'); }), t(function () { type(''); }),
+           t(function () { sort('duration'); }), t(function () { sort('name'); })];
+  return r.join(' ');
+})()"""
+ops = 'NaN NaN NaN NaN'
+if ready:
+    ops = call('Runtime.evaluate', {'expression': probe, 'returnByValue': True})['result'].get('value') or ops
+print(attr('data-first-screen') or 'NaN', ready or 'NaN', ops)
 p.kill()
 p.wait()
 # Chromium's helper processes may still be writing the profile briefly.
@@ -98,10 +116,10 @@ for _ in range(20):
 PY
 }
 
-first=(); ready=()
+first=(); ready=(); search=(); clear=(); by_dur=(); by_name=()
 for _ in $(seq "$runs"); do
-    read -r f r < <(marks "file://$work/rh/index.html")
-    first+=("$f"); ready+=("$r")
+    read -r f r q c d n < <(marks "file://$work/rh/index.html")
+    first+=("$f"); ready+=("$r"); search+=("$q"); clear+=("$c"); by_dur+=("$d"); by_name+=("$n")
 done
 
 printf 'stream: %s tests, %s bytes\n' "$tests" "$(stat -L -c %s "$S")"
@@ -114,3 +132,5 @@ printf 'first screen (summary counts) in Chromium: %s ms (runs: %s; target < 300
     "$(median "${first[@]}")" "${first[*]}"
 printf 'whole page drawn (timeline, table, panels): %s ms (runs: %s)\n' \
     "$(median "${ready[@]}")" "${ready[*]}"
+printf 'table: search %s ms, clear %s ms, sort by duration %s ms, by name %s ms (medians; target < 100 ms at 100k, < 500 ms at 1M)\n' \
+    "$(median "${search[@]}")" "$(median "${clear[@]}")" "$(median "${by_dur[@]}")" "$(median "${by_name[@]}")"

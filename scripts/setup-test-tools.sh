@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the full test suite needs beyond cargo, idempotently:
 #   - chromium          headless browser for the --html report tests
+#   - firefox-esr       the second browser those tests run in
 #   - postgresql        server binaries for the shared-history tests
 #   - libssl-dev        OpenSSL headers for the PostgreSQL client's TLS
 #   - .tools/venv       Python venv with the real subunit2sql tools (reference
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || need_apt+=(firefox-esr)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
 dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev pkg-config)
@@ -34,4 +36,4 @@ if [ ! -x "$venv/bin/subunit2sql" ] || [ ! -f "$venv/.complete" ]; then
         junitparser
     touch "$venv/.complete"
 fi
-echo "test tools ready: chromium, postgresql ($(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)), $venv"
+echo "test tools ready: chromium, firefox, postgresql ($(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)), $venv"

@@ -1,9 +1,11 @@
-//! `--html`: the report renders in a real headless Chromium and shows the
+//! `--html`: the report renders in real headless browsers and shows the
 //! values the data files hold.
 //!
-//! Needs Chromium (`/usr/bin/chromium`, or `STACKVIZ_CHROMIUM=<path>`).
-//! Without it these tests fail, unless `STACKVIZ_SKIP_BROWSER=1` is set:
-//! then only the HTML file itself is checked. Screenshots for people to
+//! Needs Chromium (`/usr/bin/chromium`, or `STACKVIZ_CHROMIUM=<path>`) and
+//! runs every page check in Firefox too where one is installed
+//! (`firefox-esr`, or `STACKVIZ_FIREFOX=<path>`; see tests/common/browser.rs).
+//! Without Chromium these tests fail, unless `STACKVIZ_SKIP_BROWSER=1` is
+//! set: then only the HTML file itself is checked. Screenshots for people to
 //! look at land in `target/tmp/html-report/`.
 
 use std::borrow::Cow;
@@ -17,7 +19,7 @@ use stackviz_export::testkit::encode::{encode_event, encode_file_chunks};
 use stackviz_export::{Event, Status, Timestamp};
 
 mod common;
-use common::browser::{chromium, skip_browser};
+use common::browser::{browsers, chromium, skip_browser, Session, FLAGS};
 
 fn fixture(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -274,56 +276,24 @@ fn check_file(out: &Path, want: &[Expected]) -> String {
 
 // -------------------------------------------------------------- browser
 
-fn run_chromium(html: &Path, fragment: &str, extra: &[String]) -> Vec<u8> {
-    let profile = tempfile::tempdir().unwrap();
-    let mut url = format!("file://{}", html.display());
-    if !fragment.is_empty() {
-        url.push('#');
-        url.push_str(fragment);
-    }
-    let out = Process::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-quic",
-            "--virtual-time-budget=5000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(&url)
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "chromium failed on {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// The DOM after the page's scripts ran.
-fn dump_dom(html: &Path, fragment: &str) -> String {
-    let dom = String::from_utf8(run_chromium(html, fragment, &["--dump-dom".into()])).unwrap();
-    assert!(dom.contains("</html>"), "no DOM from chromium:\n{dom}");
-    dom
-}
-
+/// A PNG of the page for people to look at (Chromium's `--screenshot`).
 fn screenshot(html: &Path, name: &str) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
     std::fs::create_dir_all(&dir).unwrap();
     let png = dir.join(format!("{name}.png"));
-    run_chromium(
-        html,
-        "",
-        &[
-            format!("--screenshot={}", png.display()),
-            "--window-size=1400,1000".into(),
-        ],
+    let profile = tempfile::tempdir().unwrap();
+    let out = Process::new(chromium())
+        .args(FLAGS)
+        .args(["--virtual-time-budget=5000", "--hide-scrollbars"])
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed on {}",
+        html.display()
     );
     assert!(png.is_file(), "no screenshot at {}", png.display());
 }
@@ -532,28 +502,32 @@ fn check_all_rows(dom: &str, i: usize, w: &Expected) {
     assert_eq!(rows, want);
 }
 
-/// Everything for a one-stream export; returns the default DOM.
-fn check_report(case: &str, args: &[&str], shot: &str) -> Option<String> {
+/// Everything for an export, in every browser; returns the default DOM
+/// each browser drew.
+fn check_report(case: &str, args: &[&str], shot: &str) -> Vec<String> {
     let (_tmp, out) = export(case, args);
     let want = expected(&out);
     check_file(&out, &want);
-    if skip_browser() {
-        return None;
-    }
     let html = out.join("index.html");
-    let dom = dump_dom(&html, "");
-    for (i, w) in want.iter().enumerate() {
-        let frag = format!("stream={i}");
-        let d = if i == 0 {
-            dom.clone()
-        } else {
-            dump_dom(&html, &frag)
-        };
-        check_stream(&d, i, w);
-        check_all_rows(&dump_dom(&html, &format!("{frag}&rows=all")), i, w);
+    let mut doms = Vec::new();
+    for b in browsers() {
+        let dom = b.dom(&html, "");
+        for (i, w) in want.iter().enumerate() {
+            let frag = format!("stream={i}");
+            let d = if i == 0 {
+                dom.clone()
+            } else {
+                b.dom(&html, &frag)
+            };
+            check_stream(&d, i, w);
+            check_all_rows(&b.dom(&html, &format!("{frag}&rows=all")), i, w);
+        }
+        doms.push(dom);
     }
-    screenshot(&html, shot);
-    Some(dom)
+    if !skip_browser() {
+        screenshot(&html, shot);
+    }
+    doms
 }
 
 // ------------------------------------------------------------------ tests
@@ -574,30 +548,29 @@ fn lanes_by_overlap_without_worker_tags() {
 
 #[test]
 fn dstat_charts() {
-    let Some(dom) = check_report(
+    for dom in check_report(
         "cli_dstat_real",
         &["-f", "run.subunit", "--dstat", "dstat.csv"],
         "dstat",
-    ) else {
-        return;
-    };
-    let els = elements(&dom);
-    let dstat = els
-        .iter()
-        .find(|e| e.has_class("dstat"))
-        .expect("a dstat chart section");
-    let rows = std::fs::read_to_string(fixture("cli_dstat_real/dstat.csv"))
-        .unwrap()
-        .lines()
-        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
-        .count();
-    assert_eq!(dstat.get("data-points"), Some(rows.to_string().as_str()));
-    let charts: BTreeSet<&str> = els
-        .iter()
-        .filter(|e| e.tag == "canvas")
-        .filter_map(|e| e.get("data-chart"))
-        .collect();
-    assert_eq!(charts, BTreeSet::from(["cpu", "memory", "disk", "network"]));
+    ) {
+        let els = elements(&dom);
+        let dstat = els
+            .iter()
+            .find(|e| e.has_class("dstat"))
+            .expect("a dstat chart section");
+        let rows = std::fs::read_to_string(fixture("cli_dstat_real/dstat.csv"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+            .count();
+        assert_eq!(dstat.get("data-points"), Some(rows.to_string().as_str()));
+        let charts: BTreeSet<&str> = els
+            .iter()
+            .filter(|e| e.tag == "canvas")
+            .filter_map(|e| e.get("data-chart"))
+            .collect();
+        assert_eq!(charts, BTreeSet::from(["cpu", "memory", "disk", "network"]));
+    }
 }
 
 #[test]
@@ -628,8 +601,8 @@ fn unreadable_dstat_is_a_warning_and_a_note() {
     assert!(data["dstat"].is_null());
     // pcp-dstat logs chart too, but this one has no load columns.
     assert!(data["dstat_note"].as_str().unwrap().contains("no CPU"));
-    if !skip_browser() {
-        let dom = dump_dom(&out.join("index.html"), "");
+    for b in browsers() {
+        let dom = b.dom(&out.join("index.html"), "");
         assert!(dom.contains("the dstat log could not be read"));
         assert!(!elements(&dom).iter().any(|e| e.has_class("dstat")));
     }
@@ -637,30 +610,29 @@ fn unreadable_dstat_is_a_warning_and_a_note() {
 
 #[test]
 fn two_streams_behind_a_selector() {
-    let Some(dom) = check_report(
+    for dom in check_report(
         "cli_two_files",
         &["-f", "a.subunit", "-f", "b.subunit"],
         "two_streams",
-    ) else {
-        return;
-    };
-    let els = elements(&dom);
-    let select = els
-        .iter()
-        .find(|e| e.get("id") == Some("stream-select"))
-        .unwrap();
-    let end = dom[select.inner..].find("</select>").unwrap() + select.inner;
-    let options: Vec<&str> = els
-        .iter()
-        .filter(|e| e.tag == "option" && e.at > select.at && e.at < end)
-        .map(|e| e.get("value").unwrap())
-        .collect();
-    assert_eq!(options, ["0", "1"]);
-    let picker = els.iter().find(|e| e.get("id") == Some("picker")).unwrap();
-    assert!(picker.get("hidden").is_none());
-    // Both sections exist; the first is shown.
-    assert!(section(&dom, 0).1);
-    assert!(!section(&dom, 1).1);
+    ) {
+        let els = elements(&dom);
+        let select = els
+            .iter()
+            .find(|e| e.get("id") == Some("stream-select"))
+            .unwrap();
+        let end = dom[select.inner..].find("</select>").unwrap() + select.inner;
+        let options: Vec<&str> = els
+            .iter()
+            .filter(|e| e.tag == "option" && e.at > select.at && e.at < end)
+            .map(|e| e.get("value").unwrap())
+            .collect();
+        assert_eq!(options, ["0", "1"]);
+        let picker = els.iter().find(|e| e.get("id") == Some("picker")).unwrap();
+        assert!(picker.get("hidden").is_none());
+        // Both sections exist; the first is shown.
+        assert!(section(&dom, 0).1);
+        assert!(!section(&dom, 1).1);
+    }
 }
 
 #[test]
@@ -673,8 +645,8 @@ fn artifacts_format_gzipped_still_writes_a_plain_page() {
     );
     assert!(out.join("run.subunit-0-raw.json.gz").is_file());
     check_file(&out, &want);
-    if !skip_browser() {
-        check_stream(&dump_dom(&out.join("index.html"), ""), 0, &want[0]);
+    for b in browsers() {
+        check_stream(&b.dom(&out.join("index.html"), ""), 0, &want[0]);
     }
 }
 
@@ -760,36 +732,34 @@ fn cut_attachments_and_hostile_text() {
         .success();
     let want = expected(&out);
     check_file(&out, &want);
-    if skip_browser() {
-        return;
+    for b in browsers() {
+        let html = out.join("index.html");
+        check_stream(&b.dom(&html, ""), 0, &want[0]);
+        // The traceback's share: 64 KiB less the 30,000-byte log kept whole,
+        // its end kept from a line start.
+        let share = 65_536 - 30_000;
+        let dom = b.dom(&html, "stream=0&test=0");
+        let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+        assert!(
+            !drawer[..30].contains("hidden"),
+            "the test's details are open"
+        );
+        let note = drawer
+            .find("… cut: ")
+            .map(|at| &drawer[at + "… cut: ".len()..])
+            .expect("a cut note");
+        let cut: usize = note[..note.find(" bytes not shown").unwrap()]
+            .parse()
+            .unwrap();
+        assert!(cut >= traceback.len() - share && cut < traceback.len() - share + 16);
+        assert!(drawer.contains("FinalError: the end"));
+        assert!(!drawer.contains("\nline 0\n"));
+        // Hostile text stays text.
+        let dom = b.dom(&html, "stream=0&test=1");
+        let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+        assert!(drawer
+            .contains("EvilError: &lt;/script&gt;&lt;!--&lt;script&gt;alert(1)&lt;/script&gt;"));
     }
-    let html = out.join("index.html");
-    check_stream(&dump_dom(&html, ""), 0, &want[0]);
-    // The traceback's share: 64 KiB less the 30,000-byte log kept whole,
-    // its end kept from a line start.
-    let share = 65_536 - 30_000;
-    let dom = dump_dom(&html, "stream=0&test=0");
-    let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
-    assert!(
-        !drawer[..30].contains("hidden"),
-        "the test's details are open"
-    );
-    let note = drawer
-        .find("… cut: ")
-        .map(|at| &drawer[at + "… cut: ".len()..])
-        .expect("a cut note");
-    let cut: usize = note[..note.find(" bytes not shown").unwrap()]
-        .parse()
-        .unwrap();
-    assert!(cut >= traceback.len() - share && cut < traceback.len() - share + 16);
-    assert!(drawer.contains("FinalError: the end"));
-    assert!(!drawer.contains("\nline 0\n"));
-    // Hostile text stays text.
-    let dom = dump_dom(&html, "stream=0&test=1");
-    let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
-    assert!(
-        drawer.contains("EvilError: &lt;/script&gt;&lt;!--&lt;script&gt;alert(1)&lt;/script&gt;")
-    );
 }
 
 #[test]
@@ -823,189 +793,32 @@ fn attachments_of_a_large_stream_open_in_order() {
         .assert()
         .success();
     check_file(&out, &expected(&out));
-    if skip_browser() {
-        return;
-    }
-    let html = out.join("index.html");
-    for (k, second) in [(42, "zeta"), (43, "7")] {
-        let dom = dump_dom(&html, &format!("stream=0&test={k}"));
-        let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
-        let els = elements(drawer);
-        let keys: Vec<&str> = els
-            .iter()
-            .filter(|e| e.has_class("att"))
-            .map(|e| e.get("data-key").unwrap())
-            .collect();
-        assert_eq!(keys, ["log", second], "test {k}");
-        let pres: Vec<String> = els
-            .iter()
-            .filter(|e| e.tag == "pre")
-            .map(|e| text_after(drawer, e))
-            .collect();
-        assert!(pres[0].starts_with(&format!("log {k}\nxxx")), "test {k}");
-        assert_eq!(pres[0].len(), format!("log {k}\n").len() + 50_000);
-        assert_eq!(pres[1], format!("second {k} \"q\" <b>"));
-        assert!(!els.iter().any(|e| e.has_class("cut")), "test {k}");
+    for b in browsers() {
+        let html = out.join("index.html");
+        for (k, second) in [(42, "zeta"), (43, "7")] {
+            let dom = b.dom(&html, &format!("stream=0&test={k}"));
+            let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+            let els = elements(drawer);
+            let keys: Vec<&str> = els
+                .iter()
+                .filter(|e| e.has_class("att"))
+                .map(|e| e.get("data-key").unwrap())
+                .collect();
+            assert_eq!(keys, ["log", second], "test {k}");
+            let pres: Vec<String> = els
+                .iter()
+                .filter(|e| e.tag == "pre")
+                .map(|e| text_after(drawer, e))
+                .collect();
+            assert!(pres[0].starts_with(&format!("log {k}\nxxx")), "test {k}");
+            assert_eq!(pres[0].len(), format!("log {k}\n").len() + 50_000);
+            assert_eq!(pres[1], format!("second {k} \"q\" <b>"));
+            assert!(!els.iter().any(|e| e.has_class("cut")), "test {k}");
+        }
     }
 }
 
 // ------------------------------------------------------------ keyboard
-
-/// Headless Chromium driven over the DevTools protocol on a pipe
-/// (`--remote-debugging-pipe`: commands in on fd 3, replies out on fd 4,
-/// each a JSON message ended by a NUL byte), for what a URL cannot say:
-/// key presses. A shell moves the test's stdin and stdout pipes onto
-/// fds 3 and 4; `timeout` ends a browser that hangs.
-struct Devtools {
-    child: std::process::Child,
-    to: std::process::ChildStdin,
-    from: std::io::BufReader<std::process::ChildStdout>,
-    next: u64,
-    session: Option<String>,
-    _profile: tempfile::TempDir,
-}
-
-impl Devtools {
-    fn open(url: &str) -> Devtools {
-        use std::process::Stdio;
-        let profile = tempfile::tempdir().unwrap();
-        let mut child = Process::new("sh")
-            .arg("-c")
-            .arg(r#"exec timeout 120 "$0" "$@" 3<&0 4>&1 </dev/null >/dev/null 2>/dev/null"#)
-            .arg(chromium())
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--remote-debugging-pipe",
-                "--window-size=1400,1000",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .arg("about:blank")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("run chromium");
-        let to = child.stdin.take().unwrap();
-        let from = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut dt = Devtools {
-            child,
-            to,
-            from,
-            next: 0,
-            session: None,
-            _profile: profile,
-        };
-        let target = dt.call(
-            "Target.createTarget",
-            serde_json::json!({ "url": "about:blank" }),
-        );
-        let target = target["targetId"].as_str().unwrap().to_owned();
-        let attached = dt.call(
-            "Target.attachToTarget",
-            serde_json::json!({ "targetId": target, "flatten": true }),
-        );
-        dt.session = Some(attached["sessionId"].as_str().unwrap().to_owned());
-        dt.call("Page.bringToFront", serde_json::json!({}));
-        dt.call("Page.navigate", serde_json::json!({ "url": url }));
-        dt.call(
-            "Emulation.setFocusEmulationEnabled",
-            serde_json::json!({ "enabled": true }),
-        );
-        dt
-    }
-
-    /// Sends a command (to the page once attached) and waits for its reply.
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        self.try_call(method, params)
-            .unwrap_or_else(|e| panic!("{method}: {e}"))
-    }
-
-    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
-        use std::io::{BufRead, Write};
-        self.next += 1;
-        let mut msg = serde_json::json!({ "id": self.next, "method": method, "params": params });
-        if let Some(s) = &self.session {
-            msg["sessionId"] = Value::String(s.clone());
-        }
-        let mut bytes = serde_json::to_vec(&msg).unwrap();
-        bytes.push(0);
-        self.to.write_all(&bytes).unwrap();
-        self.to.flush().unwrap();
-        loop {
-            let mut buf = Vec::new();
-            let n = self.from.read_until(0, &mut buf).unwrap();
-            assert!(n > 0, "chromium closed the DevTools pipe during {method}");
-            buf.pop();
-            let reply: Value = serde_json::from_slice(&buf).unwrap();
-            if reply["id"].as_u64() == Some(self.next) {
-                return match reply["error"].is_null() {
-                    true => Ok(reply["result"].clone()),
-                    false => Err(reply["error"].clone()),
-                };
-            }
-        }
-    }
-
-    /// Waits until the page has drawn itself (the first tries may still
-    /// reach the blank page that is being replaced).
-    fn wait_ready(&mut self) {
-        let ready = (0..100).any(|_| {
-            let r = self.try_call(
-                "Runtime.evaluate",
-                serde_json::json!({
-                    "expression": "document.documentElement.hasAttribute('data-ready')",
-                    "returnByValue": true,
-                }),
-            );
-            let yes = r.is_ok_and(|r| r["result"]["value"] == Value::Bool(true));
-            if !yes {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            yes
-        });
-        assert!(ready, "the page did not draw itself");
-    }
-
-    /// The value of a script expression (promises awaited).
-    fn eval(&mut self, expr: &str) -> Value {
-        let r = self.call(
-            "Runtime.evaluate",
-            serde_json::json!({ "expression": expr, "awaitPromise": true, "returnByValue": true }),
-        );
-        assert!(
-            r["exceptionDetails"].is_null(),
-            "{expr}: {}",
-            r["exceptionDetails"]
-        );
-        r["result"]["value"].clone()
-    }
-
-    /// Presses and releases one key, as typed on a keyboard.
-    fn press(&mut self, key: &str, code: &str, vk: u32) {
-        let text = if key.chars().count() == 1 { key } else { "" };
-        for kind in ["keyDown", "keyUp"] {
-            let mut p = serde_json::json!({
-                "type": kind, "key": key, "code": code, "windowsVirtualKeyCode": vk,
-            });
-            if kind == "keyDown" && !text.is_empty() {
-                p["text"] = Value::String(text.to_owned());
-            }
-            self.call("Input.dispatchKeyEvent", p);
-        }
-    }
-}
-
-impl Drop for Devtools {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn keys_move_through_failures_and_close_and_search() {
@@ -1033,14 +846,12 @@ fn keys_move_through_failures_and_close_and_search() {
         .arg(&out)
         .assert()
         .success();
-    if skip_browser() {
-        return;
-    }
-    let mut dt = Devtools::open(&format!("file://{}", out.join("index.html").display()));
-    dt.wait_ready();
-    // What the page shows: the open test (null when closed), the failure
-    // marked current, the focused element, the test in the fragment.
-    let state = "new Promise(function (ok) { setTimeout(function () { \
+    for b in browsers() {
+        let mut dt = b.session();
+        dt.open(&out.join("index.html"), "");
+        // What the page shows: the open test (null when closed), the failure
+        // marked current, the focused element, the test in the fragment.
+        let state = "new Promise(function (ok) { setTimeout(function () { \
         var d = document.getElementById('drawer'), c = document.querySelector('.failure.current'); \
         var m = /(?:^#|&)test=(\\d+)/.exec(location.hash); \
         ok({ open: d.hidden ? null : +d.getAttribute('data-test'), \
@@ -1048,49 +859,50 @@ fn keys_move_through_failures_and_close_and_search() {
              title: document.getElementById('drawer-title').textContent, \
              focus: document.activeElement.tagName + '.' + (document.activeElement.type || ''), \
              hash: m ? +m[1] : null }); }, 200); })";
-    let j = |dt: &mut Devtools| dt.press("j", "KeyJ", 74);
-    let k = |dt: &mut Devtools| dt.press("k", "KeyK", 75);
-    let esc = |dt: &mut Devtools| dt.press("Escape", "Escape", 27);
-    let at = |dt: &mut Devtools, open: Option<u64>, current: Option<u64>| {
-        let s = dt.eval(state);
-        assert_eq!(s["open"].as_u64(), open, "{s}");
-        assert_eq!(s["current"].as_u64(), current, "{s}");
-        if let Some(t) = open {
-            assert_eq!(s["hash"].as_u64(), Some(t), "the link names the test: {s}");
-        } else {
-            assert!(s["hash"].is_null(), "{s}");
-        }
-        s
-    };
-    at(&mut dt, None, None);
-    // j: the first failure, then the next ones, stopping at the last.
-    j(&mut dt);
-    let s = at(&mut dt, Some(1), Some(1));
-    assert!(s["title"].as_str().unwrap().contains("test_b"), "{s}");
-    j(&mut dt);
-    at(&mut dt, Some(3), Some(3));
-    j(&mut dt);
-    let s = at(&mut dt, Some(5), Some(5));
-    assert!(s["title"].as_str().unwrap().contains("test_f"), "{s}");
-    j(&mut dt);
-    at(&mut dt, Some(5), Some(5));
-    // k: back one.
-    k(&mut dt);
-    at(&mut dt, Some(3), Some(3));
-    // Esc closes the details; k then starts from the last failure.
-    esc(&mut dt);
-    at(&mut dt, None, Some(3));
-    k(&mut dt);
-    at(&mut dt, Some(5), Some(5));
-    // `/` closes the details and focuses the table's filter, where j and k
-    // are text, not moves.
-    dt.press("/", "Slash", 191);
-    let s = at(&mut dt, None, Some(5));
-    assert_eq!(s["focus"], "INPUT.search", "{s}");
-    j(&mut dt);
-    at(&mut dt, None, Some(5));
-    let typed = dt.eval("document.activeElement.value");
-    assert_eq!(typed, "j");
+        let j = |dt: &mut Session| dt.press("j");
+        let k = |dt: &mut Session| dt.press("k");
+        let esc = |dt: &mut Session| dt.press("Escape");
+        let at = |dt: &mut Session, open: Option<u64>, current: Option<u64>| {
+            let s = dt.eval(state);
+            assert_eq!(s["open"].as_u64(), open, "{s}");
+            assert_eq!(s["current"].as_u64(), current, "{s}");
+            if let Some(t) = open {
+                assert_eq!(s["hash"].as_u64(), Some(t), "the link names the test: {s}");
+            } else {
+                assert!(s["hash"].is_null(), "{s}");
+            }
+            s
+        };
+        at(&mut dt, None, None);
+        // j: the first failure, then the next ones, stopping at the last.
+        j(&mut dt);
+        let s = at(&mut dt, Some(1), Some(1));
+        assert!(s["title"].as_str().unwrap().contains("test_b"), "{s}");
+        j(&mut dt);
+        at(&mut dt, Some(3), Some(3));
+        j(&mut dt);
+        let s = at(&mut dt, Some(5), Some(5));
+        assert!(s["title"].as_str().unwrap().contains("test_f"), "{s}");
+        j(&mut dt);
+        at(&mut dt, Some(5), Some(5));
+        // k: back one.
+        k(&mut dt);
+        at(&mut dt, Some(3), Some(3));
+        // Esc closes the details; k then starts from the last failure.
+        esc(&mut dt);
+        at(&mut dt, None, Some(3));
+        k(&mut dt);
+        at(&mut dt, Some(5), Some(5));
+        // `/` closes the details and focuses the table's filter, where j and k
+        // are text, not moves.
+        dt.press("/");
+        let s = at(&mut dt, None, Some(5));
+        assert_eq!(s["focus"], "INPUT.search", "{s}");
+        j(&mut dt);
+        at(&mut dt, None, Some(5));
+        let typed = dt.eval("document.activeElement.value");
+        assert_eq!(typed, "j");
+    }
 }
 
 #[test]
@@ -1117,26 +929,25 @@ fn long_lists_grow_on_demand_and_keys_reach_every_failure() {
         .arg(&out)
         .assert()
         .success();
-    if skip_browser() {
-        return;
-    }
-    let mut dt = Devtools::open(&format!("file://{}", out.join("index.html").display()));
-    dt.wait_ready();
-    let list = "(function () { var b = document.querySelector('button.list-more[data-list=failures]'); \
+    for b in browsers() {
+        let mut dt = b.session();
+        dt.open(&out.join("index.html"), "");
+        let list = "(function () { var b = document.querySelector('button.list-more[data-list=failures]'); \
         return { items: document.querySelectorAll('.failure').length, more: b.hidden ? null : b.textContent, \
         current: (document.querySelector('.failure.current') || { getAttribute: String }).getAttribute('data-entry') }; })()";
-    let s = dt.eval(list);
-    assert_eq!(s["items"], 200, "{s}");
-    assert_eq!(s["more"], "Show 200 more (250 not shown)", "{s}");
-    dt.eval("document.querySelector('button.list-more[data-list=failures]').click()");
-    let s = dt.eval(list);
-    assert_eq!(s["items"], 400, "{s}");
-    assert_eq!(s["more"], "Show 50 more (50 not shown)", "{s}");
-    dt.press("k", "KeyK", 75);
-    let s = dt.eval(list);
-    assert_eq!(s["items"], 450, "{s}");
-    assert!(s["more"].is_null(), "{s}");
-    assert_eq!(s["current"], "449", "{s}");
+        let s = dt.eval(list);
+        assert_eq!(s["items"], 200, "{s}");
+        assert_eq!(s["more"], "Show 200 more (250 not shown)", "{s}");
+        dt.eval("document.querySelector('button.list-more[data-list=failures]').click()");
+        let s = dt.eval(list);
+        assert_eq!(s["items"], 400, "{s}");
+        assert_eq!(s["more"], "Show 50 more (50 not shown)", "{s}");
+        dt.press("k");
+        let s = dt.eval(list);
+        assert_eq!(s["items"], 450, "{s}");
+        assert!(s["more"].is_null(), "{s}");
+        assert_eq!(s["current"], "449", "{s}");
+    }
 }
 
 #[test]
@@ -1144,9 +955,11 @@ fn the_drawer_shows_the_full_test_id() {
     // The id extras (`[id-…,smoke]`, which the JSON names drop) are
     // decoded only when a test is opened, unless names clash or entries
     // were merged.
+    // Canonical lower-case UUIDs travel packed (columns.rs, pack_uuids):
+    // the page must give them back as the same text.
     let ids = [
-        "t.Id.test_a[id-0f1e2d3c,smoke]",
-        "t.Id.test_b[id-4b5a6978]",
+        "t.Id.test_a[id-0f1e2d3c-9a8b-4c7d-8e6f-5a4b3c2d1e0f,smoke]",
+        "t.Id.test_b[id-4b5a6978,id-00000000-0000-4000-8000-0000000000ff]",
         "t.Id.test_c",
     ];
     let tests: Vec<TestSpec<'_>> = ids
@@ -1167,15 +980,14 @@ fn the_drawer_shows_the_full_test_id() {
         .success();
     let html = check_file(&out, &expected(&out));
     assert!(html.contains("id=\"x-0\""), "the page has id extras");
-    if skip_browser() {
-        return;
-    }
-    for (k, id) in ids.iter().enumerate().take(2) {
-        let dom = dump_dom(&out.join("index.html"), &format!("test={k}"));
-        let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
-        let open = "<dt>Test id</dt><dd>";
-        let at = drawer.find(open).expect("the id is shown") + open.len();
-        let shown = unescape(&drawer[at..at + drawer[at..].find("</dd>").unwrap()]);
-        assert_eq!(shown, *id);
+    for b in browsers() {
+        for (k, id) in ids.iter().enumerate().take(2) {
+            let dom = b.dom(&out.join("index.html"), &format!("test={k}"));
+            let drawer = &dom[dom.find("id=\"drawer\"").unwrap()..];
+            let open = "<dt>Test id</dt><dd>";
+            let at = drawer.find(open).expect("the id is shown") + open.len();
+            let shown = unescape(&drawer[at..at + drawer[at..].find("</dd>").unwrap()]);
+            assert_eq!(shown, *id);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `--html`: the parts of the report that answer *why* — scheduling, load
 //! attribution, failure groups, producers' quirks and deep links — checked
-//! in a real headless Chromium against values computed here from the data
-//! files. Needs Chromium like tests/html_report.rs (`STACKVIZ_CHROMIUM`,
+//! against values computed here from the data files, in headless Chromium
+//! and, where installed, Firefox (tests/common/browser.rs;
 //! `STACKVIZ_SKIP_BROWSER=1` to skip the browser part).
 
 use std::borrow::Cow;
@@ -14,7 +14,7 @@ use stackviz_export::testkit::encode::{encode_event, encode_file_chunks};
 use stackviz_export::{Event, Status, Timestamp};
 
 mod common;
-use common::browser::{dom, skip_browser};
+use common::browser::browsers;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -188,44 +188,43 @@ fn scheduling_figures_match_the_timestamps() {
     let end = per.iter().map(|w| w.last).max().unwrap();
     let wall = (end - start) as f64 / 1e6;
     let ideal = (sum as f64 / per.len() as f64).max(longest as f64) / 1e6;
-    if skip_browser() {
-        return;
+    for b in browsers() {
+        let d = b.dom(&out.join("index.html"), "");
+        let s = &tags(&d, "class=\"sched-sum\"")[0];
+        close(num(s, "data-wall"), wall, "wall");
+        close(num(s, "data-sum"), sum as f64 / 1e6, "sum");
+        close(num(s, "data-longest"), longest as f64 / 1e6, "longest");
+        close(num(s, "data-ideal"), ideal, "ideal");
+        close(num(s, "data-shorter"), (wall - ideal) / wall, "shorter");
+        assert_eq!(attr(s, "data-workers"), per.len().to_string());
+        let rows = tags(&d, "class=\"worker\"");
+        assert_eq!(rows.len(), per.len());
+        for ((w, spans), (got, row_tag)) in lanes.iter().zip(per.iter().zip(&rows)) {
+            assert_eq!(attr(row_tag, "data-worker"), format!("worker-{w}"));
+            assert_eq!(attr(row_tag, "data-count"), spans.len().to_string());
+            close(num(row_tag, "data-busy"), got.busy as f64 / 1e6, "busy");
+            close(
+                num(row_tag, "data-idle"),
+                wall - got.busy as f64 / 1e6,
+                "idle",
+            );
+            close(
+                num(row_tag, "data-skew"),
+                (end - got.last) as f64 / 1e6,
+                "skew",
+            );
+            assert_eq!(attr(row_tag, "data-gaps"), got.gaps.to_string());
+            close(
+                num(row_tag, "data-gap-sum"),
+                got.gap_sum as f64 / 1e6,
+                "gaps",
+            );
+        }
+        // Ten long poles, each a link to the timeline.
+        let poles = tags(&d, "class=\"item pole\"");
+        assert_eq!(poles.len(), 10);
+        assert!(tags(&d, "data-focus=").len() >= 10);
     }
-    let d = dom(&out.join("index.html"), "");
-    let s = &tags(&d, "class=\"sched-sum\"")[0];
-    close(num(s, "data-wall"), wall, "wall");
-    close(num(s, "data-sum"), sum as f64 / 1e6, "sum");
-    close(num(s, "data-longest"), longest as f64 / 1e6, "longest");
-    close(num(s, "data-ideal"), ideal, "ideal");
-    close(num(s, "data-shorter"), (wall - ideal) / wall, "shorter");
-    assert_eq!(attr(s, "data-workers"), per.len().to_string());
-    let rows = tags(&d, "class=\"worker\"");
-    assert_eq!(rows.len(), per.len());
-    for ((w, spans), (got, row_tag)) in lanes.iter().zip(per.iter().zip(&rows)) {
-        assert_eq!(attr(row_tag, "data-worker"), format!("worker-{w}"));
-        assert_eq!(attr(row_tag, "data-count"), spans.len().to_string());
-        close(num(row_tag, "data-busy"), got.busy as f64 / 1e6, "busy");
-        close(
-            num(row_tag, "data-idle"),
-            wall - got.busy as f64 / 1e6,
-            "idle",
-        );
-        close(
-            num(row_tag, "data-skew"),
-            (end - got.last) as f64 / 1e6,
-            "skew",
-        );
-        assert_eq!(attr(row_tag, "data-gaps"), got.gaps.to_string());
-        close(
-            num(row_tag, "data-gap-sum"),
-            got.gap_sum as f64 / 1e6,
-            "gaps",
-        );
-    }
-    // Ten long poles, each a link to the timeline.
-    let poles = tags(&d, "class=\"item pole\"");
-    assert_eq!(poles.len(), 10);
-    assert!(tags(&d, "data-focus=").len() >= 10);
 }
 
 // ----------------------------------------------------------- attribution
@@ -256,25 +255,24 @@ fn brushing_a_window_lists_the_tests_that_ran_in_it() {
         .collect();
     want.sort_by_key(|&(cov, x, i)| (-cov, x, i));
     assert!(want.len() > 3, "the window should hold several tests");
-    if skip_browser() {
-        return;
-    }
-    let d = dom(&out.join("index.html"), "brush=0.1,0.4");
-    let head = &tags(&d, "class=\"attr-head\"")[0];
-    assert_eq!(attr(head, "data-count"), want.len().to_string());
-    let rows = tags(&d, "class=\"tr attr-row\"");
-    let got: Vec<(String, f64)> = rows
-        .iter()
-        .map(|r| (attr(r, "data-test").to_owned(), num(r, "data-covered")))
-        .collect();
-    let expect: Vec<(String, f64)> = want
-        .iter()
-        .map(|&(cov, _, i)| (runs[i].name.clone(), cov as f64 / 1e6))
-        .collect();
-    assert_eq!(got.len(), expect.len());
-    for (g, e) in got.iter().zip(&expect) {
-        assert_eq!(g.0, e.0);
-        close(g.1, e.1, &g.0);
+    for b in browsers() {
+        let d = b.dom(&out.join("index.html"), "brush=0.1,0.4");
+        let head = &tags(&d, "class=\"attr-head\"")[0];
+        assert_eq!(attr(head, "data-count"), want.len().to_string());
+        let rows = tags(&d, "class=\"tr attr-row\"");
+        let got: Vec<(String, f64)> = rows
+            .iter()
+            .map(|r| (attr(r, "data-test").to_owned(), num(r, "data-covered")))
+            .collect();
+        let expect: Vec<(String, f64)> = want
+            .iter()
+            .map(|&(cov, _, i)| (runs[i].name.clone(), cov as f64 / 1e6))
+            .collect();
+        assert_eq!(got.len(), expect.len());
+        for (g, e) in got.iter().zip(&expect) {
+            assert_eq!(g.0, e.0);
+            close(g.1, e.1, &g.0);
+        }
     }
 }
 
@@ -310,28 +308,27 @@ fn a_selected_test_shows_the_load_during_it() {
     }
     std::fs::write(tmp.path().join("dstat.csv"), csv).unwrap();
     let (_t, out) = export_in(tmp.path(), &["-f", "load.subunit", "--dstat", "dstat.csv"]);
-    if skip_browser() {
-        return;
+    for b in browsers() {
+        // Test 2 runs from 4 s to 5 s: samples at 4 and 5 s.
+        let d = b.dom(&out.join("index.html"), "test=2");
+        let load = |k: &str| {
+            tags(&d, &format!("data-load=\"{k}\""))
+                .first()
+                .map(|t| num(t, "data-value"))
+                .unwrap_or_else(|| panic!("no {k} load shown"))
+        };
+        close(load("cpu"), 52.0, "cpu");
+        close(load("wai"), 30.0, "iowait");
+        close(load("used"), 1_004_500.0, "memory");
+        let tl = &tags(&d, "class=\"panel timeline\"")[0];
+        assert_eq!(attr(tl, "data-selected"), "2");
+        // One spike, the I/O wait in seconds 4-5.
+        let spikes = tags(&d, "class=\"spike\"");
+        assert_eq!(spikes.len(), 1);
+        assert_eq!(attr(&spikes[0], "data-kind"), "iowait");
+        close(num(&spikes[0], "data-start") / 1e6, 3.5, "spike start");
+        close(num(&spikes[0], "data-end") / 1e6, 5.5, "spike end");
     }
-    // Test 2 runs from 4 s to 5 s: samples at 4 and 5 s.
-    let d = dom(&out.join("index.html"), "test=2");
-    let load = |k: &str| {
-        tags(&d, &format!("data-load=\"{k}\""))
-            .first()
-            .map(|t| num(t, "data-value"))
-            .unwrap_or_else(|| panic!("no {k} load shown"))
-    };
-    close(load("cpu"), 52.0, "cpu");
-    close(load("wai"), 30.0, "iowait");
-    close(load("used"), 1_004_500.0, "memory");
-    let tl = &tags(&d, "class=\"panel timeline\"")[0];
-    assert_eq!(attr(tl, "data-selected"), "2");
-    // One spike, the I/O wait in seconds 4-5.
-    let spikes = tags(&d, "class=\"spike\"");
-    assert_eq!(spikes.len(), 1);
-    assert_eq!(attr(&spikes[0], "data-kind"), "iowait");
-    close(num(&spikes[0], "data-start") / 1e6, 3.5, "spike start");
-    close(num(&spikes[0], "data-end") / 1e6, 5.5, "spike end");
 }
 
 // ------------------------------------------------------------ deep links
@@ -342,32 +339,31 @@ fn a_link_restores_stream_test_and_window() {
         &conformance("cli_two_files"),
         &["-f", "a.subunit", "-f", "b.subunit"],
     );
-    let b = raw_entries(&out, 1);
-    if skip_browser() {
-        return;
+    let b_runs = raw_entries(&out, 1);
+    for b in browsers() {
+        let d = b.dom(
+            &out.join("index.html"),
+            "stream=1&test=2&win=0.1,0.5&brush=0.2,0.3",
+        );
+        let sections = tags(&d, "class=\"stream\"");
+        assert!(sections[0].0.contains_key("hidden"));
+        assert!(!sections[1].0.contains_key("hidden"));
+        let drawer = &tags(&d, "id=\"drawer\"")[0];
+        assert!(!drawer.0.contains_key("hidden"));
+        assert_eq!(attr(drawer, "data-test"), "2");
+        let title = d.split("id=\"drawer-title\"").nth(1).unwrap();
+        let leaf = b_runs[2].name.rsplit(['.', ':']).next().unwrap();
+        assert!(title[..title.find("</div>").unwrap()].contains(leaf));
+        let tl = tags(&d, "class=\"panel timeline\"");
+        let tl = tl
+            .iter()
+            .find(|t| t.0.contains_key("data-v0") && t.0.contains_key("data-selected"))
+            .unwrap();
+        assert_eq!(attr(tl, "data-v0"), "100000");
+        assert_eq!(attr(tl, "data-v1"), "500000");
+        assert_eq!(attr(tl, "data-brush"), "200000,300000");
+        assert_eq!(attr(tl, "data-selected"), "2");
     }
-    let d = dom(
-        &out.join("index.html"),
-        "stream=1&test=2&win=0.1,0.5&brush=0.2,0.3",
-    );
-    let sections = tags(&d, "class=\"stream\"");
-    assert!(sections[0].0.contains_key("hidden"));
-    assert!(!sections[1].0.contains_key("hidden"));
-    let drawer = &tags(&d, "id=\"drawer\"")[0];
-    assert!(!drawer.0.contains_key("hidden"));
-    assert_eq!(attr(drawer, "data-test"), "2");
-    let title = d.split("id=\"drawer-title\"").nth(1).unwrap();
-    let leaf = b[2].name.rsplit(['.', ':']).next().unwrap();
-    assert!(title[..title.find("</div>").unwrap()].contains(leaf));
-    let tl = tags(&d, "class=\"panel timeline\"");
-    let tl = tl
-        .iter()
-        .find(|t| t.0.contains_key("data-v0") && t.0.contains_key("data-selected"))
-        .unwrap();
-    assert_eq!(attr(tl, "data-v0"), "100000");
-    assert_eq!(attr(tl, "data-v1"), "500000");
-    assert_eq!(attr(tl, "data-brush"), "200000,300000");
-    assert_eq!(attr(tl, "data-selected"), "2");
 }
 
 // --------------------------------------------------------- failure groups
@@ -458,38 +454,37 @@ fn failures_are_grouped_by_signature() {
     ];
     write_stream(&stream, &tests);
     let (_t, out) = export_in(tmp.path(), &["-f", "groups.subunit"]);
-    if skip_browser() {
-        return;
+    for b in browsers() {
+        let d = b.dom(&out.join("index.html"), "");
+        let groups = tags(&d, "class=\"group\"");
+        let got: Vec<(usize, &str)> = groups
+            .iter()
+            .map(|g| (attr(g, "data-count").parse().unwrap(), attr(g, "data-sig")))
+            .collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0].0, 3);
+        assert!(got[0].1.starts_with("ValueError"), "{got:?}");
+        assert_eq!(got[1].0, 2);
+        assert!(got[1].1.starts_with("KeyError"), "{got:?}");
+        assert_eq!(got[2].0, 1);
+        // The volatile parts are gone from the signature.
+        for bad in ["0x7f3a12", "tmpab12cd", "6f1c2a9e"] {
+            assert!(!got.iter().any(|g| g.1.contains(bad)), "{bad} in {got:?}");
+        }
+        let members = tags(&d, "class=\"member\"");
+        let names: Vec<&str> = members.iter().map(|m| attr(m, "data-test")).collect();
+        assert_eq!(
+            names,
+            [
+                "t.Groups.test_a",
+                "t.Groups.test_b",
+                "t.Groups.test_d",
+                "t.Groups.test_c",
+                "t.Groups.test_e",
+                "t.Groups.test_f"
+            ]
+        );
     }
-    let d = dom(&out.join("index.html"), "");
-    let groups = tags(&d, "class=\"group\"");
-    let got: Vec<(usize, &str)> = groups
-        .iter()
-        .map(|g| (attr(g, "data-count").parse().unwrap(), attr(g, "data-sig")))
-        .collect();
-    assert_eq!(got.len(), 3, "{got:?}");
-    assert_eq!(got[0].0, 3);
-    assert!(got[0].1.starts_with("ValueError"), "{got:?}");
-    assert_eq!(got[1].0, 2);
-    assert!(got[1].1.starts_with("KeyError"), "{got:?}");
-    assert_eq!(got[2].0, 1);
-    // The volatile parts are gone from the signature.
-    for bad in ["0x7f3a12", "tmpab12cd", "6f1c2a9e"] {
-        assert!(!got.iter().any(|g| g.1.contains(bad)), "{bad} in {got:?}");
-    }
-    let members = tags(&d, "class=\"member\"");
-    let names: Vec<&str> = members.iter().map(|m| attr(m, "data-test")).collect();
-    assert_eq!(
-        names,
-        [
-            "t.Groups.test_a",
-            "t.Groups.test_b",
-            "t.Groups.test_d",
-            "t.Groups.test_c",
-            "t.Groups.test_e",
-            "t.Groups.test_f"
-        ]
-    );
 }
 
 // ---------------------------------------------------------- producers
@@ -523,100 +518,97 @@ fn subunit_run_listings_are_merged_and_subtests_keep_their_traceback() {
     let runs = raw_entries(&out, 0);
     assert_eq!(runs.len(), 12);
     assert_eq!(runs.iter().filter(|r| r.status == "exists").count(), 6);
-    if skip_browser() {
-        return;
+    for b in browsers() {
+        let d = b.dom(&out.join("index.html"), "");
+        assert_eq!(total(&d), "6");
+        assert_eq!(
+            chips(&d),
+            counts(&[("fail", 3), ("skip", 1), ("success", 1), ("xfail", 1)])
+        );
+        assert!(!d.contains("without timestamps"));
+        // The exception line is the summary, not upstream's last line.
+        let failures = tags(&d, "class=\"failure\"");
+        assert_eq!(failures.len(), 3);
+        let reasons: Vec<String> = tags(&d, "class=\"f-reason\"")
+            .into_iter()
+            .map(|t| t.1)
+            .collect();
+        assert!(
+            reasons.contains(&"AssertionError: 'old' != 'new'".to_owned()),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|r| r.starts_with("KeyError")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.starts_with("AssertionError: 2 == 2")),
+            "{reasons:?}"
+        );
+        assert!(
+            tags(&d, "tb-none").is_empty(),
+            "every failure has its traceback"
+        );
     }
-    let d = dom(&out.join("index.html"), "");
-    assert_eq!(total(&d), "6");
-    assert_eq!(
-        chips(&d),
-        counts(&[("fail", 3), ("skip", 1), ("success", 1), ("xfail", 1)])
-    );
-    assert!(!d.contains("without timestamps"));
-    // The exception line is the summary, not upstream's last line.
-    let failures = tags(&d, "class=\"failure\"");
-    assert_eq!(failures.len(), 3);
-    let reasons: Vec<String> = tags(&d, "class=\"f-reason\"")
-        .into_iter()
-        .map(|t| t.1)
-        .collect();
-    assert!(
-        reasons.contains(&"AssertionError: 'old' != 'new'".to_owned()),
-        "{reasons:?}"
-    );
-    assert!(
-        reasons.iter().any(|r| r.starts_with("KeyError")),
-        "{reasons:?}"
-    );
-    assert!(
-        reasons
-            .iter()
-            .any(|r| r.starts_with("AssertionError: 2 == 2")),
-        "{reasons:?}"
-    );
-    assert!(
-        tags(&d, "tb-none").is_empty(),
-        "every failure has its traceback"
-    );
 }
 
 #[test]
 fn pytest_subunit_doubles_listings_and_parameters() {
     let (_t, out) = export_in(&producers(), &["-f", "pytest_subunit.subunit"]);
     assert_eq!(raw_entries(&out, 0).len(), 22);
-    if skip_browser() {
-        return;
-    }
-    let d = dom(&out.join("index.html"), "rows=all");
-    // What pytest itself said: 3 failed, 5 passed, 1 skipped, 1 xfailed.
-    assert_eq!(total(&d), "10");
-    assert_eq!(
-        chips(&d),
-        counts(&[("fail", 3), ("skip", 1), ("success", 5), ("xfail", 1)])
-    );
-    let rows: Vec<String> = tags(&d, "class=\"tr\"")
-        .iter()
-        .map(|t| attr(t, "data-test").to_owned())
-        .collect();
-    for p in 1..=3 {
-        let want = format!("tests/test_py.py::test_param[{p}]");
-        assert!(rows.contains(&want), "{want} not in {rows:?}");
-    }
-    assert!(
-        tags(&d, "tb-none").is_empty(),
-        "every failure has its traceback"
-    );
-    let reasons: Vec<String> = tags(&d, "class=\"f-reason\"")
-        .into_iter()
-        .map(|t| t.1)
-        .collect();
-    assert!(
-        reasons
+    for b in browsers() {
+        let d = b.dom(&out.join("index.html"), "rows=all");
+        // What pytest itself said: 3 failed, 5 passed, 1 skipped, 1 xfailed.
+        assert_eq!(total(&d), "10");
+        assert_eq!(
+            chips(&d),
+            counts(&[("fail", 3), ("skip", 1), ("success", 5), ("xfail", 1)])
+        );
+        let rows: Vec<String> = tags(&d, "class=\"tr\"")
             .iter()
-            .any(|r| r.starts_with("ValueError: bad value")),
-        "{reasons:?}"
-    );
-    let skip = &tags(&d, "class=\"item skip\"")[0];
-    assert_eq!(attr(skip, "data-test"), "tests/test_py.py::test_skipped");
-    let reason = tags(&d, "class=\"reason\"");
-    assert!(reason.iter().any(|r| r.1 == "needs a GPU"), "skip reason");
-    // Listings do not fill the slowest list: its last entries still ran.
-    let slow = tags(&d, "class=\"item slow\"");
-    assert_eq!(slow.len(), 10);
-    // `::` splits the display name: the leaf is the test function.
-    let path = &tags(&d, "class=\"nm-path\"")[0];
-    assert_eq!(path.1, "tests/test_py.py");
+            .map(|t| attr(t, "data-test").to_owned())
+            .collect();
+        for p in 1..=3 {
+            let want = format!("tests/test_py.py::test_param[{p}]");
+            assert!(rows.contains(&want), "{want} not in {rows:?}");
+        }
+        assert!(
+            tags(&d, "tb-none").is_empty(),
+            "every failure has its traceback"
+        );
+        let reasons: Vec<String> = tags(&d, "class=\"f-reason\"")
+            .into_iter()
+            .map(|t| t.1)
+            .collect();
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.starts_with("ValueError: bad value")),
+            "{reasons:?}"
+        );
+        let skip = &tags(&d, "class=\"item skip\"")[0];
+        assert_eq!(attr(skip, "data-test"), "tests/test_py.py::test_skipped");
+        let reason = tags(&d, "class=\"reason\"");
+        assert!(reason.iter().any(|r| r.1 == "needs a GPU"), "skip reason");
+        // Listings do not fill the slowest list: its last entries still ran.
+        let slow = tags(&d, "class=\"item slow\"");
+        assert_eq!(slow.len(), 10);
+        // `::` splits the display name: the leaf is the test function.
+        let path = &tags(&d, "class=\"nm-path\"")[0];
+        assert_eq!(path.1, "tests/test_py.py");
+    }
 }
 
 #[test]
 fn tap2subunit_skip_reason_comes_from_the_tap_comment() {
     let (_t, out) = export_in(&producers(), &["-f", "tap2subunit.subunit"]);
-    if skip_browser() {
-        return;
+    for b in browsers() {
+        let d = b.dom(&out.join("index.html"), "");
+        assert_eq!(total(&d), "3");
+        let reason = tags(&d, "class=\"reason\"");
+        assert_eq!(reason.len(), 1);
+        assert_eq!(reason[0].1, "no network in the sandbox");
     }
-    let d = dom(&out.join("index.html"), "");
-    assert_eq!(total(&d), "3");
-    let reason = tags(&d, "class=\"reason\"");
-    assert_eq!(reason.len(), 1);
-    assert_eq!(reason[0].1, "no network in the sandbox");
 }

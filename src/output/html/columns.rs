@@ -12,6 +12,8 @@
 //! f64 at[n] (µs from the stream's start, NaN without timestamps),
 //! f64 span[n] (µs), u32 name length[n] and u32 id-extra length[n] (in
 //! UTF-16 units, so the page can slice one decoded string).
+//! The id extras block holds each extra with its UUIDs packed to 16 bytes
+//! (see `pack_uuids`).
 //! Id kind (low two bits) 0: the test id is the name; 1: the name followed
 //! by the extra (the `[…]` part the JSON name drops); 2: the extra is the
 //! whole id. Bit 2: show the id rather than the name, because dropping
@@ -20,17 +22,21 @@
 
 use super::pack::Pieces;
 use crate::model::entry::TestStatus;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashSet;
 use std::hash::BuildHasher;
 
-/// libdeflate levels (see `pack`). Names: level 6, 4 % smaller than
-/// level 4 on a million tempest names for 0.1 s more per 300,000.
-const NAME_LEVEL: i32 = 6;
-/// Id extras are mostly random UUIDs: level 3 is within 1 % of level 6.
-const EXTRA_LEVEL: i32 = 3;
-/// The arrays gain little beyond level 4 (timestamps have µs noise), and
-/// level 6 takes twice as long on them.
-const ARRAY_LEVEL: i32 = 4;
+/// libdeflate levels (see `pack`), chosen on the 1,000,000-test page,
+/// where these blocks are nearly all of it (scripts/bench-report.sh).
+/// Names: level 4; level 6 is 6 % smaller but its lazy matching took a
+/// fifth of the report's own CPU time.
+const NAME_LEVEL: i32 = 4;
+/// Id extras are mostly UUIDs, packed to random bytes: level 1 makes them
+/// as small as level 2 or 3.
+const EXTRA_LEVEL: i32 = 1;
+/// The arrays gain little beyond level 1 (timestamps have µs noise): level
+/// 2 is 2.5 % smaller and level 4 3.5 %, both with the slower greedy
+/// matcher.
+const ARRAY_LEVEL: i32 = 1;
 
 /// A stream's columns as its entries arrive.
 pub(crate) struct Columns {
@@ -44,14 +50,17 @@ pub(crate) struct Columns {
     extras: Pieces,
     name_bytes: u64,
     extra_bytes: u64,
-    /// Test id (hashed) → its final entry so far.
-    tests: HashMap<u64, u32>,
-    /// Name (hashed) → the first id (hashed) seen with it; names seen
-    /// with several ids; each entry's name hash.
-    first_id: HashMap<u64, u64>,
-    clashes: HashSet<u64>,
+    /// Each entry's test id and name, hashed. Entries are merged by id and
+    /// names checked for several ids once, by sorting, at the end: hash
+    /// maps over a million entries spent a fifth of the report's time on
+    /// cache misses.
+    id_hash: Vec<u64>,
     name_hash: Vec<u64>,
     hasher: rustc_hash::FxBuildHasher,
+    /// One extra with its UUIDs packed (see `pack_uuids`), reused.
+    packed: Vec<u8>,
+    /// `is_final` and the show-the-id bits are set (see `resolve`).
+    resolved: bool,
 }
 
 /// Which of two entries of one test id holds its outcome: a later verdict
@@ -81,11 +90,11 @@ impl Columns {
             extras: Pieces::new(EXTRA_LEVEL),
             name_bytes: 0,
             extra_bytes: 0,
-            tests: HashMap::new(),
-            first_id: HashMap::new(),
-            clashes: HashSet::new(),
+            id_hash: Vec::new(),
+            resolved: false,
             name_hash: Vec::new(),
             hasher: rustc_hash::FxBuildHasher,
+            packed: Vec::new(),
         }
     }
 
@@ -98,7 +107,8 @@ impl Columns {
     }
 
     /// Tests (final entries) by status, indexed like `TestStatus::NAMES`.
-    pub fn counts(&self) -> [u64; 8] {
+    pub fn counts(&mut self) -> [u64; 8] {
+        self.resolve();
         let mut out = [0; 8];
         for (s, f) in self.statuses.iter().zip(&self.is_final) {
             if *f == 1 {
@@ -110,7 +120,6 @@ impl Columns {
 
     /// Adds one entry: its status, name and test id.
     pub fn push(&mut self, status: TestStatus, name: &str, id: &str) {
-        let i = self.status.len() as u32;
         self.status.push(status as u8);
         self.statuses.push(status);
         self.is_final.push(1);
@@ -127,25 +136,58 @@ impl Columns {
         self.kind.push(kind);
         self.extra_len.push(utf16_len(extra));
         self.extra_bytes += extra.len() as u64;
-        self.extras.push(extra.as_bytes());
+        self.packed.clear();
+        pack_uuids(extra.as_bytes(), &mut self.packed);
+        self.extras.push(&self.packed);
         let id_hash = self.hash(id);
         let name_hash = if kind == 0 { id_hash } else { self.hash(name) };
         self.name_hash.push(name_hash);
-        let first = *self.first_id.entry(name_hash).or_insert(id_hash);
-        if first != id_hash {
-            self.clashes.insert(name_hash);
+        self.id_hash.push(id_hash);
+        self.resolved = false;
+    }
+
+    /// Marks each test's final entry (entries of one id in stream order:
+    /// see `later_wins`) and the entries whose name is shared by several
+    /// ids (id kind bit 2).
+    fn resolve(&mut self) {
+        if self.resolved {
+            return;
         }
-        match self.tests.get_mut(&id_hash) {
-            None => {
-                self.tests.insert(id_hash, i);
-            }
-            Some(cur) => {
-                let earlier = self.statuses[*cur as usize];
-                if later_wins(earlier, status) {
-                    self.is_final[*cur as usize] = 0;
-                    *cur = i;
+        self.resolved = true;
+        let mut by_id: Vec<(u64, u32)> = (0..).zip(&self.id_hash).map(|(i, &h)| (h, i)).collect();
+        by_id.sort_unstable();
+        self.is_final.fill(1);
+        for group in by_id.chunk_by(|a, b| a.0 == b.0) {
+            let mut cur = group[0].1 as usize;
+            for &(_, i) in &group[1..] {
+                let i = i as usize;
+                if later_wins(self.statuses[cur], self.statuses[i]) {
+                    self.is_final[cur] = 0;
+                    cur = i;
                 } else {
-                    self.is_final[i as usize] = 0;
+                    self.is_final[i] = 0;
+                }
+            }
+        }
+        drop(by_id);
+        let mut pairs: Vec<(u64, u64)> = self
+            .name_hash
+            .iter()
+            .zip(&self.id_hash)
+            .map(|(&n, &i)| (n, i))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let clashes: FxHashSet<u64> = pairs
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|g| g.len() > 1)
+            .map(|g| g[0].0)
+            .collect();
+        drop(pairs);
+        if !clashes.is_empty() {
+            for (k, h) in self.kind.iter_mut().zip(&self.name_hash) {
+                if *k != 0 && clashes.contains(h) {
+                    *k |= 4;
                 }
             }
         }
@@ -160,6 +202,7 @@ impl Columns {
         span: &[Option<(i64, i64)>],
         base: i64,
     ) -> (Vec<u8>, Vec<u8>, Option<Vec<u8>>) {
+        self.resolve();
         let n = self.status.len();
         let mut buf: Vec<u8> = Vec::with_capacity(16 + n * 40);
         buf.extend_from_slice(b"SVC1");
@@ -167,13 +210,6 @@ impl Columns {
             buf.extend_from_slice(&(v.min(u64::from(u32::MAX)) as u32).to_le_bytes());
         }
         buf.extend_from_slice(&self.status);
-        if !self.clashes.is_empty() {
-            for (k, h) in self.kind.iter_mut().zip(&self.name_hash) {
-                if *k != 0 && self.clashes.contains(h) {
-                    *k |= 4;
-                }
-            }
-        }
         buf.extend_from_slice(&self.kind);
         buf.extend_from_slice(&self.is_final);
         pad8(&mut buf);
@@ -201,6 +237,79 @@ impl Columns {
         let extras = (self.extra_bytes > 0).then(|| self.extras.finish());
         (arrays, names, extras)
     }
+}
+
+/// A canonical UUID's length: `8-4-4-4-12` lower-case hex digits.
+const UUID_LEN: usize = 36;
+
+/// Appends `text` to `out` with every lower-case canonical UUID replaced
+/// by a 0 byte and its 16 bytes; a literal 0 or 1 byte is written as 1 and
+/// the byte. Tempest ids end in `[id-<uuid>]`: as hex, these random digits
+/// were most of the page's id block and slow to compress for nothing
+/// (data.js, `unpackUuids`, turns them back into text).
+fn pack_uuids(text: &[u8], out: &mut Vec<u8>) {
+    let mut done = 0;
+    // A UUID's first `-` is its ninth byte: look only where there is one.
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(b'-', &text[from..]) {
+        let dash = from + k;
+        from = dash + 1;
+        let Some(start) = dash.checked_sub(8).filter(|&s| s >= done) else {
+            continue;
+        };
+        let Some(bytes) = text.get(start..start + UUID_LEN).and_then(uuid_bytes) else {
+            continue;
+        };
+        copy_escaped(&text[done..start], out);
+        out.push(0);
+        out.extend_from_slice(&bytes);
+        done = start + UUID_LEN;
+        from = done;
+    }
+    copy_escaped(&text[done..], out);
+}
+
+/// `text` as it is, but a 0 or 1 byte preceded by a 1.
+fn copy_escaped(text: &[u8], out: &mut Vec<u8>) {
+    if !text.iter().any(|&b| b <= 1) {
+        out.extend_from_slice(text);
+        return;
+    }
+    for &b in text {
+        if b <= 1 {
+            out.push(1);
+        }
+        out.push(b);
+    }
+}
+
+/// The 16 bytes of a lower-case canonical UUID, or `None`.
+fn uuid_bytes(t: &[u8]) -> Option<[u8; 16]> {
+    if t[8] != b'-' || t[13] != b'-' || t[18] != b'-' || t[23] != b'-' {
+        return None;
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 16];
+    let mut k = 0;
+    let mut hi = None;
+    for (at, &c) in t.iter().enumerate() {
+        if matches!(at, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        let d = digit(c)?;
+        match hi.take() {
+            None => hi = Some(d),
+            Some(h) => {
+                out[k] = h << 4 | d;
+                k += 1;
+            }
+        }
+    }
+    Some(out)
 }
 
 fn pad8(buf: &mut Vec<u8>) {
@@ -301,5 +410,63 @@ mod tests {
             1
         );
         assert_eq!(gunzip(&extras.unwrap()), "[1][1][2]x.é".as_bytes());
+    }
+
+    /// What data.js's `unpackUuids` does, for the round trip.
+    fn unpack_uuids(b: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                0 => {
+                    let hex: String = b[i + 1..i + 17]
+                        .iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect();
+                    let (p, q, r, s, t) = (
+                        &hex[..8],
+                        &hex[8..12],
+                        &hex[12..16],
+                        &hex[16..20],
+                        &hex[20..],
+                    );
+                    out.extend_from_slice(format!("{p}-{q}-{r}-{s}-{t}").as_bytes());
+                    i += 17;
+                }
+                1 => {
+                    out.push(b[i + 1]);
+                    i += 2;
+                }
+                x => {
+                    out.push(x);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn uuids_in_extras_are_packed_and_come_back() {
+        let u = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
+        for text in [
+            format!("[id-{u}]"),
+            format!("[id-{u},smoke,id-{u}]"),
+            format!("{u}{u}"),
+            // Upper case, a bad digit, a short one: kept as text.
+            format!("[id-{}]", u.to_uppercase()),
+            "[id-6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6g]".into(),
+            "[id-6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6]".into(),
+            "nul \u{0} and \u{1} stay".into(),
+            String::new(),
+        ] {
+            let mut packed = Vec::new();
+            pack_uuids(text.as_bytes(), &mut packed);
+            assert_eq!(unpack_uuids(&packed), text.as_bytes(), "{text}");
+        }
+        let mut packed = Vec::new();
+        pack_uuids(format!("[id-{u}]").as_bytes(), &mut packed);
+        assert_eq!(packed.len(), 4 + 17 + 1);
+        assert_eq!(packed[4..6], [0, 0x6f]);
     }
 }

@@ -53,7 +53,7 @@ pub(super) struct PageStream {
 pub(super) type Block = (String, Vec<u8>);
 
 impl PageStream {
-    pub(super) fn new(si: usize, s: StreamData) -> (Self, Vec<Block>) {
+    pub(super) fn new(si: usize, mut s: StreamData) -> (Self, Vec<Block>) {
         let base = s.start.unwrap_or(0);
         let (lanes, lane) = lane_labels(&s.worker, &s.span);
         let counts = s.cols.counts();

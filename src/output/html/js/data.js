@@ -11,15 +11,40 @@
 //   timestamps), f64 span[n] (µs), u32 name length[n], u32 id-extra
 //   length[n] (both in UTF-16 units).
 // The names block: every name in UTF-8, one after another; the extras
-// block likewise (absent when every id is its name). Id kind, low two bits:
+// block likewise (absent when every id is its name), with each lower-case
+// UUID packed as a 0 byte and its 16 bytes, and a literal 0 or 1 byte
+// written as 1 and the byte (see unpackUuids). Id kind, low two bits:
 // 0 the id is the name, 1 the name followed by the extra (the `[…]` part
 // the JSON name drops), 2 the extra is the whole id; bit 2: show the id
 // (dropping that part made different tests look alike). `final` marks the
 // entry that holds its test's outcome: the exporter merges entries by id
 // (listings, reruns, a reporter's doubles).
 
-function textOf(id) {
-  return id ? blockText(id).then(gunzipBase64).then(function (b) { return new TextDecoder().decode(b); }) : Promise.resolve('');
+function textOf(id, unpack) {
+  if (!id) return Promise.resolve('');
+  return blockText(id).then(gunzipBase64).then(function (b) {
+    return new TextDecoder().decode(unpack ? unpack(new Uint8Array(b)) : b);
+  });
+}
+
+// The id extras' bytes with their UUIDs back as text.
+var HEX = [];
+for (var h = 0; h < 256; h++) HEX.push([48 + (h >> 4) + (h >= 160 ? 39 : 0), 48 + (h & 15) + ((h & 15) >= 10 ? 39 : 0)]);
+function unpackUuids(b) {
+  var n = b.length, out = new Uint8Array(n + (n >> 1) + 64), o = 0, i = 0;
+  while (i < n) {
+    if (o + 40 > out.length) { var more = new Uint8Array(out.length * 2); more.set(out); out = more; }
+    var c = b[i];
+    if (c > 1) { out[o++] = c; i++; continue; }
+    if (c === 1) { out[o++] = b[i + 1]; i += 2; continue; }
+    for (var k = 0; k < 16; k++) {
+      if (k === 4 || k === 6 || k === 8 || k === 10) out[o++] = 45;
+      var d = HEX[b[i + 1 + k]];
+      out[o++] = d[0]; out[o++] = d[1];
+    }
+    i += 17;
+  }
+  return out.subarray(0, o);
 }
 
 // The arrays and the names; the id extras are decoded later, when needed
@@ -59,7 +84,7 @@ function loadStream(si) {
 // Decodes the id extras once; resolves when idOf gives full ids.
 function loadIds(m) {
   if (!m.idsLoaded) {
-    m.idsLoaded = textOf(m.extrasBlock).then(function (text) {
+    m.idsLoaded = textOf(m.extrasBlock, unpackUuids).then(function (text) {
       m.extra = m.extrasBlock ? text : null;
       // Show the raw id where the exporter says the name hides a difference.
       var shown = null;
