@@ -275,7 +275,15 @@ impl Staging {
     /// DEST; removes what the previous export wrote and this one does not.
     /// On any failure, DEST is put back as it was. Returns how many files
     /// were written.
-    pub fn commit(mut self) -> Result<usize> {
+    pub fn commit(self) -> Result<usize> {
+        self.commit_with(|| Ok(()))
+    }
+
+    /// [`commit`](Self::commit), running `before_rename` once the files are
+    /// on disk and before any is renamed into place; its error leaves DEST
+    /// unchanged. (The history store commits there, so a store never holds
+    /// a run whose export failed, and its last writes overlap the sync.)
+    pub fn commit_with(mut self, before_rename: impl FnOnce() -> Result<()>) -> Result<usize> {
         // A signal waits for the commit (or its rollback) to end.
         let mut reg = live();
         if !reg.iter().any(|(w, _)| w == &self.work) {
@@ -285,6 +293,7 @@ impl Staging {
         rustix::fs::flock(&dest_dir, rustix::fs::FlockOperation::LockExclusive)
             .map_err(|e| Error::io(&self.dest, e.into()))?;
         sync_files(&self.work, &self.done)?;
+        before_rename()?;
         let old = self.work.join("old");
         fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
         let new_names: HashSet<&str> = self.done.iter().map(|(_, n)| n.as_str()).collect();
