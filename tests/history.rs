@@ -730,3 +730,36 @@ fn repository_runs_are_history() {
     let first = err.lines().find(|l| l.starts_with("History of ")).unwrap();
     assert!(!first.contains(" vs "), "{first}");
 }
+
+/// An export that fails after the store has written its rows (here DEST's
+/// `config.json` cannot be replaced: a directory of that name) stores
+/// nothing: the store commits only once the files are in place.
+#[test]
+fn a_failed_export_stores_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("h.db");
+    let dest = tmp.path().join("out");
+    let first = tmp.path().join("first.subunit");
+    std::fs::write(&first, stream(&[("t.a", Status::Success, 0.0, 1.0)])).unwrap();
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", first]);
+    assert!(ok, "{err}");
+    std::fs::remove_file(dest.join("config.json")).unwrap();
+    std::fs::create_dir(dest.join("config.json")).unwrap();
+    std::fs::write(dest.join("config.json").join("keep"), "x").unwrap();
+    let second = tmp.path().join("second.subunit");
+    std::fs::write(&second, stream(&[("t.a", Status::Fail, 60.0, 1.0)])).unwrap();
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", second]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("config.json"), "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM test_runs"), 1);
+    assert_eq!(count(&db, "SELECT failure FROM tests"), 0);
+    assert_eq!(count(&db, "SELECT failures FROM stackviz_test_summary"), 0);
+    // DEST is as the first export left it, and the next export stores.
+    assert!(dest.join("config.json").join("keep").exists());
+    std::fs::remove_dir_all(dest.join("config.json")).unwrap();
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", second]);
+    assert!(ok, "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 2);
+    assert_eq!(count(&db, "SELECT failure FROM tests"), 1);
+}

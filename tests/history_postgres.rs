@@ -197,3 +197,33 @@ fn a_bad_password_is_never_echoed() {
     assert!(err.contains("postgresql://ci@127.0.0.1:1/h"), "{err}");
     assert!(!err.contains("topsecretpw"), "{err}");
 }
+
+/// The server twin of tests/history.rs's `a_failed_export_stores_nothing`:
+/// an export that fails once the store's rows are written stores nothing.
+#[test]
+fn a_failed_export_stores_nothing_on_a_server() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server, "failed");
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let run = |name: &str, status: Status, at: f64| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, stream(&[("t.a", status, at, 1.0)])).unwrap();
+        Command::new(exe())
+            .arg(&dest)
+            .args(["-q", "--history", &url, "-f"])
+            .arg(&p)
+            .output()
+            .unwrap()
+    };
+    assert!(run("first.subunit", Status::Success, 0.0).status.success());
+    std::fs::remove_file(dest.join("config.json")).unwrap();
+    std::fs::create_dir(dest.join("config.json")).unwrap();
+    std::fs::write(dest.join("config.json").join("keep"), "x").unwrap();
+    let out = run("second.subunit", Status::Fail, 60.0);
+    assert!(!out.status.success());
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 1);
+    assert_eq!(count(&url, "SELECT count(*) FROM test_runs"), 1);
+    assert_eq!(count(&url, "SELECT failure FROM tests"), 0);
+    assert_eq!(count(&url, "SELECT failures FROM stackviz_test_summary"), 0);
+}

@@ -7,8 +7,9 @@
 //! The store works beside the export rather than after it: a server store
 //! connects and reads the first stream's tests while the stream is read
 //! ([`Preload`]); any store writes the test rows on its own thread while
-//! the outputs are made, and commits just before they are renamed into
-//! place, so a failed export stores nothing.
+//! the outputs are made, and commits as the last step of putting them in
+//! place: an export that fails stores nothing, and a store that cannot
+//! commit leaves DEST as it was.
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
@@ -321,7 +322,7 @@ impl HistoryStage {
     /// transaction (all or nothing) on a thread of its own: the marks are
     /// returned as soon as the store's reads are done, while it writes the
     /// test rows, and the returned [`PendingStore`] commits once the
-    /// export's files are ready (dropping it rolls back).
+    /// export's files are in place (dropping it rolls back).
     pub fn finish(self) -> Result<(Vec<StreamHistory>, Option<PendingStore>)> {
         let (indexes, runs): (Vec<usize>, Vec<RunInput>) = self.runs.into_iter().unzip();
         let runs = Arc::new(runs);

@@ -160,7 +160,8 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     if let Some(h) = history {
         let write_file = h.writes_file();
         // The store's one transaction (every run, or none) goes on writing
-        // while the files are made; it commits just before they go in place.
+        // while the files are made; it commits once they are in place (its
+        // failure puts DEST back).
         let (marks, pending) = h.finish()?;
         meta.history = marks;
         pending_store = pending;

@@ -279,11 +279,12 @@ impl Staging {
         self.commit_with(|| Ok(()))
     }
 
-    /// [`commit`](Self::commit), running `before_rename` once the files are
-    /// on disk and before any is renamed into place; its error leaves DEST
-    /// unchanged. (The history store commits there, so a store never holds
-    /// a run whose export failed, and its last writes overlap the sync.)
-    pub fn commit_with(mut self, before_rename: impl FnOnce() -> Result<()>) -> Result<usize> {
+    /// [`commit`](Self::commit), running `last` as its last step, once every
+    /// file is in place: its error puts DEST back as it was. (The history
+    /// store commits there, so an export that fails stores nothing, a store
+    /// that cannot commit fails the export, and the store's writes overlap
+    /// the export's own.)
+    pub fn commit_with(mut self, last: impl FnOnce() -> Result<()>) -> Result<usize> {
         // A signal waits for the commit (or its rollback) to end.
         let mut reg = live();
         if !reg.iter().any(|(w, _)| w == &self.work) {
@@ -293,7 +294,6 @@ impl Staging {
         rustix::fs::flock(&dest_dir, rustix::fs::FlockOperation::LockExclusive)
             .map_err(|e| Error::io(&self.dest, e.into()))?;
         sync_files(&self.work, &self.done)?;
-        before_rename()?;
         let old = self.work.join("old");
         fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
         let new_names: HashSet<&str> = self.done.iter().map(|(_, n)| n.as_str()).collect();
@@ -340,7 +340,8 @@ impl Staging {
                 fs::rename(&target, old.join(name)).map_err(|e| Error::io(&target, e))?;
                 steps.push(Step::Removed { name: name.clone() });
             }
-            sync_dir(&self.dest)
+            sync_dir(&self.dest)?;
+            last()
         })();
         if let Err(e) = result {
             rollback(&self.dest, &old, &steps);
