@@ -67,26 +67,30 @@ struct Record {
 /// test names come in, and records the runs when asked. Without it, those
 /// round trips to the server all came after the pass.
 #[derive(Clone)]
-struct Session {
+struct ServerThread {
     tx: mpsc::Sender<Msg>,
     handle: Arc<Mutex<Option<JoinHandle<history::HResult<()>>>>>,
 }
 
-impl std::fmt::Debug for Session {
+impl std::fmt::Debug for ServerThread {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Session")
+        f.write_str("ServerThread")
     }
 }
 
-impl Session {
-    fn start(url: &str, copy_from: Option<PathBuf>, keep_days: Option<u32>) -> Result<Session> {
+impl ServerThread {
+    fn start(
+        url: &str,
+        copy_from: Option<PathBuf>,
+        keep_days: Option<u32>,
+    ) -> Result<ServerThread> {
         let url = url.to_owned();
         let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("history-server".into())
-            .spawn(move || session(&url, copy_from, keep_days, &rx))
+            .spawn(move || server_work(&url, copy_from, keep_days, &rx))
             .map_err(Error::Thread)?;
-        Ok(Session {
+        Ok(ServerThread {
             tx,
             handle: Arc::new(Mutex::new(Some(handle))),
         })
@@ -103,8 +107,8 @@ impl Session {
     }
 }
 
-/// The server thread's work; see [`Session`].
-fn session(
+/// The server thread's work; see [`ServerThread`].
+fn server_work(
     url: &str,
     copy_from: Option<PathBuf>,
     keep_days: Option<u32>,
@@ -186,7 +190,7 @@ fn go_once(go: &mpsc::Receiver<bool>) -> impl FnMut() -> bool + '_ {
 pub struct HistoryStage {
     store: Option<PathBuf>,
     /// The server store's thread (`--history postgresql://…`).
-    session: Option<Session>,
+    server: Option<ServerThread>,
     /// Test names not yet sent to it for reading ahead (first stream).
     names: Vec<String>,
     reading_ahead: bool,
@@ -251,12 +255,16 @@ impl HistoryStage {
             Some(b) => Some(super::baseline::read(b)?),
             None => None,
         };
-        let session = match url {
-            Some(u) => Some(Session::start(u, opts.copy_from.clone(), opts.keep_days)?),
+        let server = match url {
+            Some(u) => Some(ServerThread::start(
+                u,
+                opts.copy_from.clone(),
+                opts.keep_days,
+            )?),
             None => None,
         };
         Ok(Some(HistoryStage {
-            session,
+            server,
             names: Vec::new(),
             reading_ahead: false,
             store: opts.store.clone(),
@@ -276,7 +284,7 @@ impl HistoryStage {
         if let Some(id) = repo_run {
             b.meta("stestr_run_id", &id.to_string());
         }
-        if let Some(s) = &self.session {
+        if let Some(s) = &self.server {
             // The first stream's reads go ahead while it is read.
             self.reading_ahead = self.runs.is_empty();
             if self.reading_ahead {
@@ -299,7 +307,7 @@ impl HistoryStage {
     }
 
     fn send_names(&mut self) {
-        if let Some(s) = &self.session {
+        if let Some(s) = &self.server {
             s.send(Msg::Names(std::mem::take(&mut self.names)));
         }
     }
@@ -307,7 +315,7 @@ impl HistoryStage {
     pub fn end_stream(&mut self) {
         if self.reading_ahead {
             self.send_names();
-            if let Some(s) = &self.session {
+            if let Some(s) = &self.server {
                 s.send(Msg::EndStream);
             }
             self.reading_ahead = false;
@@ -328,7 +336,7 @@ impl HistoryStage {
         let runs = Arc::new(runs);
         let (mut stored, pending) = match &self.store {
             Some(path) => {
-                let target = match &self.session {
+                let target = match &self.server {
                     Some(s) => Target::Server(s.clone()),
                     None => Target::File(path.clone()),
                 };
@@ -388,7 +396,7 @@ impl HistoryStage {
 /// Which store a [`PendingStore`] writes to.
 enum Target {
     File(PathBuf),
-    Server(Session),
+    Server(ServerThread),
 }
 
 /// The store's transaction, open on its own thread: it reads what the
@@ -433,13 +441,13 @@ impl PendingStore {
                     Ok(())
                 })
                 .map_err(Error::Thread)?,
-            Target::Server(session) => {
-                session.send(Msg::Record(Record {
+            Target::Server(server) => {
+                server.send(Msg::Record(Record {
                     runs,
                     recorded: rec_tx,
                     go: go_rx,
                 }));
-                session
+                server
                     .take_handle()
                     .ok_or(Error::Stopped("the history store"))?
             }
