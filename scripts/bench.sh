@@ -37,7 +37,8 @@
 # this script makes in WORKDIR. Without it, targets 1 and 2 are skipped.
 #
 # Usage: scripts/bench.sh [WORKDIR]      (RUNS=N, RUNS_BIG=N, EXE=path,
-#        HISTORY=0|1|only, HISTORY_RUNS=N, STACKVIZ_BENCH_PG_URL=URL)
+#        HISTORY=0|1|only, HISTORY_RUNS=N, STACKVIZ_BENCH_PG_URL=URL,
+#        EXE_BEFORE=path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-bench-out}
@@ -281,7 +282,9 @@ fi
 #      interleaved, each export a new run of the same job (so the previous
 #      run is read as in CI). Targets: the added time <= 0.2 s (SQLite, by
 #      CPU: all its work is in the process) and <= 0.5 s (PostgreSQL, by
-#      wall time: most of the work is the server's).
+#      wall time: most of the work is the server's). With EXE_BEFORE=path
+#      (an earlier build) each round also exports with that binary, so a
+#      change is judged side by side on a busy machine.
 #   b. read: the history of a 10k-test run (rolling table, previous run)
 #      and its classification, <= 0.2 s (SQLite by CPU, PostgreSQL by wall).
 #   c. size: bytes per test-run row (SQLite: whole file, target < 60;
@@ -308,8 +311,15 @@ if [ "${HISTORY:-1}" != 0 ]; then
     }
     # ingest STORE LABEL: a. for one backend; sets ADD_WALL, ADD_CPU.
     ingest() {
-        local store=$1 label=$2 pw=() pc=() hw=() hc=() i t
+        local store=$1 label=$2 pw=() pc=() hw=() hc=() bw=() bc=() i t
         for i in $(seq "$runs"); do
+            if [ -n "${EXE_BEFORE:-}" ]; then
+                cp "$M" "$hd/$label-b$i-$$.subunit"
+                rm -rf "$hd/o"
+                t=$(JOB_NAME=file_M.subunit time_cmd "$EXE_BEFORE" -q -e --history "$store" \
+                    -f "$hd/$label-b$i-$$.subunit" "$hd/o"); bw+=("${t% *}"); bc+=("${t#* }")
+                rm -f "$hd/$label-b$i-$$.subunit"
+            fi
             # A new run each time (its own provider), of the job the
             # generated runs belong to.
             cp "$M" "$hd/$label-$i-$$.subunit"
@@ -327,6 +337,11 @@ if [ "${HISTORY:-1}" != 0 ]; then
         ADD_WALL=$(echo "$ww - $mw" | bc -l); ADD_CPU=$(echo "$wc - $mc" | bc -l)
         printf '  export M: CPU %.2f s, wall %.2f s; with --history: CPU %.2f s, wall %.2f s\n' \
             "$mc" "$mw" "$wc" "$ww"
+        if [ -n "${EXE_BEFORE:-}" ]; then
+            printf '  EXE_BEFORE with --history: CPU %.2f s (adds %.3f), wall %.2f s (adds %.3f)\n' \
+                "$(median "${bc[@]}")" "$(echo "$(median "${bc[@]}") - $mc" | bc -l)" \
+                "$(median "${bw[@]}")" "$(echo "$(median "${bw[@]}") - $mw" | bc -l)"
+        fi
     }
     # read_values STORE: b. and c.; sets READ_SECS, PER_ROW.
     read_values() {

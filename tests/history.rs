@@ -3,7 +3,6 @@
 //! tools both ways (they run from the venv `scripts/setup-test-tools.sh`
 //! makes; without it these parts say "skipped: …", and fail under CI).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,8 +10,10 @@ use std::process::Command;
 use rusqlite::Connection;
 use serde_json::Value;
 use stackviz_export::history::run::subunit2sql_name;
-use stackviz_export::testkit::encode::encode_event;
-use stackviz_export::{Event, Status, Timestamp};
+use stackviz_export::Status;
+
+mod common;
+use common::history::{check_marks, names, stream};
 
 /// StackViz's name cleaning, as its raw lists show names.
 fn clean_name(id: &str) -> String {
@@ -75,42 +76,9 @@ fn venv() -> Option<PathBuf> {
     None
 }
 
-/// A v2 stream: (id, status, start seconds, duration seconds) per test.
-fn stream(tests: &[(&str, Status, f64, f64)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let base = 1_700_000_000i64;
-    let ts = |s: f64| {
-        let micros = (s * 1e6).round() as i64;
-        Timestamp {
-            secs: base + micros / 1_000_000,
-            nanos: (micros % 1_000_000) as u32 * 1000,
-        }
-    };
-    for (id, status, start, dur) in tests {
-        for (st, at) in [(Status::InProgress, *start), (*status, start + dur)] {
-            let ev = Event {
-                status: Some(st),
-                timestamp: Some(ts(at)),
-                test_id: Some(Cow::Borrowed(id)),
-                ..Event::default()
-            };
-            encode_event(&ev, &mut out).expect("encode");
-        }
-    }
-    out
-}
-
 fn history_json(dest: &Path) -> Value {
     let bytes = std::fs::read(dest.join("history.json")).expect("history.json");
     serde_json::from_slice(&bytes).expect("history.json is JSON")
-}
-
-fn names(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not a list: {v}"))
-        .iter()
-        .map(|x| x.as_str().expect("name").to_owned())
-        .collect()
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
@@ -572,66 +540,21 @@ fn older_and_newer_stores_say_what_to_do() {
     assert!(err.contains("not a history store"), "{err}");
 }
 
-/// Six earlier runs and one current run whose marks are known.
+/// The synthetic history (see tests/common/history.rs) as stream files.
 fn synthetic(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
-    use Status::*;
-    let flaky = [Success, Fail, Success, Success, Fail, Success];
-    let slow = [1.0, 1.1, 0.9, 1.0, 1.05, 0.95];
-    let mut earlier = Vec::new();
-    for i in 0..6 {
-        let t0 = i as f64 * 3600.0;
-        let p = dir.join(format!("run{i}.subunit"));
-        std::fs::write(
-            &p,
-            stream(&[
-                ("t.stable", Success, t0, 1.0),
-                (
-                    "t.broken",
-                    if i >= 1 { Fail } else { Success },
-                    t0 + 2.0,
-                    0.1,
-                ),
-                ("t.flaky", flaky[i], t0 + 3.0, 0.2),
-                (
-                    "t.fixed",
-                    if i == 5 { Fail } else { Success },
-                    t0 + 4.0,
-                    0.3,
-                ),
-                ("t.slow", Success, t0 + 5.0, slow[i]),
-                ("t.removed", Success, t0 + 7.0, 0.1),
-            ]),
-        )
-        .unwrap();
-        earlier.push(p);
-    }
-    let t0 = 6.0 * 3600.0;
-    let current = dir.join("current.subunit");
-    std::fs::write(
-        &current,
-        stream(&[
-            ("t.stable", Fail, t0, 1.0),
-            ("t.broken", Fail, t0 + 2.0, 0.1),
-            ("t.flaky", Fail, t0 + 3.0, 0.2),
-            ("t.fixed", Success, t0 + 4.0, 0.3),
-            ("t.slow", Success, t0 + 5.0, 3.0),
-            ("t.added", Fail, t0 + 9.0, 0.1),
-        ]),
-    )
-    .unwrap();
-    (earlier, current)
-}
-
-fn check_synthetic_marks(m: &Value) {
-    assert_eq!(names(&m["new"]), ["t.stable", "t.added"]);
-    assert_eq!(names(&m["known"]), ["t.broken"]);
-    assert_eq!(names(&m["flaky"]), ["t.flaky"]);
-    assert_eq!(names(&m["fixed"]), ["t.fixed"]);
-    assert_eq!(names(&m["added"]), ["t.added"]);
-    assert_eq!(names(&m["removed"]), ["t.removed"]);
-    assert_eq!(m["slower"][0]["name"], "t.slow");
-    assert_eq!(m["slower"][0]["factor"], 3.0);
-    assert_eq!(m["slower"].as_array().unwrap().len(), 1);
+    let (earlier, current) = common::history::synthetic("t.flaky");
+    let earlier = earlier
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let p = dir.join(format!("run{i}.subunit"));
+            std::fs::write(&p, bytes).unwrap();
+            p
+        })
+        .collect();
+    let p = dir.join("current.subunit");
+    std::fs::write(&p, current).unwrap();
+    (earlier, p)
 }
 
 #[test]
@@ -667,7 +590,7 @@ fn synthetic_history_through_the_store() {
         .unwrap();
     assert!(out.status.success());
     let h = history_json(&dest);
-    check_synthetic_marks(&h["streams"][0]["marks"]);
+    check_marks(&h["streams"][0]["marks"]);
     let strip = &h["streams"][0]["marks"]["strips"]["t.flaky"];
     assert_eq!(strip.as_array().unwrap().len(), 6);
     assert_eq!(strip[1][0], "fail");
@@ -806,4 +729,37 @@ fn repository_runs_are_history() {
     // The first run has nothing before it: its line names no earlier run.
     let first = err.lines().find(|l| l.starts_with("History of ")).unwrap();
     assert!(!first.contains(" vs "), "{first}");
+}
+
+/// An export that fails after the store has written its rows (here DEST's
+/// `config.json` cannot be replaced: a directory of that name) stores
+/// nothing: the store commits only once the files are in place.
+#[test]
+fn a_failed_export_stores_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("h.db");
+    let dest = tmp.path().join("out");
+    let first = tmp.path().join("first.subunit");
+    std::fs::write(&first, stream(&[("t.a", Status::Success, 0.0, 1.0)])).unwrap();
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", first]);
+    assert!(ok, "{err}");
+    std::fs::remove_file(dest.join("config.json")).unwrap();
+    std::fs::create_dir(dest.join("config.json")).unwrap();
+    std::fs::write(dest.join("config.json").join("keep"), "x").unwrap();
+    let second = tmp.path().join("second.subunit");
+    std::fs::write(&second, stream(&[("t.a", Status::Fail, 60.0, 1.0)])).unwrap();
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", second]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("config.json"), "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM test_runs"), 1);
+    assert_eq!(count(&db, "SELECT failure FROM tests"), 0);
+    assert_eq!(count(&db, "SELECT failures FROM stackviz_test_summary"), 0);
+    // DEST is as the first export left it, and the next export stores.
+    assert!(dest.join("config.json").join("keep").exists());
+    std::fs::remove_dir_all(dest.join("config.json")).unwrap();
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", second]);
+    assert!(ok, "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 2);
+    assert_eq!(count(&db, "SELECT failure FROM tests"), 1);
 }

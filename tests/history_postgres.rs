@@ -5,13 +5,19 @@
 //! uses its own fresh database. Without a server these tests say
 //! "skipped: no PostgreSQL"; under CI they fail instead.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use stackviz_export::testkit::encode::encode_event;
-use stackviz_export::{Event, Status, Timestamp};
+use stackviz_export::Status;
+
+mod common;
+use common::history::{check_marks, stream};
+
+/// The synthetic history (see tests/common/history.rs).
+fn synthetic() -> (Vec<Vec<u8>>, Vec<u8>) {
+    common::history::synthetic("t.flaky")
+}
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stackviz-export"))
@@ -54,79 +60,6 @@ fn count(url: &str, sql: &str) -> i64 {
     c.query_one(sql, &[]).unwrap().get(0)
 }
 
-/// A v2 stream: (id, status, start seconds, duration seconds) per test.
-fn stream(tests: &[(&str, Status, f64, f64)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let ts = |s: f64| {
-        let micros = (s * 1e6).round() as i64;
-        Timestamp {
-            secs: 1_700_000_000 + micros / 1_000_000,
-            nanos: (micros % 1_000_000) as u32 * 1000,
-        }
-    };
-    for (id, status, start, dur) in tests {
-        for (st, at) in [(Status::InProgress, *start), (*status, start + dur)] {
-            let ev = Event {
-                status: Some(st),
-                timestamp: Some(ts(at)),
-                test_id: Some(Cow::Borrowed(id)),
-                ..Event::default()
-            };
-            encode_event(&ev, &mut out).unwrap();
-        }
-    }
-    out
-}
-
-/// The six earlier runs and the current run of the synthetic history (the
-/// same as tests/history.rs), as streams.
-fn synthetic() -> (Vec<Vec<u8>>, Vec<u8>) {
-    use Status::*;
-    let flaky = [Success, Fail, Success, Success, Fail, Success];
-    let slow = [1.0, 1.1, 0.9, 1.0, 1.05, 0.95];
-    let earlier = (0..6)
-        .map(|i| {
-            let t0 = i as f64 * 3600.0;
-            stream(&[
-                ("t.stable", Success, t0, 1.0),
-                (
-                    "t.broken",
-                    if i >= 1 { Fail } else { Success },
-                    t0 + 2.0,
-                    0.1,
-                ),
-                ("t.flaky", flaky[i], t0 + 3.0, 0.2),
-                (
-                    "t.fixed",
-                    if i == 5 { Fail } else { Success },
-                    t0 + 4.0,
-                    0.3,
-                ),
-                ("t.slow", Success, t0 + 5.0, slow[i]),
-                ("t.removed", Success, t0 + 7.0, 0.1),
-            ])
-        })
-        .collect();
-    let t0 = 6.0 * 3600.0;
-    let current = stream(&[
-        ("t.stable", Fail, t0, 1.0),
-        ("t.broken", Fail, t0 + 2.0, 0.1),
-        ("t.flaky", Fail, t0 + 3.0, 0.2),
-        ("t.fixed", Success, t0 + 4.0, 0.3),
-        ("t.slow", Success, t0 + 5.0, 3.0),
-        ("t.added", Fail, t0 + 9.0, 0.1),
-    ]);
-    (earlier, current)
-}
-
-fn names(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not a list: {v}"))
-        .iter()
-        .map(|x| x.as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Exports `stream` (written as DIR/job/run.subunit, as a CI job's stream
 /// is always named alike) into `store`; returns history.json.
 fn export_into(dir: &Path, n: usize, store: &str, stream: &[u8], extra: &[&str]) -> Value {
@@ -149,17 +82,6 @@ fn export_into(dir: &Path, n: usize, store: &str, stream: &[u8], extra: &[&str])
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&std::fs::read(dest.join("history.json")).unwrap()).unwrap()
-}
-
-fn check_marks(m: &Value) {
-    assert_eq!(names(&m["new"]), ["t.stable", "t.added"]);
-    assert_eq!(names(&m["known"]), ["t.broken"]);
-    assert_eq!(names(&m["flaky"]), ["t.flaky"]);
-    assert_eq!(names(&m["fixed"]), ["t.fixed"]);
-    assert_eq!(names(&m["added"]), ["t.added"]);
-    assert_eq!(names(&m["removed"]), ["t.removed"]);
-    assert_eq!(m["slower"][0]["name"], "t.slow");
-    assert_eq!(m["slower"][0]["factor"], 3.0);
 }
 
 #[test]
@@ -274,4 +196,34 @@ fn a_bad_password_is_never_echoed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("postgresql://ci@127.0.0.1:1/h"), "{err}");
     assert!(!err.contains("topsecretpw"), "{err}");
+}
+
+/// The server twin of tests/history.rs's `a_failed_export_stores_nothing`:
+/// an export that fails once the store's rows are written stores nothing.
+#[test]
+fn a_failed_export_stores_nothing_on_a_server() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server, "failed");
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let run = |name: &str, status: Status, at: f64| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, stream(&[("t.a", status, at, 1.0)])).unwrap();
+        Command::new(exe())
+            .arg(&dest)
+            .args(["-q", "--history", &url, "-f"])
+            .arg(&p)
+            .output()
+            .unwrap()
+    };
+    assert!(run("first.subunit", Status::Success, 0.0).status.success());
+    std::fs::remove_file(dest.join("config.json")).unwrap();
+    std::fs::create_dir(dest.join("config.json")).unwrap();
+    std::fs::write(dest.join("config.json").join("keep"), "x").unwrap();
+    let out = run("second.subunit", Status::Fail, 60.0);
+    assert!(!out.status.success());
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 1);
+    assert_eq!(count(&url, "SELECT count(*) FROM test_runs"), 1);
+    assert_eq!(count(&url, "SELECT failure FROM tests"), 0);
+    assert_eq!(count(&url, "SELECT failures FROM stackviz_test_summary"), 0);
 }

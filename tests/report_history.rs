@@ -5,16 +5,14 @@
 //! Needs Chromium like tests/html_report.rs (`STACKVIZ_CHROMIUM`,
 //! `STACKVIZ_SKIP_BROWSER=1` to skip the browser part).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use stackviz_export::testkit::encode::encode_event;
-use stackviz_export::{Event, Status, Timestamp};
-
 mod common;
 use common::browser::{dom, skip_browser};
+use common::history::{FLAKY, SLOW};
+use stackviz_export::Status;
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stackviz-export"))
@@ -33,77 +31,11 @@ macro_rules! args {
     ($($a:expr),* $(,)?) => { &[$(AsRef::<std::ffi::OsStr>::as_ref(&$a)),*] };
 }
 
-/// A v2 stream: (id, status, start seconds, duration seconds) per test.
-fn stream(tests: &[(&str, Status, f64, f64)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let ts = |s: f64| {
-        let micros = (s * 1e6).round() as i64;
-        Timestamp {
-            secs: 1_700_000_000 + micros / 1_000_000,
-            nanos: (micros % 1_000_000) as u32 * 1000,
-        }
-    };
-    for (id, status, start, dur) in tests {
-        for (st, at) in [(Status::InProgress, *start), (*status, start + dur)] {
-            let ev = Event {
-                status: Some(st),
-                timestamp: Some(ts(at)),
-                test_id: Some(Cow::Borrowed(id)),
-                ..Event::default()
-            };
-            encode_event(&ev, &mut out).unwrap();
-        }
-    }
-    out
-}
-
-const FLAKY: [Status; 6] = [
-    Status::Success,
-    Status::Fail,
-    Status::Success,
-    Status::Success,
-    Status::Fail,
-    Status::Success,
-];
-const SLOW: [f64; 6] = [1.0, 1.1, 0.9, 1.0, 1.05, 0.95];
-
-/// Six earlier runs, then the current one. `t.flaky` carries a `[…]`
-/// attribute group in the stream, which the store drops from its name.
+/// The synthetic history (see tests/common/history.rs). `t.flaky` carries
+/// a `[…]` attribute group in the stream, which the store drops from its
+/// name.
 fn runs() -> (Vec<Vec<u8>>, Vec<u8>) {
-    use Status::*;
-    let earlier = (0..6)
-        .map(|i| {
-            let t0 = i as f64 * 3600.0;
-            stream(&[
-                ("t.stable", Success, t0, 1.0),
-                (
-                    "t.broken",
-                    if i >= 1 { Fail } else { Success },
-                    t0 + 2.0,
-                    0.1,
-                ),
-                ("t.flaky[id-1,smoke]", FLAKY[i], t0 + 3.0, 0.2),
-                (
-                    "t.fixed",
-                    if i == 5 { Fail } else { Success },
-                    t0 + 4.0,
-                    0.3,
-                ),
-                ("t.slow", Success, t0 + 5.0, SLOW[i]),
-                ("t.removed", Success, t0 + 7.0, 0.1),
-            ])
-        })
-        .collect();
-    let t0 = 6.0 * 3600.0;
-    let current = stream(&[
-        ("t.stable", Fail, t0, 1.0),
-        ("t.broken", Fail, t0 + 2.0, 0.1),
-        ("t.flaky[id-1,smoke]", Fail, t0 + 3.0, 0.2),
-        ("t.fixed", Success, t0 + 4.0, 0.3),
-        ("t.slow", Success, t0 + 5.0, 3.0),
-        ("t.added", Fail, t0 + 9.0, 0.1),
-    ]);
-    (earlier, current)
+    common::history::synthetic("t.flaky[id-1,smoke]")
 }
 
 /// The attributes of every start tag containing `needle`, in order.

@@ -3,15 +3,22 @@
 //! every stream was read) records them in the `--history` store, or
 //! compares them with a `--baseline` run, or with the earlier runs of the
 //! same repository under `--all-runs`, and classifies each run.
+//!
+//! The store works beside the export rather than after it: a server store
+//! connects and reads the first stream's tests while the stream is read
+//! ([`Preload`]); any store writes the test rows on its own thread while
+//! the outputs are made, and commits as the last step of putting them in
+//! place: an export that fails stores nothing, and a store that cannot
+//! commit leaves DEST as it was.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crate::history::memory::MemoryStore;
 use crate::history::postgres::{self as pg, PgStore};
 use crate::history::sqlite::SqliteStore;
-use crate::history::{self, Rules, RunBuilder, RunInput, StreamHistory};
+use crate::history::{self, Preload, Rules, RunBuilder, RunInput, StreamHistory};
 use crate::model::entry::Entry;
 use crate::output::StreamMeta;
 use crate::{Error, Result};
@@ -33,44 +40,160 @@ pub struct HistoryOptions {
     pub rules: Rules,
 }
 
-/// A server store being connected to on its own thread while the streams
-/// are read, so the connection and schema check cost the export no time.
-#[derive(Clone, Default)]
-struct Connecting(Arc<Mutex<Option<JoinHandle<history::HResult<PgStore>>>>>);
+/// Test names per read-ahead message.
+const READ_AHEAD_CHUNK: usize = 2048;
 
-impl std::fmt::Debug for Connecting {
+/// What the export tells a server store's thread.
+enum Msg {
+    /// The first stream begins; its run's job.
+    Stream { job: String },
+    /// Test names new in that stream, in order.
+    Names(Vec<String>),
+    /// That stream ended.
+    EndStream,
+    /// Record these runs (see [`PendingStore`]).
+    Record(Record),
+}
+
+struct Record {
+    runs: Arc<Vec<RunInput>>,
+    recorded: mpsc::Sender<history::Recorded>,
+    go: mpsc::Receiver<bool>,
+}
+
+/// A server store's own thread, started with the export: it connects (and
+/// copies a SQLite store in, with `--history-copy-from`) while the streams
+/// are read, reads ahead what the first run needs (a [`Preload`]) as its
+/// test names come in, and records the runs when asked. Without it, those
+/// round trips to the server all came after the pass.
+#[derive(Clone)]
+struct ServerThread {
+    tx: mpsc::Sender<Msg>,
+    handle: Arc<Mutex<Option<JoinHandle<history::HResult<()>>>>>,
+}
+
+impl std::fmt::Debug for ServerThread {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Connecting")
+        f.write_str("ServerThread")
     }
 }
 
-impl Connecting {
-    fn start(url: &str) -> Connecting {
+impl ServerThread {
+    fn start(
+        url: &str,
+        copy_from: Option<PathBuf>,
+        keep_days: Option<u32>,
+    ) -> Result<ServerThread> {
         let url = url.to_owned();
+        let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
-            .name("history-connect".into())
-            .spawn(move || PgStore::connect(&url))
-            .ok();
-        Connecting(Arc::new(Mutex::new(handle)))
+            .name("history-server".into())
+            .spawn(move || server_work(&url, copy_from, keep_days, &rx))
+            .map_err(Error::Thread)?;
+        Ok(ServerThread {
+            tx,
+            handle: Arc::new(Mutex::new(Some(handle))),
+        })
     }
 
-    /// The store, connected here when no thread was started.
-    fn finish(&self, url: &str) -> history::HResult<PgStore> {
-        let handle = self.0.lock().ok().and_then(|mut h| h.take());
-        match handle.map(JoinHandle::join) {
-            Some(Ok(store)) => store,
-            Some(Err(_)) | None => PgStore::connect(url),
+    /// A message for the thread; when it has stopped (an error), the
+    /// error comes out of [`PendingStore`].
+    fn send(&self, msg: Msg) {
+        let _ = self.tx.send(msg);
+    }
+
+    fn take_handle(&self) -> Option<JoinHandle<history::HResult<()>>> {
+        self.handle.lock().ok().and_then(|mut h| h.take())
+    }
+}
+
+/// The server thread's work; see [`ServerThread`].
+fn server_work(
+    url: &str,
+    copy_from: Option<PathBuf>,
+    keep_days: Option<u32>,
+    rx: &mpsc::Receiver<Msg>,
+) -> history::HResult<()> {
+    let mut store = PgStore::connect(url)?;
+    if let Some(file) = &copy_from {
+        pg::copy_sqlite(file, &mut store)?;
+    }
+    let (preload, record) = read_ahead(&mut store, rx)?;
+    let Some(record) = record else {
+        // The export stopped before recording.
+        return Ok(());
+    };
+    let committed = pg::record_runs_with(
+        &mut store,
+        &record.runs,
+        preload,
+        &mut |r| {
+            let _ = record.recorded.send(r);
+        },
+        &mut go_once(&record.go),
+    )?;
+    if let (true, Some(days)) = (committed, keep_days) {
+        store.prune(days)?;
+    }
+    Ok(())
+}
+
+/// Reads ahead for the first stream, in a read-only snapshot that holds
+/// no lock, until the export asks to record.
+fn read_ahead(
+    store: &mut PgStore,
+    rx: &mpsc::Receiver<Msg>,
+) -> history::HResult<(Option<Preload>, Option<Record>)> {
+    let job = loop {
+        match rx.recv() {
+            Ok(Msg::Stream { job }) => break job,
+            Ok(Msg::Record(r)) => return Ok((None, Some(r))),
+            Ok(_) => {}
+            Err(_) => return Ok((None, None)),
+        }
+    };
+    let mut reader = Some(store.begin_read()?);
+    let mut preload = Preload {
+        job,
+        ..Preload::default()
+    };
+    if let Some(r) = reader.as_mut() {
+        preload.token = r.write_token()?;
+        preload.previous = r.previous_run(&preload.job, None)?;
+    }
+    loop {
+        match rx.recv() {
+            Ok(Msg::Names(names)) => {
+                if let Some(r) = reader.as_mut() {
+                    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                    let found = r.load_tests(&refs)?;
+                    preload.tests.extend(names.into_iter().zip(found));
+                }
+            }
+            // Read-only: dropping it ends it.
+            Ok(Msg::EndStream) => reader = None,
+            Ok(Msg::Stream { .. }) => {}
+            Ok(Msg::Record(r)) => return Ok((Some(preload), Some(r))),
+            Err(_) => return Ok((None, None)),
         }
     }
+}
+
+/// The go-ahead for the commit, asked once however often the store asks.
+fn go_once(go: &mpsc::Receiver<bool>) -> impl FnMut() -> bool + '_ {
+    let mut decided = None;
+    move || *decided.get_or_insert_with(|| go.recv().unwrap_or(false))
 }
 
 /// Collects results during the pass; see the module docs.
 #[derive(Debug, Clone)]
 pub struct HistoryStage {
     store: Option<PathBuf>,
-    connecting: Connecting,
-    copy_from: Option<PathBuf>,
-    keep_days: Option<u32>,
+    /// The server store's thread (`--history postgresql://…`).
+    server: Option<ServerThread>,
+    /// Test names not yet sent to it for reading ahead (first stream).
+    names: Vec<String>,
+    reading_ahead: bool,
     /// `--baseline`'s runs: then each run is compared with these only.
     baseline: Option<Vec<RunInput>>,
     rules: Rules,
@@ -132,11 +255,19 @@ impl HistoryStage {
             Some(b) => Some(super::baseline::read(b)?),
             None => None,
         };
+        let server = match url {
+            Some(u) => Some(ServerThread::start(
+                u,
+                opts.copy_from.clone(),
+                opts.keep_days,
+            )?),
+            None => None,
+        };
         Ok(Some(HistoryStage {
-            connecting: url.map(Connecting::start).unwrap_or_default(),
+            server,
+            names: Vec::new(),
+            reading_ahead: false,
             store: opts.store.clone(),
-            copy_from: opts.copy_from.clone(),
-            keep_days: opts.keep_days,
             baseline,
             rules: opts.rules.clone(),
             env: env.to_vec(),
@@ -153,50 +284,71 @@ impl HistoryStage {
         if let Some(id) = repo_run {
             b.meta("stestr_run_id", &id.to_string());
         }
+        if let Some(s) = &self.server {
+            // The first stream's reads go ahead while it is read.
+            self.reading_ahead = self.runs.is_empty();
+            if self.reading_ahead {
+                s.send(Msg::Stream { job: b.job() });
+            }
+        }
         self.current = Some((meta.index, b));
     }
 
     pub fn entry(&mut self, e: &Entry) {
         if let Some((_, b)) = &mut self.current {
-            b.push(&e.id, e.status.as_str(), e.start, e.end);
+            let new = b.add(&e.id, e.status.as_str(), e.start, e.end);
+            if let (true, Some(name)) = (self.reading_ahead, new) {
+                self.names.push(name.to_owned());
+                if self.names.len() >= READ_AHEAD_CHUNK {
+                    self.send_names();
+                }
+            }
+        }
+    }
+
+    fn send_names(&mut self) {
+        if let Some(s) = &self.server {
+            s.send(Msg::Names(std::mem::take(&mut self.names)));
         }
     }
 
     pub fn end_stream(&mut self) {
+        if self.reading_ahead {
+            self.send_names();
+            if let Some(s) = &self.server {
+                s.send(Msg::EndStream);
+            }
+            self.reading_ahead = false;
+        }
         if let Some((i, b)) = self.current.take() {
             self.runs.push((i, b.finish()));
         }
     }
 
-    /// Records every run read in the store (its one transaction: all or
-    /// nothing) and classifies each run against the store, the baseline, or
-    /// the earlier runs of this export.
-    pub fn finish(self) -> Result<Vec<StreamHistory>> {
+    /// Classifies each run against the store, the baseline, or the earlier
+    /// runs of this export. With a store, every run is recorded in its one
+    /// transaction (all or nothing) on a thread of its own: the marks are
+    /// returned as soon as the store's reads are done, while it writes the
+    /// test rows, and the returned [`PendingStore`] commits once the
+    /// export's files are in place (dropping it rolls back).
+    pub fn finish(self) -> Result<(Vec<StreamHistory>, Option<PendingStore>)> {
         let (indexes, runs): (Vec<usize>, Vec<RunInput>) = self.runs.into_iter().unzip();
-        let mut stored = match &self.store {
-            Some(path) => match path.to_str().filter(|s| pg::is_url(s)) {
-                Some(url) => {
-                    let mut store = self.connecting.finish(url)?;
-                    if let Some(file) = &self.copy_from {
-                        pg::copy_sqlite(file, &mut store)?;
-                    }
-                    let recs = pg::record_runs(&mut store, &runs)?;
-                    if let Some(days) = self.keep_days {
-                        store.prune(days)?;
-                    }
-                    Some(recs)
-                }
-                None => {
-                    let mut store = SqliteStore::open(path)?;
-                    Some(history::record_runs(&mut store, &runs)?)
-                }
-            },
-            None => None,
+        let runs = Arc::new(runs);
+        let (mut stored, pending) = match &self.store {
+            Some(path) => {
+                let target = match &self.server {
+                    Some(s) => Target::Server(s.clone()),
+                    None => Target::File(path.clone()),
+                };
+                let (recs, pending) = PendingStore::start(target, runs.clone())?;
+                (Some(recs), Some(pending))
+            }
+            None => (None, None),
         };
         let priors: Vec<history::Prior> = match (&self.baseline, &mut stored) {
             (Some(base), _) => {
                 let mut priors = Vec::with_capacity(runs.len());
-                for run in &runs {
+                for run in runs.iter() {
                     // The baseline run of the same provider, else the first.
                     let mut store = MemoryStore::new();
                     if let Some(b) = base
@@ -225,7 +377,7 @@ impl HistoryStage {
                     .collect()
             }
         };
-        Ok(runs
+        let marks = runs
             .iter()
             .zip(priors)
             .enumerate()
@@ -236,7 +388,111 @@ impl HistoryStage {
                 stored: stored.as_ref().is_some_and(|s| s[k].added),
                 marks: history::classify(run, &prior, &self.rules),
             })
-            .collect())
+            .collect();
+        Ok((marks, pending))
+    }
+}
+
+/// Which store a [`PendingStore`] writes to.
+enum Target {
+    File(PathBuf),
+    Server(ServerThread),
+}
+
+/// The store's transaction, open on its own thread: it reads what the
+/// marks need, hands that over, writes the test rows, then waits for
+/// [`commit`](PendingStore::commit). Dropped without it, the transaction
+/// rolls back and the store is left as it was.
+pub struct PendingStore {
+    go: Option<mpsc::Sender<bool>>,
+    done: Option<JoinHandle<history::HResult<()>>>,
+}
+
+impl std::fmt::Debug for PendingStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingStore")
+    }
+}
+
+impl PendingStore {
+    /// Starts recording `runs`; returns each run's [`history::Recorded`]
+    /// once the store's reads are done.
+    fn start(
+        target: Target,
+        runs: Arc<Vec<RunInput>>,
+    ) -> Result<(Vec<history::Recorded>, PendingStore)> {
+        let (rec_tx, rec_rx) = mpsc::channel();
+        let (go_tx, go_rx) = mpsc::channel::<bool>();
+        let n = runs.len();
+        let handle = match target {
+            Target::File(path) => std::thread::Builder::new()
+                .name("history-store".into())
+                .spawn(move || -> history::HResult<()> {
+                    let mut store = SqliteStore::open(&path)?;
+                    history::record_runs_with(
+                        &mut store,
+                        &runs,
+                        None,
+                        &mut |r| {
+                            let _ = rec_tx.send(r);
+                        },
+                        &mut go_once(&go_rx),
+                    )?;
+                    Ok(())
+                })
+                .map_err(Error::Thread)?,
+            Target::Server(server) => {
+                server.send(Msg::Record(Record {
+                    runs,
+                    recorded: rec_tx,
+                    go: go_rx,
+                }));
+                server
+                    .take_handle()
+                    .ok_or(Error::Stopped("the history store"))?
+            }
+        };
+        let mut pending = PendingStore {
+            go: Some(go_tx),
+            done: Some(handle),
+        };
+        let mut recs = Vec::with_capacity(n);
+        while recs.len() < n {
+            match rec_rx.recv() {
+                Ok(r) => recs.push(r),
+                // The thread ended before every run was read: its error.
+                Err(_) => {
+                    pending.go = None;
+                    pending.join()?;
+                    return Err(Error::Stopped("the history store"));
+                }
+            }
+        }
+        Ok((recs, pending))
+    }
+
+    /// Commits the store's transaction and waits for it.
+    pub fn commit(mut self) -> Result<()> {
+        if let Some(go) = self.go.take() {
+            let _ = go.send(true);
+        }
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<()> {
+        match self.done.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r.map_err(Error::from),
+            Some(Err(_)) => Err(Error::Stopped("the history store")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PendingStore {
+    fn drop(&mut self) {
+        // No go-ahead: the thread rolls back.
+        self.go = None;
+        let _ = self.join();
     }
 }
 

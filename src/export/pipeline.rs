@@ -156,10 +156,15 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
         meta.dstat_source_name = Some(source::basename(path));
         meta.dstat_path = Some(path.clone());
     }
+    let mut pending_store = None;
     if let Some(h) = history {
         let write_file = h.writes_file();
-        // The store's one transaction: every run, or none.
-        meta.history = h.finish()?;
+        // The store's one transaction (every run, or none) goes on writing
+        // while the files are made; it commits once they are in place (its
+        // failure puts DEST back).
+        let (marks, pending) = h.finish()?;
+        meta.history = marks;
+        pending_store = pending;
         for sh in &meta.history {
             for line in crate::history::view::summary_lines(sh) {
                 rep.info(&line);
@@ -181,7 +186,10 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
             rep.warn(&w);
         }
     }
-    summary.files = stage.commit()?;
+    summary.files = match pending_store {
+        Some(p) => stage.commit_with(|| p.commit())?,
+        None => stage.commit()?,
+    };
     Ok(summary)
 }
 

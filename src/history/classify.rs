@@ -16,7 +16,7 @@
 //! - **added** / **removed**: in this run but not in the previous run of
 //!   the same job, or the other way round.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::rolling::{Outcome, Recent, Rolling};
 use super::run::RunInput;
@@ -136,6 +136,7 @@ pub fn classify(run: &RunInput, prior: &Prior, rules: &Rules) -> Marks {
             .previous
             .as_ref()
             .map(|p| format!("{} ({})", p.description, p.uuid)),
+        strips: HashMap::with_capacity_and_hasher(run.tests.len(), Default::default()),
         ..Marks::default()
     };
     for t in &run.tests {
@@ -152,10 +153,10 @@ pub fn classify(run: &RunInput, prior: &Prior, rules: &Rules) -> Marks {
                     .iter()
                     .map(|r| r.outcome)
                     .chain(std::iter::once(outcome))
-                    .collect::<Vec<_>>()
-                    .windows(2)
-                    .filter(|w| w[0] != w[1])
-                    .count();
+                    .fold((0, None), |(n, prev), o| {
+                        (n + usize::from(prev.is_some_and(|p| p != o)), Some(o))
+                    })
+                    .0;
                 let same_rev_pass = rules.same_revision
                     && revision != 0
                     && history.is_some_and(|h| {

@@ -15,12 +15,16 @@
 //!   backends).
 //! - [`record_runs`]: the backend-neutral driver: one transaction per export,
 //!   idempotent by run key, returning what was known before each run.
+//!   [`record_runs_with`] hands each run's prior over before writing its
+//!   rows, lets the caller decide the commit, and takes reads made ahead
+//!   ([`Preload`]).
 //!
 //! # Adding a backend (e.g. PostgreSQL)
 //!
-//! Implement [`Store`] (open a transaction) and [`StoreTx`] (five small
+//! Implement [`Store`] (open a transaction) and [`StoreTx`] (six small
 //! primitives: find a run by key, load tests by name, find the previous run
-//! of a job, insert a run, write its test rows, commit). Everything that
+//! of a job, insert a run, write its test rows, commit; and optionally a
+//! write token, to read ahead). Everything that
 //! decides *what* to write — test counters, the rolling window, the run key,
 //! the run totals — is computed by the driver with the functions in
 //! [`rolling`] and [`run`], so every backend stores the same values. The
@@ -44,7 +48,7 @@ pub mod view;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 pub use classify::{classify, FailureKind, Marks, PreviousRun, Prior, Rules, Slower};
 pub use rolling::{Counters, Outcome, Recent, Rolling};
@@ -131,6 +135,25 @@ pub trait StoreTx {
     fn write_tests(&mut self, run: RowId, tests: &[TestWrite<'_>]) -> HResult<()>;
     /// Makes everything written visible at once.
     fn commit(self: Box<Self>) -> HResult<()>;
+    /// Something that changes whenever a run is added or removed, so that
+    /// reads made before this transaction ([`Preload`]) can be checked;
+    /// `None`: this backend does not read ahead.
+    fn write_token(&mut self) -> HResult<Option<(i64, i64)>> {
+        Ok(None)
+    }
+}
+
+/// Reads made for the first run of an export while its stream was still
+/// being read, outside the write transaction: the previous run of its job
+/// and the tests seen so far (`None`: not in the store). Used only when
+/// the store's [`write_token`](StoreTx::write_token) has not changed since
+/// (no run was added or removed in between); otherwise read again.
+#[derive(Debug, Clone, Default)]
+pub struct Preload {
+    pub job: String,
+    pub token: Option<(i64, i64)>,
+    pub previous: Option<PreviousRun>,
+    pub tests: HashMap<String, Option<StoredTest>>,
 }
 
 /// What [`record_runs`] did for one run.
@@ -151,16 +174,76 @@ pub struct Recorded {
 /// again; its prior is rebuilt from the window, so re-exporting a run shows
 /// the same marks. Nothing is written unless every run was recorded.
 pub fn record_runs(store: &mut dyn Store, runs: &[RunInput]) -> HResult<Vec<Recorded>> {
-    let mut tx = store.begin()?;
     let mut out = Vec::with_capacity(runs.len());
-    for run in runs {
-        out.push(record_one(tx.as_mut(), run)?);
-    }
-    tx.commit()?;
+    record_runs_with(store, runs, None, &mut |r| out.push(r), &mut || true)?;
     Ok(out)
 }
 
-fn record_one(tx: &mut dyn StoreTx, run: &RunInput) -> HResult<Recorded> {
+/// [`record_runs`] for callers that overlap the store's work with their
+/// own: each run's [`Recorded`] goes to `recorded` as soon as the reads it
+/// needs are done, before that run's test rows are written (the bulk of
+/// the work), and `go` is asked just before the commit: `false` rolls
+/// everything back. Returns whether it committed. `preload`: reads made
+/// ahead for the first run, used when still valid.
+pub fn record_runs_with(
+    store: &mut dyn Store,
+    runs: &[RunInput],
+    preload: Option<Preload>,
+    recorded: &mut dyn FnMut(Recorded),
+    go: &mut dyn FnMut() -> bool,
+) -> HResult<bool> {
+    let mut tx = store.begin()?;
+    let mut preload = match preload {
+        Some(p) if p.token.is_some() && tx.write_token()? == p.token => Some(p),
+        _ => None,
+    };
+    for run in runs {
+        let ahead = preload.take().filter(|p| p.job == run.job);
+        record_one(tx.as_mut(), run, ahead, recorded)?;
+    }
+    if !go() {
+        return Ok(false);
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+/// The stored tests with these names: from `ahead` where it has them,
+/// the rest read now.
+fn load_tests(
+    tx: &mut dyn StoreTx,
+    names: &[&str],
+    ahead: Option<&mut Preload>,
+) -> HResult<Vec<Option<StoredTest>>> {
+    let Some(ahead) = ahead else {
+        return tx.load_tests(names);
+    };
+    let mut out = Vec::with_capacity(names.len());
+    let mut missing = Vec::new();
+    for (k, n) in names.iter().enumerate() {
+        match ahead.tests.remove(*n) {
+            Some(t) => out.push(t),
+            None => {
+                out.push(None);
+                missing.push(k);
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let wanted: Vec<&str> = missing.iter().map(|&k| names[k]).collect();
+        for (k, t) in missing.into_iter().zip(tx.load_tests(&wanted)?) {
+            out[k] = t;
+        }
+    }
+    Ok(out)
+}
+
+fn record_one(
+    tx: &mut dyn StoreTx,
+    run: &RunInput,
+    mut ahead: Option<Preload>,
+    recorded: &mut dyn FnMut(Recorded),
+) -> HResult<()> {
     let names: Vec<&str> = run.tests.iter().map(|t| t.name.as_str()).collect();
     let uuid = run.uuid();
     if let Some(id) = tx.find_run(&run.key)? {
@@ -172,15 +255,19 @@ fn record_one(tx: &mut dyn StoreTx, run: &RunInput) -> HResult<Recorded> {
             .zip(stored)
             .filter_map(|(n, s)| s.map(|s| ((*n).to_owned(), s.rolling.before(id))))
             .collect();
-        return Ok(Recorded {
+        recorded(Recorded {
             id,
             uuid,
             added: false,
             prior: Prior { previous, tests },
         });
+        return Ok(());
     }
-    let stored = tx.load_tests(&names)?;
-    let previous = tx.previous_run(&run.job, None)?;
+    let stored = load_tests(tx, &names, ahead.as_mut())?;
+    let previous = match ahead {
+        Some(a) => a.previous,
+        None => tx.previous_run(&run.job, None)?,
+    };
     let totals = run.totals();
     let row = RunRow {
         run,
@@ -192,13 +279,26 @@ fn record_one(tx: &mut dyn StoreTx, run: &RunInput) -> HResult<Recorded> {
         run_at: run.tests.iter().filter_map(|t| t.start).min(),
     };
     let id = tx.insert_run(&row)?;
+    let prior_tests: HashMap<String, Rolling> = run
+        .tests
+        .iter()
+        .zip(&stored)
+        .filter_map(|(result, s)| s.as_ref().map(|s| (result.name.clone(), s.rolling.clone())))
+        .collect();
+    recorded(Recorded {
+        id,
+        uuid,
+        added: true,
+        prior: Prior {
+            previous,
+            tests: prior_tests,
+        },
+    });
     let revision = run.revision_hash();
-    let mut prior_tests = HashMap::with_capacity(stored.len());
     let mut writes = Vec::with_capacity(run.tests.len());
     for (result, stored) in run.tests.iter().zip(stored) {
         let (test_id, counters, rolling) = match stored {
             Some(s) => {
-                prior_tests.insert(result.name.clone(), s.rolling.clone());
                 let mut c = s.counters;
                 c.apply(&result.status, result.duration());
                 let mut r = s.rolling;
@@ -218,14 +318,5 @@ fn record_one(tx: &mut dyn StoreTx, run: &RunInput) -> HResult<Recorded> {
             rolling,
         });
     }
-    tx.write_tests(id, &writes)?;
-    Ok(Recorded {
-        id,
-        uuid,
-        added: true,
-        prior: Prior {
-            previous,
-            tests: prior_tests,
-        },
-    })
+    tx.write_tests(id, &writes)
 }

@@ -186,19 +186,29 @@ impl Rolling {
 
     /// Median and median absolute deviation (seconds) of the passing
     /// durations among the last `n` outcomes, with the sample count.
+    /// Works on the stack: it runs for every test of every export.
     pub fn pass_stats(&self, n: usize) -> Option<(f64, f64, usize)> {
-        let mut d: Vec<f64> = self
-            .last(n)
+        let mut d = [0f64; KEEP];
+        let mut len = 0;
+        for s in self
+            .last(n.min(KEEP))
             .iter()
             .filter(|r| r.outcome == Outcome::Pass)
             .filter_map(Recent::seconds)
-            .collect();
-        if d.is_empty() {
+        {
+            d[len] = s;
+            len += 1;
+        }
+        if len == 0 {
             return None;
         }
-        let m = median(&mut d);
-        let mut dev: Vec<f64> = d.iter().map(|x| (x - m).abs()).collect();
-        Some((m, median(&mut dev), d.len()))
+        let d = &mut d[..len];
+        let m = median(d);
+        let mut dev = [0f64; KEEP];
+        for (x, y) in d.iter().zip(dev.iter_mut()) {
+            *y = (x - m).abs();
+        }
+        Some((m, median(&mut dev[..len]), len))
     }
 
     /// Encodes `recent` for the `recent` column: a version byte, then per
@@ -206,17 +216,22 @@ impl Rolling {
     /// outcome byte.
     pub fn encode_recent(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + self.recent.len() * 10);
+        self.encode_recent_into(&mut out);
+        out
+    }
+
+    /// [`encode_recent`](Self::encode_recent), appended to `out`.
+    pub fn encode_recent_into(&self, out: &mut Vec<u8>) {
         out.push(1);
         for r in &self.recent {
-            put_varint(&mut out, r.run as u64);
+            put_varint(out, r.run as u64);
             out.push(match r.outcome {
                 Outcome::Fail => b'F',
                 _ => b'P',
             });
-            put_varint(&mut out, r.micros.map_or(0, |m| m as u64 + 1));
-            put_varint(&mut out, u64::from(r.revision));
+            put_varint(out, r.micros.map_or(0, |m| m as u64 + 1));
+            put_varint(out, u64::from(r.revision));
         }
-        out
     }
 
     /// Reads what [`encode_recent`](Self::encode_recent) wrote.

@@ -2,7 +2,7 @@
 //! per test, named and deduplicated the way subunit2sql does so that the
 //! store's rows match the ones subunit2sql writes for the same stream.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::rolling::Outcome;
 
@@ -143,7 +143,7 @@ impl RunBuilder {
                 description: description.to_owned(),
                 ..RunInput::default()
             },
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
 
@@ -158,13 +158,25 @@ impl RunBuilder {
     /// `process-returncode` pseudo test are left out, and a name seen again
     /// replaces the earlier result in its first position.
     pub fn push(&mut self, id: &str, status: &str, start: Option<i64>, stop: Option<i64>) {
+        self.add(id, status, start, stop);
+    }
+
+    /// [`push`](Self::push), returning the test's name when it is new in
+    /// this run.
+    pub fn add(
+        &mut self,
+        id: &str,
+        status: &str,
+        start: Option<i64>,
+        stop: Option<i64>,
+    ) -> Option<&str> {
         if status == "exists" {
-            return;
+            return None;
         }
         let name = subunit2sql_name(id);
         let name: &str = &name;
         if name == "process-returncode" {
-            return;
+            return None;
         }
         let result = TestResult {
             name: name.to_owned(),
@@ -173,24 +185,36 @@ impl RunBuilder {
             stop,
         };
         match self.index.get(name) {
-            Some(&i) => self.run.tests[i] = result,
+            Some(&i) => {
+                self.run.tests[i] = result;
+                None
+            }
             None => {
                 self.index.insert(name.to_owned(), self.run.tests.len());
                 self.run.tests.push(result);
+                self.run.tests.last().map(|t| t.name.as_str())
             }
         }
     }
 
+    /// The run's job (see [`RunInput::job`]) from the metadata given so far.
+    pub fn job(&self) -> String {
+        self.meta_value("name")
+            .unwrap_or_else(|| self.run.provider.clone())
+    }
+
+    fn meta_value(&self, k: &str) -> Option<String> {
+        self.run
+            .metadata
+            .iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    }
+
     pub fn finish(mut self) -> RunInput {
-        let get = |k: &str| {
-            self.run
-                .metadata
-                .iter()
-                .rev()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        };
-        let job = get("name").unwrap_or_else(|| self.run.provider.clone());
+        let get = |k: &str| self.meta_value(k);
+        let job = self.job();
         let revision = match (get("change_id"), get("revision")) {
             (None, None) => None,
             (c, r) => Some(format!(

@@ -1,14 +1,10 @@
 //! How a run's history is shown: console lines and `history.json`, the
 //! data the report and other outputs read.
 
-use std::collections::HashMap;
-
-use serde::Serialize;
-
-use super::{FailureKind, Marks, Outcome};
+use super::{FailureKind, Marks, Outcome, Recent};
 
 /// One exported stream's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct StreamHistory {
     /// Position among the exported streams (config.json order).
     pub index: usize,
@@ -18,7 +14,6 @@ pub struct StreamHistory {
     pub run_uuid: String,
     /// False when the store already held this run (exported before).
     pub stored: bool,
-    #[serde(serialize_with = "marks_json")]
     pub marks: Marks,
 }
 
@@ -101,72 +96,172 @@ fn shown(s: &str) -> String {
 }
 
 /// `history.json`: every stream's marks, for the report and other tools.
+/// Written by hand: the strips (one per test, ten points each) are most of
+/// the file, and going through serde's maps and tuples cost several times
+/// the writing itself.
 pub fn to_json(all: &[StreamHistory]) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct File<'a> {
-        version: u32,
-        streams: &'a [StreamHistory],
+    let strip_points: usize = all
+        .iter()
+        .flat_map(|h| h.marks.strips.values())
+        .map(Vec::len)
+        .sum();
+    let mut out = Vec::with_capacity(256 + strip_points * 24);
+    out.extend_from_slice(b"{\"version\":1,\"streams\":[");
+    for (i, h) in all.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"index\":");
+        out.extend_from_slice(h.index.to_string().as_bytes());
+        out.extend_from_slice(b",\"description\":");
+        write_str(&mut out, &h.description);
+        out.extend_from_slice(b",\"run_uuid\":");
+        write_str(&mut out, &h.run_uuid);
+        out.extend_from_slice(if h.stored {
+            b",\"stored\":true,\"marks\":"
+        } else {
+            b",\"stored\":false,\"marks\":"
+        });
+        marks_json(&mut out, &h.marks);
+        out.push(b'}');
     }
-    serde_json::to_vec(&File {
-        version: 1,
-        streams: all,
-    })
-    .unwrap_or_default()
+    out.extend_from_slice(b"]}");
+    out
 }
 
-fn marks_json<S: serde::Serializer>(m: &Marks, s: S) -> std::result::Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    #[derive(Serialize)]
-    struct Slow<'a> {
-        name: &'a str,
-        seconds: f64,
-        median: f64,
-        factor: Option<f64>,
+fn marks_json(out: &mut Vec<u8>, m: &Marks) {
+    let names = |out: &mut Vec<u8>, key: &str, names: &mut dyn Iterator<Item = &str>| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":[");
+        for (i, n) in names.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, n);
+        }
+        out.push(b']');
+    };
+    out.extend_from_slice(b"{\"previous\":");
+    match &m.previous {
+        Some(p) => write_str(out, p),
+        None => out.extend_from_slice(b"null"),
     }
-    let failures: HashMap<&str, Vec<&str>> =
-        [FailureKind::New, FailureKind::Known, FailureKind::Flaky]
-            .into_iter()
-            .map(|k| (k.as_str(), m.of_kind(k).collect()))
-            .collect();
-    let slower: Vec<Slow> = m
-        .slower
-        .iter()
-        .map(|x| Slow {
-            name: &x.name,
-            seconds: x.seconds,
-            median: x.median,
-            factor: x.factor.is_finite().then_some(x.factor),
-        })
-        .collect();
-    // Strips as [status, seconds] pairs, oldest first.
-    type Point<'a> = (&'a str, Option<f64>);
-    let strips: std::collections::BTreeMap<&String, Vec<Point>> = m
-        .strips
-        .iter()
-        .map(|(n, v)| {
-            (
-                n,
-                v.iter()
-                    .map(|r| {
-                        let st = match r.outcome {
-                            Outcome::Fail => "fail",
-                            _ => "success",
-                        };
-                        (st, r.seconds())
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    let mut map = s.serialize_map(Some(8))?;
-    map.serialize_entry("previous", &m.previous)?;
-    map.serialize_entry("new", &failures["new"])?;
-    map.serialize_entry("known", &failures["known"])?;
-    map.serialize_entry("flaky", &failures["flaky"])?;
-    map.serialize_entry("slower", &slower)?;
-    map.serialize_entry("fixed", &m.fixed)?;
-    map.serialize_entry("added", &m.added)?;
-    map.serialize_entry("removed", &m.removed)?;
-    map.serialize_entry("strips", &strips)?;
-    map.end()
+    for kind in [FailureKind::New, FailureKind::Known, FailureKind::Flaky] {
+        names(out, kind.as_str(), &mut m.of_kind(kind));
+    }
+    out.extend_from_slice(b",\"slower\":[");
+    for (i, x) in m.slower.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"name\":");
+        write_str(out, &x.name);
+        out.extend_from_slice(b",\"seconds\":");
+        write_f64(out, x.seconds);
+        out.extend_from_slice(b",\"median\":");
+        write_f64(out, x.median);
+        out.extend_from_slice(b",\"factor\":");
+        write_f64(out, x.factor);
+        out.push(b'}');
+    }
+    out.push(b']');
+    names(out, "fixed", &mut m.fixed.iter().map(String::as_str));
+    names(out, "added", &mut m.added.iter().map(String::as_str));
+    names(out, "removed", &mut m.removed.iter().map(String::as_str));
+    // Strips by name, each as [status, seconds] pairs, oldest first.
+    let mut strips: Vec<(&String, &Vec<Recent>)> = m.strips.iter().collect();
+    strips.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.extend_from_slice(b",\"strips\":{");
+    for (i, (name, points)) in strips.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, name);
+        out.extend_from_slice(b":[");
+        for (j, r) in points.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(match r.outcome {
+                Outcome::Fail => b"[\"fail\",",
+                _ => b"[\"success\",",
+            });
+            match r.micros {
+                Some(us) => write_seconds(out, us),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.push(b']');
+        }
+        out.push(b']');
+    }
+    out.extend_from_slice(b"}}");
+}
+
+/// A JSON string literal (serde_json's escaping).
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// A number as serde_json writes it (`null` when not finite).
+fn write_f64(out: &mut Vec<u8>, v: f64) {
+    if serde_json::to_writer(&mut *out, &v).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// `micros / 1e6` seconds, byte for byte as [`write_f64`] writes that
+/// double, from the integer: below 10^15 µs the decimal digits of `micros`
+/// are the double's shortest round-trip digits.
+fn write_seconds(out: &mut Vec<u8>, micros: i64) {
+    if !(10..1_000_000_000_000_000).contains(&micros) {
+        return write_f64(out, micros as f64 / 1e6);
+    }
+    let whole = micros / 1_000_000;
+    let mut frac = micros % 1_000_000;
+    out.extend_from_slice(whole.to_string().as_bytes());
+    out.push(b'.');
+    if frac == 0 {
+        out.push(b'0');
+        return;
+    }
+    let mut digits = 6;
+    while frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    let text = frac.to_string();
+    out.extend(std::iter::repeat_n(b'0', digits - text.len()));
+    out.extend_from_slice(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The integer path writes what serde_json writes for the double.
+    #[test]
+    fn seconds_match_serde_json() {
+        let mut values: Vec<i64> = (0..3_000).collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push((x % 2_000_000_000_000_000) as i64);
+            values.push((x % 100_000_000) as i64);
+        }
+        values.extend([999_999, 1_000_000, 1_000_001, 10_000_000, 123_000_000]);
+        for us in values {
+            let mut ours = Vec::new();
+            write_seconds(&mut ours, us);
+            let theirs = serde_json::to_vec(&(us as f64 / 1e6)).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs).unwrap(),
+                "{us} µs"
+            );
+        }
+    }
 }

@@ -275,7 +275,16 @@ impl Staging {
     /// DEST; removes what the previous export wrote and this one does not.
     /// On any failure, DEST is put back as it was. Returns how many files
     /// were written.
-    pub fn commit(mut self) -> Result<usize> {
+    pub fn commit(self) -> Result<usize> {
+        self.commit_with(|| Ok(()))
+    }
+
+    /// [`commit`](Self::commit), running `last` as its last step, once every
+    /// file is in place: its error puts DEST back as it was. (The history
+    /// store commits there, so an export that fails stores nothing, a store
+    /// that cannot commit fails the export, and the store's writes overlap
+    /// the export's own.)
+    pub fn commit_with(mut self, last: impl FnOnce() -> Result<()>) -> Result<usize> {
         // A signal waits for the commit (or its rollback) to end.
         let mut reg = live();
         if !reg.iter().any(|(w, _)| w == &self.work) {
@@ -331,7 +340,8 @@ impl Staging {
                 fs::rename(&target, old.join(name)).map_err(|e| Error::io(&target, e))?;
                 steps.push(Step::Removed { name: name.clone() });
             }
-            sync_dir(&self.dest)
+            sync_dir(&self.dest)?;
+            last()
         })();
         if let Err(e) = result {
             rollback(&self.dest, &old, &steps);

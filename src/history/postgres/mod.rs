@@ -13,6 +13,10 @@
 //!   `stackviz_runs.run_key` backs that up). Test rows go in with binary
 //!   `COPY … FROM STDIN`. Serialization failures, deadlocks and a lost
 //!   run-key race roll back and retry the whole export ([`record_runs`]).
+//! - Reading ahead: an export reads its first stream's tests in a
+//!   read-only snapshot without the lock ([`PgStore::begin_read`]) while
+//!   the stream comes in; the write transaction uses those rows only if
+//!   the store's write token (highest run id, run count) is unchanged.
 
 pub mod conn;
 mod copy;
@@ -30,7 +34,7 @@ use postgres::{Client, IsolationLevel};
 use super::rolling::{Counters, Rolling, KEEP};
 use super::schema::{ALEMBIC_HEAD, VERSION};
 use super::{
-    HResult, HistoryError, PreviousRun, Recorded, RowId, RunInput, RunRow, Store, StoreTx,
+    HResult, HistoryError, Preload, PreviousRun, Recorded, RowId, RunInput, RunRow, Store, StoreTx,
     StoredTest, TestWrite,
 };
 
@@ -239,16 +243,68 @@ impl PgStore {
 /// [`super::record_runs`] with retries: a transaction the server aborted
 /// to keep writers serializable is run again from the start.
 pub fn record_runs(store: &mut PgStore, runs: &[RunInput]) -> HResult<Vec<Recorded>> {
+    let mut out = Vec::with_capacity(runs.len());
+    record_runs_with(store, runs, None, &mut |r| out.push(r), &mut || true)?;
+    Ok(out)
+}
+
+/// [`super::record_runs_with`] with the same retries. A run's [`Recorded`]
+/// is handed on once: a retry after it went out (the export's write lock
+/// is held from the first read, so the retry reads the same) does not
+/// repeat it.
+pub fn record_runs_with(
+    store: &mut PgStore,
+    runs: &[RunInput],
+    mut preload: Option<Preload>,
+    recorded: &mut dyn FnMut(Recorded),
+    go: &mut dyn FnMut() -> bool,
+) -> HResult<bool> {
     let mut attempt = 0;
+    let mut sent = 0;
     loop {
         attempt += 1;
         store.retry.set(false);
-        match super::record_runs(store, runs) {
+        let mut seen = 0;
+        let mut once = |r: Recorded| {
+            if seen >= sent {
+                recorded(r);
+                sent += 1;
+            }
+            seen += 1;
+        };
+        match super::record_runs_with(store, runs, preload.take(), &mut once, go) {
             Err(_) if store.retry.get() && attempt < ATTEMPTS => {
                 std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
             }
             other => return other,
         }
+    }
+}
+
+impl PgStore {
+    /// A read-only snapshot without the write lock, for [`Preload`]: the
+    /// reads an export can make while its stream is still coming in
+    /// without holding up other nodes' writes.
+    pub fn begin_read(&mut self) -> HResult<Box<dyn StoreTx + '_>> {
+        let PgStore {
+            client,
+            location,
+            secret,
+            retry,
+        } = self;
+        let err = map_err(location, secret.as_deref(), retry);
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(&err)?;
+        Ok(Box::new(PgTx {
+            tx,
+            location,
+            secret: secret.as_deref(),
+            retry,
+        }))
     }
 }
 
@@ -289,6 +345,31 @@ struct PgTx<'a> {
 }
 
 impl PgTx<'_> {
+    /// A `tests` row and its summary, from column `at` on (the columns of
+    /// `load_tests`).
+    fn stored_test(&self, r: &postgres::Row, at: usize) -> HResult<StoredTest> {
+        let recent = match r.get::<_, Option<&[u8]>>(at + 9) {
+            Some(b) => Rolling::decode_recent(b).ok_or_else(|| self.corrupt("rolling summary"))?,
+            None => Vec::new(),
+        };
+        Ok(StoredTest {
+            id: r.get(at),
+            counters: Counters {
+                run_count: r.get::<_, Option<i64>>(at + 1).unwrap_or(0),
+                success: r.get::<_, Option<i64>>(at + 2).unwrap_or(0),
+                failure: r.get::<_, Option<i64>>(at + 3).unwrap_or(0),
+                run_time: r.get(at + 4),
+            },
+            rolling: Rolling {
+                runs: r.get::<_, Option<i64>>(at + 5).unwrap_or(0),
+                failures: r.get::<_, Option<i64>>(at + 6).unwrap_or(0),
+                last_status: r.get(at + 7),
+                last_run: r.get(at + 8),
+                recent,
+            },
+        })
+    }
+
     fn corrupt(&self, what: &str) -> HistoryError {
         HistoryError::Corrupt {
             location: self.location.to_owned(),
@@ -328,49 +409,78 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn load_tests(&mut self, names: &[&str]) -> HResult<Vec<Option<StoredTest>>> {
+        const COLUMNS: &str = "t.id, t.run_count, t.success, t.failure, t.run_time, \
+             s.runs, s.failures, s.last_status, s.last_run_id, s.recent";
         let err = map_err(self.location, self.secret, self.retry);
+        let mut out: Vec<Option<StoredTest>> = vec![None; names.len()];
+        let many = names.len() >= 1000;
+        // When the run has most of the store's tests (the same job again),
+        // reading both per-test tables whole and matching the names here
+        // costs the server a third of looking 10k names up.
+        let stored: i64 = if many {
+            self.tx
+                .query_one("SELECT COALESCE(max(id), 0) FROM tests", &[])
+                .map_err(&err)?
+                .get(0)
+        } else {
+            i64::MAX
+        };
+        if stored <= 2 * names.len() as i64 {
+            let position: rustc_hash::FxHashMap<&str, usize> =
+                names.iter().enumerate().map(|(k, n)| (*n, k)).collect();
+            if position.len() == names.len() {
+                let rows = self
+                    .tx
+                    .query(
+                        &format!(
+                            "SELECT t.test_id, {COLUMNS} FROM tests t \
+                             LEFT JOIN stackviz_test_summary s ON s.test_id = t.id"
+                        ),
+                        &[],
+                    )
+                    .map_err(&err)?;
+                for r in rows {
+                    if let Some(&k) = position.get(r.get::<_, &str>(0)) {
+                        out[k] = Some(self.stored_test(&r, 1)?);
+                    }
+                }
+                return Ok(out);
+            }
+        }
+        // The planner takes `unnest` for 10 rows and looks every name up
+        // through the index (~7 µs each); for thousands of names hash
+        // joins over the two per-test tables take half the time.
+        if many {
+            self.tx
+                .batch_execute("SET LOCAL enable_nestloop = off")
+                .map_err(&err)?;
+        }
         // Rows come back with their position in `names`, not the name:
         // half the bytes, and no lookup by name here.
         let rows = self
             .tx
             .query(
-                "SELECT u.k, t.id, t.run_count, t.success, t.failure, t.run_time, \
-                 s.runs, s.failures, s.last_status, s.last_run_id, s.recent \
-                 FROM unnest($1::text[]) WITH ORDINALITY AS u(name, k) \
-                 JOIN tests t ON t.test_id = u.name \
-                 LEFT JOIN stackviz_test_summary s ON s.test_id = t.id",
+                &format!(
+                    "SELECT u.k, {COLUMNS} \
+                     FROM unnest($1::text[]) WITH ORDINALITY AS u(name, k) \
+                     JOIN tests t ON t.test_id = u.name \
+                     LEFT JOIN stackviz_test_summary s ON s.test_id = t.id"
+                ),
                 &[&names],
             )
-            .map_err(err)?;
-        let mut out: Vec<Option<StoredTest>> = vec![None; names.len()];
+            .map_err(&err)?;
+        if many {
+            self.tx
+                .batch_execute("SET LOCAL enable_nestloop TO DEFAULT")
+                .map_err(&err)?;
+        }
         for r in rows {
-            let recent: Option<Vec<u8>> = r.get(10);
-            let recent = match recent {
-                Some(b) => {
-                    Rolling::decode_recent(&b).ok_or_else(|| self.corrupt("rolling summary"))?
-                }
-                None => Vec::new(),
-            };
             let k = usize::try_from(r.get::<_, i64>(0) - 1).unwrap_or(usize::MAX);
+            let test = self.stored_test(&r, 1)?;
             let Some(slot) = out.get_mut(k) else {
                 return Err(self.corrupt("test lookup"));
             };
-            *slot = Some(StoredTest {
-                id: r.get(1),
-                counters: Counters {
-                    run_count: r.get::<_, Option<i64>>(2).unwrap_or(0),
-                    success: r.get::<_, Option<i64>>(3).unwrap_or(0),
-                    failure: r.get::<_, Option<i64>>(4).unwrap_or(0),
-                    run_time: r.get(5),
-                },
-                rolling: Rolling {
-                    runs: r.get::<_, Option<i64>>(6).unwrap_or(0),
-                    failures: r.get::<_, Option<i64>>(7).unwrap_or(0),
-                    last_status: r.get(8),
-                    last_run: r.get(9),
-                    recent,
-                },
-            });
+            *slot = Some(test);
         }
         Ok(out)
     }
@@ -521,6 +631,17 @@ impl StoreTx for PgTx<'_> {
     fn commit(self: Box<Self>) -> HResult<()> {
         let err = map_err(self.location, self.secret, self.retry);
         self.tx.commit().map_err(err)
+    }
+
+    /// Every export adds a run (the highest id grows) and retention
+    /// removes some (the count drops): the pair changes with any write.
+    fn write_token(&mut self) -> HResult<Option<(i64, i64)>> {
+        let err = map_err(self.location, self.secret, self.retry);
+        let row = self
+            .tx
+            .query_one("SELECT COALESCE(max(id), 0), count(*) FROM runs", &[])
+            .map_err(err)?;
+        Ok(Some((row.get(0), row.get(1))))
     }
 }
 

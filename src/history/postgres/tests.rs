@@ -197,3 +197,86 @@ fn retention_keeps_the_rolling_table_right() {
     // Pruning again removes nothing.
     assert_eq!(store.prune(30).unwrap().runs, 0);
 }
+
+/// Reads made ahead of the write transaction (while an export's stream
+/// is read) are used only when no run was added or removed since: a stale
+/// preload would lose another node's counts.
+#[test]
+fn read_ahead_is_used_only_while_nothing_changed() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server, "ahead");
+    let mut store = PgStore::connect(&url).unwrap();
+    let history = synthetic_history();
+    record_runs(&mut store, &history).unwrap();
+    let preload = |store: &mut PgStore, run: &RunInput| {
+        let mut r = store.begin_read().unwrap();
+        let names: Vec<&str> = run.tests.iter().map(|t| t.name.as_str()).collect();
+        let found = r.load_tests(&names).unwrap();
+        Preload {
+            job: run.job.clone(),
+            token: r.write_token().unwrap(),
+            previous: r.previous_run(&run.job, None).unwrap(),
+            tests: names.iter().map(|n| (*n).to_owned()).zip(found).collect(),
+        }
+    };
+    let stable = |store: &mut PgStore| -> (i64, i64) {
+        let r = store
+            .client()
+            .query_one(
+                "SELECT t.run_count, s.runs FROM tests t \
+                 JOIN stackviz_test_summary s ON s.test_id = t.id WHERE t.test_id = 't.stable'",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    // Fresh: used, and the marks are the ones the store gives anyway.
+    let current = synthetic_current();
+    let ahead = preload(&mut store, &current);
+    assert_eq!(ahead.token, Some((6, 6)));
+    let mut recs = Vec::new();
+    let committed = record_runs_with(
+        &mut store,
+        std::slice::from_ref(&current),
+        Some(ahead),
+        &mut |r| recs.push(r),
+        &mut || true,
+    )
+    .unwrap();
+    assert!(committed);
+    check_synthetic(&classify(&current, &recs[0].prior, &Rules::default()));
+    assert_eq!(stable(&mut store), (7, 7));
+    // Stale: another node stores a run in between; its count survives.
+    let next = crate::history::tests::run_of("file_job", 7, &[("t.stable", "success", 1.0)]);
+    let ahead = preload(&mut store, &next);
+    let other = crate::history::tests::run_of("file_other", 7, &[("t.stable", "fail", 1.0)]);
+    record_runs(&mut store, std::slice::from_ref(&other)).unwrap();
+    let mut recs = Vec::new();
+    record_runs_with(
+        &mut store,
+        std::slice::from_ref(&next),
+        Some(ahead),
+        &mut |r| recs.push(r),
+        &mut || true,
+    )
+    .unwrap();
+    assert_eq!(stable(&mut store), (9, 9));
+    // The prior saw the other node's failure.
+    let prior = &recs[0].prior.tests["t.stable"];
+    assert_eq!(
+        prior.recent.last().map(|r| r.outcome),
+        Some(crate::history::Outcome::Fail)
+    );
+    // No go-ahead: nothing is stored.
+    let last = crate::history::tests::run_of("file_job", 8, &[("t.stable", "success", 1.0)]);
+    let committed = record_runs_with(
+        &mut store,
+        std::slice::from_ref(&last),
+        None,
+        &mut |_| {},
+        &mut || false,
+    )
+    .unwrap();
+    assert!(!committed);
+    assert_eq!(stable(&mut store), (9, 9));
+}
