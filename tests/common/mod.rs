@@ -4,6 +4,7 @@
 #![allow(unused_imports)]
 
 pub mod browser;
+pub mod ci_formats;
 pub mod history;
 
 pub use stackviz_export::testkit::export_check::*;
