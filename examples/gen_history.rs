@@ -20,6 +20,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use stackviz_export::history::postgres::{self as pg, PgStore};
 use stackviz_export::history::sqlite::SqliteStore;
 use stackviz_export::history::{self, Recorded, Rules, RunBuilder, RunInput, Store};
@@ -45,19 +47,12 @@ struct Args {
     output: String,
 }
 
-/// splitmix64: small, seeded, good enough for spreading test outcomes.
-struct Rng(u64);
+/// Seeded draws for spreading test outcomes.
+struct Rng(StdRng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.random()
     }
 }
 
@@ -116,7 +111,7 @@ fn main() -> anyhow::Result<()> {
     let tests = tests(&args.names_from)?;
     let names: Vec<String> = tests.iter().map(|t| t.0.clone()).collect();
     let mut target = Target::open(&args.output)?;
-    let mut rng = Rng(args.seed);
+    let mut rng = Rng(StdRng::seed_from_u64(args.seed));
     // Like the export's own run, so that exporting it into the store looks
     // like one more run of the job: its failing and skipped tests fail and
     // skip every time, 2% of its passing ones are flaky, and durations

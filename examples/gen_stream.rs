@@ -25,6 +25,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use stackviz_export::testkit::encode::{encode_event, encode_file_chunks, FILE_CHUNK_SIZE};
 use stackviz_export::{Event, Status, Timestamp};
 
@@ -62,27 +64,24 @@ struct Args {
     output: PathBuf,
 }
 
-/// splitmix64: tiny, fast and good enough for synthetic data.
-struct Rng(u64);
+/// The seeded generator with the draws the synthetic data needs.
+struct Rng(StdRng);
 
 impl Rng {
+    /// One independent sequence per (`seed`, `stream`).
     fn new(seed: u64, stream: u64) -> Rng {
-        let mut r = Rng(seed ^ stream.wrapping_mul(0xD6E8_FEB8_6659_FD93));
-        r.next_u64();
-        r
+        Rng(StdRng::seed_from_u64(
+            seed ^ stream.wrapping_mul(0xD6E8_FEB8_6659_FD93),
+        ))
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.random()
     }
 
     /// Uniform in [0, 1).
     fn f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.random()
     }
 
     fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
@@ -91,7 +90,7 @@ impl Rng {
 
     /// Uniform in `lo..=hi`.
     fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + ((u128::from(self.next_u64()) * u128::from(hi - lo + 1)) >> 64) as u64
+        self.0.random_range(lo..=hi)
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {

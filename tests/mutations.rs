@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use stackviz_export::{export, Collect, FormatKind, Options};
 use stackviz_export::{sniff_stream, Protocol};
 
@@ -20,22 +22,19 @@ const MAX_BASE: usize = 64 * 1024;
 /// Mutants per fixture and mutation kind.
 const PER_KIND: usize = 2;
 
-/// xorshift64*: small, fixed, good enough to pick offsets.
-struct Rng(u64);
+/// Seeded, so that a failure names a mutant that can be made again.
+struct Rng(StdRng);
 
 impl Rng {
     fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        Rng(StdRng::seed_from_u64(seed))
     }
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.0.random()
     }
-    /// Uniform-ish in `0..n` (`n` > 0).
+    /// Uniform in `0..n` (`n` > 0).
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.random_range(0..n)
     }
     /// A range of at most `max` bytes inside `0..len` (`len` > 0).
     fn range(&mut self, len: usize, max: usize) -> (usize, usize) {

@@ -243,14 +243,12 @@ mod tests {
     /// The integer path writes what serde_json writes for the double.
     #[test]
     fn seconds_match_serde_json() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut values: Vec<i64> = (0..3_000).collect();
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            values.push((x % 2_000_000_000_000_000) as i64);
-            values.push((x % 100_000_000) as i64);
+            values.push(rng.random_range(0..2_000_000_000_000_000));
+            values.push(rng.random_range(0..100_000_000));
         }
         values.extend([999_999, 1_000_000, 1_000_001, 10_000_000, 123_000_000]);
         for us in values {

@@ -666,13 +666,9 @@ fn random_bytes_do_not_panic() {
         b"\r",
         b"a",
     ];
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.random::<u64>();
     for _ in 0..3000 {
         let mut input = Vec::new();
         let n = next() % 40;

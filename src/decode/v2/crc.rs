@@ -128,15 +128,10 @@ mod tests {
     use super::*;
 
     fn bytes(n: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
+        use rand::{RngExt, SeedableRng};
+        let mut data = vec![0u8; n];
+        rand::rngs::StdRng::seed_from_u64(seed).fill(&mut data[..]);
+        data
     }
 
     #[test]
