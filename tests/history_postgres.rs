@@ -224,3 +224,70 @@ fn a_failed_export_stores_nothing_on_a_server() {
     assert_eq!(count(&url, "SELECT failure FROM tests"), 0);
     assert_eq!(count(&url, "SELECT failures FROM stackviz_test_summary"), 0);
 }
+
+/// The server twin of tests/history.rs's `older_and_newer_stores_say_what_to_do`.
+/// A server store adopts no subunit2sql database (it wants an empty one);
+/// it refuses one, and one written by a newer version, saying what to do
+/// and changing nothing.
+#[test]
+fn older_and_newer_stores_say_what_to_do() {
+    let Some(server) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("s.subunit");
+    std::fs::write(&s, stream(&[("t.a", Status::Fail, 0.0, 1.0)])).unwrap();
+    let run = |url: &str, dest: &Path| {
+        let out = Command::new(exe())
+            .arg(dest)
+            .args(["-q", "--history", url, "-f"])
+            .arg(&s)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // A subunit2sql database (its tables, one run): refused, untouched.
+    let url = fresh_database(&server, "s2s");
+    postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY);
+             INSERT INTO alembic_version VALUES ('10a2b6d4b06e');
+             CREATE TABLE runs (id SERIAL PRIMARY KEY, uuid VARCHAR(36));
+             CREATE TABLE tests (id SERIAL PRIMARY KEY, test_id VARCHAR(256));
+             CREATE TABLE test_runs (id SERIAL PRIMARY KEY, test_id INTEGER, run_id INTEGER);
+             INSERT INTO runs (uuid) VALUES ('r-1');",
+        )
+        .unwrap();
+    let dest = tmp.path().join("o1");
+    let (ok, err) = run(&url, &dest);
+    assert!(!ok);
+    assert!(err.contains("subunit2sql tables"), "{err}");
+    assert!(err.contains("give an empty database"), "{err}");
+    assert!(!dest.exists());
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 1);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'stackviz%'"
+        ),
+        0
+    );
+
+    // Written by a newer version: refused, its runs kept.
+    let url = fresh_database(&server, "newer");
+    let (ok, err) = run(&url, &tmp.path().join("o2"));
+    assert!(ok, "{err}");
+    postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .batch_execute("UPDATE stackviz_meta SET value = '99' WHERE \"key\" = 'schema_version'")
+        .unwrap();
+    let dest = tmp.path().join("o3");
+    let (ok, err) = run(&url, &dest);
+    assert!(!ok);
+    assert!(err.contains("newer stackviz-export"), "{err}");
+    assert!(!dest.exists());
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 1);
+}
