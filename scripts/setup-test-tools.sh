@@ -5,8 +5,9 @@
 #   - postgresql        server binaries for the shared-history tests
 #   - libssl-dev        OpenSSL headers for the PostgreSQL client's TLS
 #   - .tools/venv       Python venv with the real subunit2sql tools (reference
-#                       and client of the history store) and junitparser (a
-#                       JUnit consumer that reads our XML)
+#                       and client of the history store, on SQLite and, with
+#                       psycopg2, on PostgreSQL) and junitparser (a JUnit
+#                       consumer that reads our XML)
 # Used by .ci/run; a developer runs it once: `bash scripts/setup-test-tools.sh`.
 # Needs root (or sudo) for apt, and python3 with venv/pip.
 set -euo pipefail
@@ -28,12 +29,20 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 venv=.tools/venv
+# subunit2sql's PostgreSQL driver; 2.9.5 is the first with Python 3.11 wheels.
+psycopg2="psycopg2-binary>=2.9.5,<2.10"
 if [ ! -x "$venv/bin/subunit2sql" ] || [ ! -f "$venv/.complete" ]; then
-    echo "Creating $venv (subunit2sql, junitparser)"
+    echo "Creating $venv (subunit2sql, psycopg2, junitparser)"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check \
         subunit2sql "oslo.db<12" "SQLAlchemy<1.4" "alembic<1.5" \
-        junitparser
+        "$psycopg2" junitparser
     touch "$venv/.complete"
+fi
+# A venv made before the server tests lacks only the driver (which needs
+# nothing else): add it.
+if ! "$venv/bin/python" -c "import psycopg2" 2>/dev/null; then
+    echo "Adding psycopg2 to $venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$psycopg2"
 fi
 echo "test tools ready: chromium, firefox, postgresql ($(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)), $venv"

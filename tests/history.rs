@@ -2,83 +2,20 @@
 //! through the binary; and the store held against the real subunit2sql
 //! tools both ways (they run from the venv `scripts/setup-test-tools.sh`
 //! makes; without it these parts say "skipped: …", and fail under CI).
+//! The checks tests/history_postgres.rs runs too live in
+//! tests/common/history.rs; here they run on a SQLite file.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rusqlite::Connection;
-use serde_json::Value;
-use stackviz_export::history::run::subunit2sql_name;
 use stackviz_export::Status;
 
 mod common;
-use common::history::{check_marks, names, stream};
-
-/// StackViz's name cleaning, as its raw lists show names.
-fn clean_name(id: &str) -> String {
-    stackviz_export::Entry::from_record(stackviz_export::Record {
-        id: id.to_owned(),
-        route: None,
-        status: None,
-        tags: Default::default(),
-        start: None,
-        end: None,
-        attachments: Vec::new(),
-        spooled: Vec::new(),
-    })
-    .name
-}
-
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_stackviz-export"))
-}
-
-fn manifest() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs the exporter; returns (success, stderr).
-fn export(args: &[&std::ffi::OsStr]) -> (bool, String) {
-    let out = Command::new(exe())
-        .args(args)
-        .env_remove("CI_ENV_UNUSED")
-        .output()
-        .expect("run stackviz-export");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::history::{check_marks, exe, export, history_json, manifest, names, stream, Backend};
 
 macro_rules! args {
     ($($a:expr),* $(,)?) => { &[$(std::ffi::OsStr::new(&$a)),*] };
-}
-
-/// The venv with subunit2sql, or `None` (after saying so) outside CI.
-fn venv() -> Option<PathBuf> {
-    let dir = std::env::var_os("STACKVIZ_TOOLS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest().join(".tools/venv"));
-    if dir.join("bin/subunit2sql").is_file() && dir.join("bin/sql2subunit").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{} has no subunit2sql; CI must run scripts/setup-test-tools.sh",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipped: no subunit2sql venv at {} (run scripts/setup-test-tools.sh)",
-        dir.display()
-    );
-    None
-}
-
-fn history_json(dest: &Path) -> Value {
-    let bytes = std::fs::read(dest.join("history.json")).expect("history.json");
-    serde_json::from_slice(&bytes).expect("history.json is JSON")
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
@@ -88,325 +25,34 @@ fn count(db: &Path, sql: &str) -> i64 {
         .expect(sql)
 }
 
-/// Every conformance stream file (not the error cases), plain or gzipped.
-fn conformance_streams() -> Vec<PathBuf> {
-    let root = manifest().join("fixtures/conformance");
-    let mut out = Vec::new();
-    for case in std::fs::read_dir(&root).expect("fixtures/conformance") {
-        let case = case.expect("entry").path();
-        if !case.is_dir() || case.join("error").exists() {
-            continue;
-        }
-        for f in std::fs::read_dir(&case).expect("case") {
-            let f = f.expect("entry").path();
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            if f.is_file() && (name.ends_with(".subunit") || name.ends_with(".subunit.gz")) {
-                out.push(f);
-            }
-        }
-    }
-    out.sort();
-    assert!(out.len() > 35, "conformance streams: {}", out.len());
-    out
+/// A SQLite backend: store files in a new temporary directory.
+fn sqlite() -> (tempfile::TempDir, Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Backend::Sqlite(dir.path().to_owned());
+    (dir, backend)
 }
 
 #[test]
 fn every_conformance_stream_is_ingested_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("h.db");
-    let streams = conformance_streams();
-    // Streams with the same name and content are one run.
-    let mut seen = BTreeSet::new();
-    for (i, s) in streams.iter().enumerate() {
-        let dest = tmp.path().join(format!("out{i}"));
-        let (ok, err) = export(args![dest, "-q", "--history", db, "-f", s]);
-        assert!(ok, "{}: {err}", s.display());
-        let h = history_json(&dest);
-        let uuid = h["streams"][0]["run_uuid"].as_str().unwrap().to_owned();
-        // The run's rows: one per test name (the last result of a name
-        // wins), `exists` and `process-returncode` left out, as subunit2sql
-        // does. Raw lists carry StackViz's names, so compare under those.
-        let expected: BTreeMap<String, String> = tempest_raw(&dest)
-            .into_iter()
-            .filter(|(n, st)| st != "exists" && n != "process-returncode")
-            .map(|(n, st)| (both_ways(&n), st))
-            .collect();
-        let conn = Connection::open(&db).unwrap();
-        let (id, passes, fails, skips): (i64, i64, i64, i64) = conn
-            .query_row(
-                "SELECT id, passes, fails, skips FROM runs WHERE uuid = ?1",
-                [&uuid],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .unwrap_or_else(|e| panic!("{}: run {uuid}: {e}", s.display()));
-        let stored: BTreeMap<String, String> = store_run(&conn, id)
-            .into_iter()
-            .map(|(n, v)| (both_ways(&n), v.0))
-            .collect();
-        // Names are cleaned differently by the two (a few edge cases
-        // differ); the results must not.
-        assert_eq!(statuses(&stored), statuses(&expected), "{}", s.display());
-        let n = |st: &str| stored.values().filter(|v| *v == st).count() as i64;
-        assert_eq!(
-            (passes, fails, skips),
-            (n("success"), n("fail"), n("skip")),
-            "{}",
-            s.display()
-        );
-        let first_time = seen.insert(uuid.clone());
-        assert_eq!(h["streams"][0]["stored"], first_time, "{}", s.display());
-        // Again: not added twice.
-        let dest2 = tmp.path().join(format!("again{i}"));
-        let (ok, err) = export(args![dest2, "-q", "--history", db, "-f", s]);
-        assert!(ok, "{err}");
-        assert_eq!(history_json(&dest2)["streams"][0]["stored"], false);
-        assert_eq!(count(&db, "SELECT count(*) FROM runs"), seen.len() as i64);
-    }
-    assert_eq!(
-        Connection::open(&db)
-            .unwrap()
-            .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
-            .unwrap(),
-        "ok"
-    );
-}
-
-/// The statuses of a run, sorted.
-fn statuses(m: &BTreeMap<String, String>) -> Vec<&str> {
-    let mut v: Vec<&str> = m.values().map(String::as_str).collect();
-    v.sort_unstable();
-    v
-}
-
-/// A name under both cleanings (StackViz's raw lists, subunit2sql's
-/// store), so the two can be compared.
-fn both_ways(n: &str) -> String {
-    subunit2sql_name(&clean_name(n)).into_owned()
-}
-
-/// (name, status) of the tempest raw list of the first stream in `dest`.
-fn tempest_raw(dest: &Path) -> Vec<(String, String)> {
-    let config: Value =
-        serde_json::from_slice(&std::fs::read(dest.join("config.json")).unwrap()).unwrap();
-    let raw = config["tempest"][0]["raw"].as_str().unwrap();
-    let list: Value = serde_json::from_slice(&std::fs::read(dest.join(raw)).unwrap()).unwrap();
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["name"].as_str().unwrap().to_owned(),
-                t["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// name → (status, start second text, start µs, stop second text, stop µs).
-type RunRows = BTreeMap<
-    String,
-    (
-        String,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-    ),
->;
-
-fn store_run(conn: &Connection, run: i64) -> RunRows {
-    let mut st = conn
-        .prepare(
-            "SELECT t.test_id, tr.status, tr.start_time, tr.start_time_microsecond, \
-             tr.stop_time, tr.stop_time_microsecond FROM test_runs tr \
-             JOIN tests t ON t.id = tr.test_id WHERE tr.run_id = ?1",
-        )
-        .unwrap();
-    let rows = st
-        .query_map([run], |r| {
-            let cut = |s: Option<String>| s.map(|s| s.chars().take(19).collect::<String>());
-            Ok((
-                r.get::<_, String>(0)?,
-                (
-                    r.get::<_, String>(1)?,
-                    cut(r.get(2)?),
-                    r.get(3)?,
-                    cut(r.get(4)?),
-                    r.get(5)?,
-                ),
-            ))
-        })
-        .unwrap();
-    rows.map(Result::unwrap).collect()
-}
-
-fn gunzipped(path: &Path, into: &Path) -> PathBuf {
-    use std::io::Read;
-    let bytes = std::fs::read(path).unwrap();
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return path.to_owned();
-    }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(&bytes[..])
-        .read_to_end(&mut out)
-        .unwrap();
-    let p = into.join("plain.subunit");
-    std::fs::write(&p, out).unwrap();
-    p
+    let (_dir, backend) = sqlite();
+    common::history::every_conformance_stream_is_ingested_once(&backend);
 }
 
 /// (a) The rows subunit2sql writes for a stream are the rows we write.
 #[test]
 fn rows_agree_with_real_subunit2sql() {
-    let Some(venv) = venv() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let mut compared = 0;
-    let mut reference_failed = Vec::new();
-    // One empty reference store at subunit2sql's last migration, copied.
-    let empty = tmp.path().join("empty.db");
-    let url = format!("sqlite:///{}", empty.display());
-    let st = Command::new(venv.join("bin/subunit2sql-db-manage"))
-        .args(["--database-connection", &url, "upgrade", "head"])
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    for (i, s) in conformance_streams().iter().enumerate() {
-        let dir = tmp.path().join(format!("c{i}"));
-        std::fs::create_dir(&dir).unwrap();
-        let plain = gunzipped(s, &dir);
-        let reference = dir.join("ref.db");
-        std::fs::copy(&empty, &reference).unwrap();
-        let url = format!("sqlite:///{}", reference.display());
-        let st = Command::new(venv.join("bin/subunit2sql"))
-            .args(["--database-connection", &url])
-            .arg(&plain)
-            .output()
-            .unwrap();
-        if !st.status.success() {
-            // subunit2sql stops on streams it cannot take (tests without
-            // timestamps make its run_time sum fail); nothing to compare.
-            reference_failed.push(s.file_name().unwrap().to_string_lossy().into_owned());
-            continue;
-        }
-        let ours = dir.join("ours.db");
-        let (ok, err) = export(args![dir.join("out"), "-q", "--history", ours, "-f", s]);
-        assert!(ok, "{err}");
-        let r = Connection::open(&reference).unwrap();
-        let o = Connection::open(&ours).unwrap();
-        let run = |c: &Connection| -> (i64, i64, i64, i64, f64) {
-            c.query_row(
-                "SELECT id, passes, fails, skips, run_time FROM runs",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .unwrap()
-        };
-        let (rid, rp, rf, rs, rt) = run(&r);
-        let (oid, op, of, os, ot) = run(&o);
-        let what = s.display();
-        assert_eq!((rp, rf, rs), (op, of, os), "{what}: runs counters");
-        assert!(
-            (rt - ot).abs() <= 1e-9 * rt.abs().max(1.0),
-            "{what}: run_time {rt} vs {ot}"
-        );
-        let tests = |c: &Connection| -> BTreeMap<String, (i64, i64, i64, Option<f64>)> {
-            let mut st = c
-                .prepare("SELECT test_id, run_count, success, failure, run_time FROM tests")
-                .unwrap();
-            let rows = st
-                .query_map([], |r| {
-                    Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-                })
-                .unwrap();
-            rows.map(Result::unwrap).collect()
-        };
-        assert_eq!(tests(&r), tests(&o), "{what}: tests rows");
-        assert_eq!(
-            store_run(&r, rid),
-            store_run(&o, oid),
-            "{what}: test_runs rows"
-        );
-        compared += 1;
-    }
-    eprintln!(
-        "compared {compared} streams with subunit2sql; it could not ingest {}: {:?}",
-        reference_failed.len(),
-        reference_failed
-    );
-    assert!(compared >= 30, "only {compared} streams compared");
+    let (_dir, backend) = sqlite();
+    let Some(venv) = backend.venv() else { return };
+    common::history::rows_agree_with_real_subunit2sql(&backend, &venv);
 }
 
 /// (b) `sql2subunit` reads our runs back as streams with the same tests
 /// and statuses.
 #[test]
 fn sql2subunit_reads_our_runs() {
-    let Some(venv) = venv() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("h.db");
-    let url = format!("sqlite:///{}", db.display());
-    let mut checked = 0;
-    for (i, s) in conformance_streams().iter().enumerate() {
-        let dest = tmp.path().join(format!("o{i}"));
-        let (ok, err) = export(args![dest, "-q", "--history", db, "-f", s]);
-        assert!(ok, "{err}");
-        let h = history_json(&dest);
-        let uuid = h["streams"][0]["run_uuid"].as_str().unwrap();
-        let conn = Connection::open(&db).unwrap();
-        let (id,): (i64,) = conn
-            .query_row("SELECT id FROM runs WHERE uuid = ?1", [uuid], |r| {
-                Ok((r.get(0)?,))
-            })
-            .unwrap();
-        let stored = store_run(&conn, id);
-        // sql2subunit needs both times of every test.
-        if stored.is_empty() || stored.values().any(|v| v.1.is_none() || v.3.is_none()) {
-            continue;
-        }
-        let back = tmp.path().join(format!("back{i}.subunit"));
-        let out = Command::new(venv.join("bin/sql2subunit"))
-            .args(["--database-connection", &url, "--out_path"])
-            .arg(&back)
-            .arg(uuid)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            s.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dest2 = tmp.path().join(format!("b{i}"));
-        let (ok, err) = export(args![dest2, "-q", "-f", back]);
-        assert!(ok, "{err}");
-        // The stream read back has our stored names; its export shows them
-        // cleaned the StackViz way.
-        let got: BTreeMap<String, String> = tempest_raw(&dest2)
-            .into_iter()
-            .map(|(n, st)| (both_ways(&n), st))
-            .collect();
-        // sql2subunit writes a final status only for subunit's status
-        // words; a test stored as `inprogress` comes back without one.
-        let final_word = ["exists", "fail", "skip", "success", "uxsuccess", "xfail"];
-        let want: BTreeMap<String, String> = stored
-            .into_iter()
-            .map(|(n, v)| {
-                let st = if final_word.contains(&v.0.as_str()) {
-                    v.0
-                } else {
-                    "unknown".into()
-                };
-                (both_ways(&n), st)
-            })
-            .collect();
-        assert_eq!(statuses(&got), statuses(&want), "{}", s.display());
-        assert!(want.keys().filter(|k| got.contains_key(*k)).count() * 10 >= want.len() * 9);
-        checked += 1;
-    }
-    assert!(checked >= 30, "only {checked} runs read back");
+    let (_dir, backend) = sqlite();
+    let Some(venv) = backend.venv() else { return };
+    common::history::sql2subunit_reads_our_runs(&backend, &venv);
 }
 
 #[test]

@@ -1,58 +1,29 @@
 //! `--history postgresql://…` end to end through the binary, against the
 //! server named by `STACKVIZ_TEST_PG_URL` (`.ci/run` starts one with
-//! scripts/pg-test-cluster.sh): the synthetic history's marks, several
-//! processes racing on one server, and copying a SQLite store in. Each test
-//! uses its own fresh database. Without a server these tests say
-//! "skipped: no PostgreSQL"; under CI they fail instead.
+//! scripts/pg-test-cluster.sh): the checks tests/history.rs runs on a
+//! SQLite file (every conformance stream stored once, rows against the real
+//! subunit2sql, read back by sql2subunit; see tests/common/history.rs), the
+//! synthetic history's marks, several processes racing on one server, and
+//! copying a SQLite store in. Each test uses its own fresh database.
+//! Without a server these tests say "skipped: no PostgreSQL"; under CI they
+//! fail instead.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 use stackviz_export::Status;
 
 mod common;
-use common::history::{check_marks, stream};
+use common::history::{check_marks, exe, fresh_database, stream, Backend};
 
 /// The synthetic history (see tests/common/history.rs).
 fn synthetic() -> (Vec<Vec<u8>>, Vec<u8>) {
     common::history::synthetic("t.flaky")
 }
 
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_stackviz-export"))
-}
-
 fn server() -> Option<String> {
-    match std::env::var("STACKVIZ_TEST_PG_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "CI has no PostgreSQL: .ci/run must start one (scripts/pg-test-cluster.sh)"
-            );
-            eprintln!("skipped: no PostgreSQL (set STACKVIZ_TEST_PG_URL)");
-            None
-        }
-    }
-}
-
-/// A new empty database on the server; returns its URL.
-fn fresh_database(server: &str, tag: &str) -> String {
-    let name = format!(
-        "stackviz_it_{tag}_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
-    let mut admin = postgres::Client::connect(server, postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = server.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
+    common::history::pg_server()
 }
 
 fn count(url: &str, sql: &str) -> i64 {
@@ -82,6 +53,32 @@ fn export_into(dir: &Path, n: usize, store: &str, stream: &[u8], extra: &[&str])
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&std::fs::read(dest.join("history.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn every_conformance_stream_is_ingested_once() {
+    let Some(server) = server() else { return };
+    common::history::every_conformance_stream_is_ingested_once(&Backend::Postgres(server));
+}
+
+/// (a) The rows subunit2sql writes into a server database for a stream
+/// are the rows we write.
+#[test]
+fn rows_agree_with_real_subunit2sql() {
+    let Some(server) = server() else { return };
+    let backend = Backend::Postgres(server);
+    let Some(venv) = backend.venv() else { return };
+    common::history::rows_agree_with_real_subunit2sql(&backend, &venv);
+}
+
+/// (b) `sql2subunit` reads our server runs back as streams with the same
+/// tests and statuses.
+#[test]
+fn sql2subunit_reads_our_runs() {
+    let Some(server) = server() else { return };
+    let backend = Backend::Postgres(server);
+    let Some(venv) = backend.venv() else { return };
+    common::history::sql2subunit_reads_our_runs(&backend, &venv);
 }
 
 #[test]
@@ -226,4 +223,71 @@ fn a_failed_export_stores_nothing_on_a_server() {
     assert_eq!(count(&url, "SELECT count(*) FROM test_runs"), 1);
     assert_eq!(count(&url, "SELECT failure FROM tests"), 0);
     assert_eq!(count(&url, "SELECT failures FROM stackviz_test_summary"), 0);
+}
+
+/// The server twin of tests/history.rs's `older_and_newer_stores_say_what_to_do`.
+/// A server store adopts no subunit2sql database (it wants an empty one);
+/// it refuses one, and one written by a newer version, saying what to do
+/// and changing nothing.
+#[test]
+fn older_and_newer_stores_say_what_to_do() {
+    let Some(server) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("s.subunit");
+    std::fs::write(&s, stream(&[("t.a", Status::Fail, 0.0, 1.0)])).unwrap();
+    let run = |url: &str, dest: &Path| {
+        let out = Command::new(exe())
+            .arg(dest)
+            .args(["-q", "--history", url, "-f"])
+            .arg(&s)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // A subunit2sql database (its tables, one run): refused, untouched.
+    let url = fresh_database(&server, "s2s");
+    postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY);
+             INSERT INTO alembic_version VALUES ('10a2b6d4b06e');
+             CREATE TABLE runs (id SERIAL PRIMARY KEY, uuid VARCHAR(36));
+             CREATE TABLE tests (id SERIAL PRIMARY KEY, test_id VARCHAR(256));
+             CREATE TABLE test_runs (id SERIAL PRIMARY KEY, test_id INTEGER, run_id INTEGER);
+             INSERT INTO runs (uuid) VALUES ('r-1');",
+        )
+        .unwrap();
+    let dest = tmp.path().join("o1");
+    let (ok, err) = run(&url, &dest);
+    assert!(!ok);
+    assert!(err.contains("subunit2sql tables"), "{err}");
+    assert!(err.contains("give an empty database"), "{err}");
+    assert!(!dest.exists());
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 1);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'stackviz%'"
+        ),
+        0
+    );
+
+    // Written by a newer version: refused, its runs kept.
+    let url = fresh_database(&server, "newer");
+    let (ok, err) = run(&url, &tmp.path().join("o2"));
+    assert!(ok, "{err}");
+    postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .batch_execute("UPDATE stackviz_meta SET value = '99' WHERE \"key\" = 'schema_version'")
+        .unwrap();
+    let dest = tmp.path().join("o3");
+    let (ok, err) = run(&url, &dest);
+    assert!(!ok);
+    assert!(err.contains("newer stackviz-export"), "{err}");
+    assert!(!dest.exists());
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 1);
 }
