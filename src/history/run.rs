@@ -173,7 +173,7 @@ impl RunBuilder {
         if status == "exists" {
             return None;
         }
-        let name = subunit2sql_name(id);
+        let name = test_name(id);
         let name: &str = &name;
         if name == "process-returncode" {
             return None;
@@ -228,6 +228,35 @@ impl RunBuilder {
         self.run.key = run_key(&self.run);
         self.run
     }
+}
+
+/// The longest test name a store keeps, in characters: subunit2sql's
+/// `tests.test_id` is `VARCHAR(256)`, which a server enforces.
+pub const MAX_TEST_NAME: usize = 256;
+
+/// The name a store keeps for test `id`: [`subunit2sql_name`], shortened
+/// by [`shortened`] past [`MAX_TEST_NAME`] characters.
+pub fn test_name(id: &str) -> std::borrow::Cow<'_, str> {
+    let name = subunit2sql_name(id);
+    match shortened(&name) {
+        Some(short) => std::borrow::Cow::Owned(short),
+        None => name,
+    }
+}
+
+/// A name longer than [`MAX_TEST_NAME`] characters as a store keeps it:
+/// its first characters, `#` and 16 hex digits of a hash of the whole name
+/// ([`MAX_TEST_NAME`] characters in all), so that long names that differ
+/// only at the end stay apart and every store and version agree. `None`
+/// when the name fits.
+pub fn shortened(name: &str) -> Option<String> {
+    name.char_indices().nth(MAX_TEST_NAME)?;
+    let keep = name
+        .char_indices()
+        .nth(MAX_TEST_NAME - 17)
+        .map_or(name.len(), |(i, _)| i);
+    let hash = fnv1a128(&[name.as_bytes()]) as u64;
+    Some(format!("{}#{hash:016x}", &name[..keep]))
 }
 
 /// subunit2sql's test name: the id with the first `[…]` group (from the
@@ -297,6 +326,21 @@ pub fn fnv1a128(parts: &[&[u8]]) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_kept_short_and_apart() {
+        let fits = "a".repeat(MAX_TEST_NAME);
+        assert_eq!(test_name(&fits), fits);
+        let long_a = format!("{}a", "é".repeat(300));
+        let long_b = format!("{}b", "é".repeat(300));
+        let (a, b) = (test_name(&long_a), test_name(&long_b));
+        assert_eq!(a.chars().count(), MAX_TEST_NAME);
+        assert_ne!(a, b, "names that differ only at the end");
+        assert!(a.starts_with(&"é".repeat(MAX_TEST_NAME - 17)), "{a}");
+        assert_eq!(test_name(&long_a), a, "the same every time");
+        // The attributes go first, as subunit2sql does.
+        assert_eq!(test_name(&format!("t.x[{}]", "y".repeat(400))), "t.x");
+    }
 
     #[test]
     fn names_like_subunit2sql() {

@@ -84,8 +84,11 @@ fn read_run(db: &Connection, id: i64) -> rusqlite::Result<RunInput> {
     )?;
     run.tests = st
         .query_map([id], |r| {
+            let name: String = r.get(0)?;
             Ok(TestResult {
-                name: r.get(0)?,
+                // A store written before names were shortened may hold a
+                // longer one than a server takes.
+                name: crate::history::run::shortened(&name).unwrap_or(name),
                 status: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                 start: time(r.get(2)?, r.get(3)?),
                 stop: time(r.get(4)?, r.get(5)?),

@@ -13,7 +13,8 @@ var HISTORY = (function () {
 
 // The name the store keys a test by: the id without its first `[…]` group
 // (from the first `[` to the last `]` on that line) unless the id starts
-// with it, as history::run::subunit2sql_name does.
+// with it, as history::run::subunit2sql_name does. (A store shortens names
+// over 256 characters, history::run::shortened; those tests find no strip.)
 function historyName(id) {
   var lineStart = 0, lines = id.split('\n');
   for (var k = 0; k < lines.length; k++) {
