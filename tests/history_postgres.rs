@@ -195,6 +195,41 @@ fn a_bad_password_is_never_echoed() {
     assert!(!err.contains("topsecretpw"), "{err}");
 }
 
+/// `sslmode=require` against a server without TLS (the test cluster's)
+/// fails before anything is written, saying what to change; `prefer`
+/// falls back to a plain connection.
+#[test]
+fn sslmode_require_fails_clearly_and_prefer_connects() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server, "tls");
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("s.subunit");
+    std::fs::write(&p, stream(&[("t.a", Status::Success, 0.0, 1.0)])).unwrap();
+    let run = |mode: &str, dest: &str| {
+        Command::new(exe())
+            .arg(tmp.path().join(dest))
+            .args(["-q", "--history", &format!("{url}?sslmode={mode}"), "-f"])
+            .arg(&p)
+            .output()
+            .unwrap()
+    };
+    let out = run("require", "out-require");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TLS") && err.contains("sslmode=prefer"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out-require").exists(), "nothing written");
+    let out = run("prefer", "out-prefer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count(&url, "SELECT count(*) FROM runs"), 1);
+}
+
 /// The server twin of tests/history.rs's `a_failed_export_stores_nothing`:
 /// an export that fails once the store's rows are written stores nothing.
 #[test]
