@@ -73,6 +73,26 @@ fn entity6(b: u8) -> ([u8; 6], usize) {
     }
 }
 
+/// Stages one byte the mask flagged at `tmp[*n]`: its entity, or the byte
+/// itself (a line feed, or a byte flagged needlessly). False for a byte
+/// the filter acts on while `check` asks to stop there.
+#[inline(always)]
+fn stage_byte(c: u8, tmp: &mut [u8], n: &mut usize, check: bool) -> bool {
+    match CLASS[c as usize] {
+        ENTITY => {
+            let (e, len) = entity6(c);
+            tmp[*n..*n + 6].copy_from_slice(&e);
+            *n += len;
+        }
+        CHECK if check => return false,
+        _ => {
+            tmp[*n] = c;
+            *n += 1;
+        }
+    }
+    true
+}
+
 /// Output is staged in a small stack buffer with fixed-size stores (a
 /// whole word, then the cursor moves by the part that counts) and flushed
 /// every few hundred bytes: log text dense with quotes then costs no copy
@@ -114,19 +134,8 @@ fn escape(text: &str, check: bool, out: &mut Vec<u8>) -> bool {
             // Store the rest of the word; keep the plain run before p.
             tmp[n..n + 8].copy_from_slice(&(v >> (8 * j)).to_le_bytes());
             n += p - j;
-            let c = w[p];
-            match CLASS[c as usize] {
-                ENTITY => {
-                    let (e, len) = entity6(c);
-                    tmp[n..n + 6].copy_from_slice(&e);
-                    n += len;
-                }
-                CHECK if check => return false,
-                // A line feed, or a byte the mask flagged needlessly.
-                _ => {
-                    tmp[n] = c;
-                    n += 1;
-                }
+            if !stage_byte(w[p], &mut tmp, &mut n, check) {
+                return false;
             }
             j = p + 1;
             m &= m - 1;
@@ -141,17 +150,8 @@ fn escape(text: &str, check: bool, out: &mut Vec<u8>) -> bool {
         }
     }
     for &c in words.remainder() {
-        match CLASS[c as usize] {
-            ENTITY => {
-                let (e, len) = entity6(c);
-                tmp[n..n + 6].copy_from_slice(&e);
-                n += len;
-            }
-            CHECK if check => return false,
-            _ => {
-                tmp[n] = c;
-                n += 1;
-            }
+        if !stage_byte(c, &mut tmp, &mut n, check) {
+            return false;
         }
     }
     out.extend_from_slice(&tmp[..n]);
