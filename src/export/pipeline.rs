@@ -386,18 +386,20 @@ fn export_stream(
     let mut held = fix.then(frontend::Fix::default);
     let mut check = frontend::Check::default();
     let mut seen = 0u64;
-    let mut consume = |batch: Vec<Entry>| -> Result<()> {
-        for e in batch {
-            seen += 1;
-            if let Some(held) = &mut held {
-                held.push(e);
-                continue;
+    // Takes what it keeps; what it leaves in the batch is freed by the
+    // thread that allocated it.
+    let mut consume = |batch: &mut Vec<Entry>| -> Result<()> {
+        seen += batch.len() as u64;
+        if let Some(held) = &mut held {
+            batch.drain(..).for_each(|e| held.push(e));
+        } else {
+            for e in batch.iter() {
+                check.add(e);
+                if let Some(h) = history.as_deref_mut() {
+                    h.entry(e);
+                }
+                feed(e, &mut stats, results, &mut writers)?;
             }
-            check.add(&e);
-            if let Some(h) = history.as_deref_mut() {
-                h.entry(&e);
-            }
-            feed(&e, &mut stats, results, &mut writers)?;
         }
         progress.bytes = read.load(Ordering::Relaxed);
         progress.tests = seen;
@@ -410,7 +412,7 @@ fn export_stream(
     };
     let spool_dir = stage.dir().to_path_buf();
     let decoded = if small {
-        decode_stream(opened, &label, &spool_dir, &mut consume)?
+        decode_stream(opened, &label, &spool_dir, |mut b| consume(&mut b))?
     } else {
         pipeline(opened, &label, &spool_dir, &mut consume)?
     };
@@ -466,14 +468,24 @@ fn export_stream(
 }
 
 /// Decoding, serialising and writing (`consume`) on three threads.
+///
+/// Consumed batches travel back (writer → serialiser → decoder) so that
+/// each thread frees what it allocated: freeing another thread's memory
+/// takes the allocator lock of that thread's arena, and with a few hundred
+/// thousand small entries the threads spent their time waiting on it.
 fn pipeline(
     opened: source::Opened,
     label: &str,
     spool_dir: &Path,
-    consume: &mut dyn FnMut(Vec<Entry>) -> Result<()>,
+    consume: &mut dyn FnMut(&mut Vec<Entry>) -> Result<()>,
 ) -> Result<Decoded> {
     let (tx, rx_decoded) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
     let (tx_ready, rx) = mpsc::sync_channel::<Vec<Entry>>(BATCHES_IN_FLIGHT);
+    // At most BATCHES_IN_FLIGHT + 1 batches wait in each: a batch goes back
+    // only after it went forward, and each sender drains its return before
+    // it sends on.
+    let (tx_used, rx_used) = mpsc::channel::<Vec<Entry>>();
+    let (tx_free, rx_free) = mpsc::channel::<Vec<Entry>>();
     std::thread::scope(|scope| -> Result<Decoded> {
         let spawn_err = Error::Thread;
         let decoder = std::thread::Builder::new()
@@ -481,6 +493,7 @@ fn pipeline(
             // Owns `tx`: dropping it when done ends the other stages.
             .spawn_scoped(scope, move || {
                 decode_stream(opened, label, spool_dir, |batch| {
+                    rx_free.try_iter().for_each(drop);
                     tx.send(batch)
                         .map_err(|_| Error::Stopped("writing the outputs"))
                 })
@@ -491,6 +504,11 @@ fn pipeline(
             .name("serialise".into())
             .spawn_scoped(scope, move || {
                 for mut batch in rx_decoded {
+                    for mut used in rx_used.try_iter() {
+                        used.iter_mut().for_each(|e| e.details_json = Vec::new());
+                        // The decoder may be done: then it is freed here.
+                        let _ = tx_free.send(used);
+                    }
                     batch.iter_mut().for_each(prepare_details_json);
                     if tx_ready.send(batch).is_err() {
                         break;
@@ -499,11 +517,13 @@ fn pipeline(
             })
             .map_err(spawn_err)?;
         let mut written = Ok(());
-        for batch in rx.iter() {
-            if let Err(err) = consume(batch) {
+        for mut batch in rx.iter() {
+            if let Err(err) = consume(&mut batch) {
                 written = Err(err);
                 break;
             }
+            // The serialiser may be done: then it is freed here.
+            let _ = tx_used.send(batch);
         }
         // Stops the decoder if writing failed first.
         drop(rx);
