@@ -85,7 +85,7 @@ impl Format for Artifacts {
             meta: meta.clone(),
             raw: RawWriter::create(stage, &format!("{base}-raw.json{gz}"), self.gzip)?,
             details: DetailsWriter::create(stage, &format!("{base}-details.json{gz}"), self.gzip)?,
-            names: Names::default(),
+            names: Names::with_json(),
             tags: TagJson::default(),
             base,
             format: self,
@@ -146,9 +146,10 @@ impl Format for Artifacts {
 impl StreamWriter for ArtifactsStream<'_> {
     fn entry(&mut self, entry: &Entry) -> Result<()> {
         let tags = self.tags.id(&entry.tags);
-        self.raw.entry(entry, self.tags.get(tags))?;
         let (id, new) = self.names.intern(&entry.name);
-        self.details.entry(entry, id, new)
+        let name = self.names.json(id);
+        self.raw.entry(entry, name, self.tags.get(tags))?;
+        self.details.entry(entry, name, id, new)
     }
 
     fn end(self: Box<Self>, stage: &mut Staging, stats: &Stats) -> Result<()> {

@@ -49,9 +49,10 @@ impl DetailsWriter {
         })
     }
 
-    /// Writes `e`, whose name has id `id` in the stream's names; `new`
-    /// when the name was seen for the first time.
-    pub fn entry(&mut self, e: &Entry, id: u32, new: bool) -> Result<()> {
+    /// Writes `e`, whose name has id `id` in the stream's names (escaped
+    /// for JSON: `name_json`); `new` when the name was seen for the first
+    /// time.
+    pub fn entry(&mut self, e: &Entry, name_json: &str, id: u32, new: bool) -> Result<()> {
         let buf = &mut self.scratch;
         buf.clear();
         if !new {
@@ -64,8 +65,9 @@ impl DetailsWriter {
             if !self.slots.is_empty() {
                 buf.extend_from_slice(b", ");
             }
-            json::write_str(buf, &e.name);
-            buf.extend_from_slice(b": ");
+            buf.push(b'"');
+            buf.extend_from_slice(name_json.as_bytes());
+            buf.extend_from_slice(b"\": ");
         }
         let value_at = buf.len();
         let start = self.out.position() + value_at as u64;

@@ -1,6 +1,6 @@
 //! The `raw` list: every entry in completion order, details stripped.
 
-use super::json::{write_str, IsoWriter};
+use super::json::IsoWriter;
 use crate::model::entry::Entry;
 use crate::write::staging::{OutFile, Staging};
 use crate::Result;
@@ -28,18 +28,23 @@ impl RawWriter {
     /// Writes `{"name":…,"status":…,"tags":[…],"timestamps":[…],
     /// "duration":…,"details":{}}` (serde_json's compact form, with the
     /// project's escaper for the strings); `tags_json` is the entry's tags
-    /// as a JSON array, from the stream's [`super::tag_json::TagJson`].
-    pub fn entry(&mut self, e: &Entry, tags_json: &str) -> Result<()> {
+    /// as a JSON array, from the stream's [`super::tag_json::TagJson`];
+    /// `name_json` the name escaped, without quotes
+    /// ([`super::names::Names::json`]).
+    pub fn entry(&mut self, e: &Entry, name_json: &str, tags_json: &str) -> Result<()> {
         let buf = &mut self.scratch;
         buf.clear();
         if !self.first {
             buf.extend_from_slice(b", ");
         }
         self.first = false;
-        buf.extend_from_slice(b"{\"name\":");
-        write_str(buf, &e.name);
+        buf.extend_from_slice(b"{\"name\":\"");
+        buf.extend_from_slice(name_json.as_bytes());
+        buf.push(b'"');
         buf.extend_from_slice(b",\"status\":");
-        write_str(buf, e.status.as_str());
+        buf.push(b'"');
+        buf.extend_from_slice(e.status.as_str().as_bytes());
+        buf.push(b'"');
         buf.extend_from_slice(b",\"tags\":");
         buf.extend_from_slice(tags_json.as_bytes());
         buf.extend_from_slice(b",\"timestamps\":");

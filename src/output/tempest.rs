@@ -77,7 +77,7 @@ impl Format for Tempest {
             raw: RawWriter::create(stage, &files[0], self.gzip)?,
             details: DetailsWriter::create(stage, &files[2], self.gzip)?,
             tree: TreeBuilder::default(),
-            names: Names::default(),
+            names: Names::with_json(),
             tags: TagJson::default(),
             files,
             format: self,
@@ -106,9 +106,10 @@ impl Format for Tempest {
 impl StreamWriter for TempestStream<'_> {
     fn entry(&mut self, entry: &Entry) -> Result<()> {
         let tags = self.tags.id(&entry.tags);
-        self.raw.entry(entry, self.tags.get(tags))?;
         let (id, new) = self.names.intern(&entry.name);
-        self.details.entry(entry, id, new)?;
+        let name = self.names.json(id);
+        self.raw.entry(entry, name, self.tags.get(tags))?;
+        self.details.entry(entry, name, id, new)?;
         self.tree.add(id, tags, entry);
         Ok(())
     }

@@ -5,7 +5,8 @@
 //! same node, holding the test that came last).
 //!
 //! While a stream is read only a compact leaf per distinct name is kept
-//! (names themselves live once, in the stream's [`Names`]); the nodes are
+//! (names themselves live once, in the stream's [`Names`], which must keep
+//! their JSON form: [`Names::with_json`]); the nodes are
 //! built when the tree is written, and written without recursion, so deep
 //! names cannot overflow the stack.
 
@@ -81,8 +82,9 @@ impl TreeBuilder {
                 if n.open_sibling {
                     buf.push(b',');
                 }
-                buf.extend_from_slice(b"{\"name\":");
-                super::json::write_str(&mut buf, n.name);
+                buf.extend_from_slice(b"{\"name\":\"");
+                buf.extend_from_slice(n.name.as_bytes());
+                buf.push(b'"');
                 stack.push((i, true));
                 if n.first_child != NO_ID {
                     buf.extend_from_slice(b",\"children\":[");
@@ -122,22 +124,27 @@ impl TreeBuilder {
     ) -> std::io::Result<()> {
         let leaf = &self.leaves[id as usize];
         let time = |t: i64| (t != NONE).then_some(t);
-        buf.extend_from_slice(b",\"status\":");
-        super::json::write_str(buf, leaf.status);
+        buf.extend_from_slice(b",\"status\":\"");
+        buf.extend_from_slice(leaf.status.as_bytes());
+        buf.push(b'"');
         buf.extend_from_slice(b",\"tags\":");
         buf.extend_from_slice(tags.get(leaf.tags).as_bytes());
         buf.extend_from_slice(b",\"timestamps\":");
         times.write_pair(buf, time(leaf.start), time(leaf.end));
         buf.extend_from_slice(b",\"duration\":");
         serde_json::to_writer(&mut *buf, &leaf.duration)?;
-        buf.extend_from_slice(b",\"details\":{},\"name_full\":");
-        super::json::write_str(buf, names.get(id));
+        buf.extend_from_slice(b",\"details\":{},\"name_full\":\"");
+        buf.extend_from_slice(names.json(id).as_bytes());
+        buf.push(b'"');
         Ok(())
     }
 
     /// The nodes, root first; children linked in first-seen order.
     fn build<'n>(&self, names: &'n Names, last: u32) -> Vec<Node<'n>> {
-        let root_name = names.get(last).split('.').next().unwrap_or("");
+        // Nodes are named in the names' JSON form: escaping never makes or
+        // takes a `.`, and is one to one, so the components and their
+        // equality are the same, and the tree writes them as they are.
+        let root_name = names.json(last).split('.').next().unwrap_or("");
         let mut nodes = vec![Node::new(root_name)];
         let mut last_child = vec![NO_ID];
         let mut index: HashMap<(u32, &str), u32> = HashMap::default();
@@ -146,7 +153,7 @@ impl TreeBuilder {
         // that the tests of one class walk its path once.
         let mut parents: HashMap<&str, u32> = HashMap::default();
         for id in 0..self.leaves.len() as u32 {
-            let name = names.get(id);
+            let name = names.json(id);
             let (start, rest) = match name.rfind('.') {
                 // A dotless name is the root itself.
                 None => (0, ""),
