@@ -141,7 +141,9 @@ pub fn clean_name(id: &str) -> std::borrow::Cow<'_, str> {
     // Python's `.` does not match a newline, and `$` also matches before a
     // final newline.
     let body = id.strip_suffix('\n').unwrap_or(id);
-    if body.contains('\n') {
+    // Only a name ending in `]` or `)` can change (nearly every name is
+    // checked here and no further).
+    if !(body.ends_with(']') || body.ends_with(')')) || body.contains('\n') {
         return Cow::Borrowed(id);
     }
     if let Some(inner) = body.strip_suffix(']') {
