@@ -60,6 +60,7 @@ mod cap;
 mod columns;
 mod escape;
 mod lanes;
+mod order;
 mod pack;
 mod page;
 mod producers;
