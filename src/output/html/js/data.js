@@ -68,9 +68,14 @@ function decodeColumns(raw) {
     var nlen = new Uint32Array(buf, off, n); off += 4 * n;
     c.xlen = new Uint32Array(buf, off, n); off += 4 * n;
     var byName = new Int32Array(buf, off, n);
-    var names = new Array(n), all = parts[1], p = 0;
-    for (var k = 0; k < n; k++) { var i = byName[k]; names[i] = all.slice(p, p + nlen[i]); p += nlen[i]; }
+    var names = new Array(n), all = parts[1], p = 0, at = new Float64Array(n + 1);
+    for (var k = 0; k < n; k++) { var i = byName[k]; at[k] = p; names[i] = all.slice(p, p + nlen[i]); p += nlen[i]; }
+    at[n] = p;
     c.byName = byName;
+    // The names as one string (the slices share it) and where the k-th in
+    // name order starts: the table's search scans it.
+    c.nameText = all;
+    c.nameAt = at;
     c.names = names;
     return c;
   });
@@ -111,7 +116,7 @@ function prepareStream(raw, c) {
     workers: raw.workers, lanes: raw.lanes, chunks: raw.chunks, n: n,
     status: c.status, lane: c.lane, at: c.at, span: c.span, kind: c.kind,
     names: c.names, baseNames: c.names, extra: null, extrasBlock: raw.extras_block, xlen: c.xlen, extraAt: null,
-    idsLoaded: null, byName: c.byName
+    idsLoaded: null, byName: c.byName, nameText: c.nameText, nameAt: c.nameAt
   };
   m.duration = new Float64Array(n);
   for (i = 0; i < n; i++) m.duration[i] = isNaN(c.span[i]) ? 0 : c.span[i] / 1e6;

@@ -16,7 +16,6 @@ function TestTable(view, root, allRows) {
   this.desc = false;
   this.lower = null;
   this.hay = null;
-  this.hayAt = null;
   this.orders = {};
   this.rows = new Int32Array(0);
   this.queued = false;
@@ -61,7 +60,8 @@ TestTable.prototype.order = function (key) {
     var vals = new Float64Array(n), at = m.at;
     for (i = 0; i < n; i++) {
       var e = reps[i];
-      vals[i] = key === 'duration' ? m.duration[e] : key === 'lane' ? m.lane[e] : isNaN(at[e]) ? Infinity : at[e];
+      // Duration by its µs (whole numbers; seconds are µs / 1e6).
+      vals[i] = key === 'duration' ? (isNaN(m.span[e]) ? 0 : m.span[e]) : key === 'lane' ? m.lane[e] : isNaN(at[e]) ? Infinity : at[e];
     }
     var pos = radixOrder(vals);
     idx = new Int32Array(n);
@@ -72,26 +72,43 @@ TestTable.prototype.order = function (key) {
 };
 
 // The positions of `vals` (no NaN) in ascending order of value, ties in
-// position order: a stable least-significant-digit radix sort on the
-// numbers' bits, 16 at a time, turned so that they order as unsigned
-// integers (negative numbers: all bits flipped; others: the sign bit).
+// position order: a stable least-significant-digit radix sort, 16 bits a
+// pass. Whole numbers within 2^32 of each other (µs, lanes) take two
+// passes; others are sorted on their 64 bits, turned so that they order
+// as unsigned integers (negative numbers: all bits flipped; others: the
+// sign bit set).
 function radixOrder(vals) {
-  var n = vals.length, i, d;
-  var f = new Float64Array(n);
-  for (i = 0; i < n; i++) f[i] = vals[i] + 0; // -0 sorts with 0
-  var u = new Uint32Array(f.buffer), hi = new Uint32Array(n), lo = new Uint32Array(n);
+  var n = vals.length, i, lo = Infinity, hi = -Infinity, whole = true;
   for (i = 0; i < n; i++) {
-    var h = u[2 * i + 1], l = u[2 * i];
-    if (h & 0x80000000) { hi[i] = ~h >>> 0; lo[i] = ~l >>> 0; } else { hi[i] = (h | 0x80000000) >>> 0; lo[i] = l; }
+    var v = vals[i];
+    if (v === Infinity) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (v !== Math.floor(v)) whole = false;
+  }
+  var words;
+  if (whole && !(hi - lo >= 4294967295)) {
+    var w = new Uint32Array(n);
+    for (i = 0; i < n; i++) w[i] = vals[i] === Infinity ? 4294967295 : vals[i] - lo;
+    words = [w];
+  } else {
+    var f = new Float64Array(n);
+    for (i = 0; i < n; i++) f[i] = vals[i] + 0; // -0 sorts with 0
+    var u = new Uint32Array(f.buffer), wh = new Uint32Array(n), wl = new Uint32Array(n);
+    for (i = 0; i < n; i++) {
+      var h = u[2 * i + 1], l = u[2 * i];
+      if (h & 0x80000000) { wh[i] = ~h >>> 0; wl[i] = ~l >>> 0; } else { wh[i] = (h | 0x80000000) >>> 0; wl[i] = l; }
+    }
+    words = [wl, wh];
   }
   var idx = new Int32Array(n), tmp = new Int32Array(n), count = new Int32Array(65537);
   for (i = 0; i < n; i++) idx[i] = i;
-  for (d = 0; d < 4; d++) {
-    var word = d < 2 ? lo : hi, shift = d & 1 ? 16 : 0;
+  for (var d = 0; d < 2 * words.length; d++) {
+    var word = words[d >> 1], shift = d & 1 ? 16 : 0;
     count.fill(0);
     for (i = 0; i < n; i++) count[((word[i] >>> shift) & 0xffff) + 1]++;
     // One digit for all: this pass would not move anything.
-    if (count[((word[0] >>> shift) & 0xffff) + 1] === n) continue;
+    if (n && count[((word[0] >>> shift) & 0xffff) + 1] === n) continue;
     for (i = 1; i < 65537; i++) count[i] += count[i - 1];
     for (i = 0; i < n; i++) { var p = idx[i]; tmp[count[(word[p] >>> shift) & 0xffff]++] = p; }
     var t = idx; idx = tmp; tmp = t;
@@ -100,41 +117,36 @@ function radixOrder(vals) {
 }
 
 // The tests whose shown name contains `q` (lower case), as flags by
-// entry. The names are searched as one lower-case string (one native
-// search, instead of a million), unless lower-casing changes lengths.
+// entry. The names block's text, lower-cased once, is searched as one
+// string (a native search over it instead of a million), unless
+// lower-casing depends on what is around a letter (a final Σ) or changes
+// lengths, or names show ids: then name by name.
 TestTable.prototype.matches = function (q) {
-  var m = this.m, reps = m.reps, n = reps.length, i, p, hit = new Uint8Array(m.n);
+  var m = this.m, reps = m.reps, n = reps.length, i, hit = new Uint8Array(m.n);
   if (this.hay == null) {
-    var parts = new Array(n), joined = '', lower = null;
-    for (i = 0; i < n; i++) parts[i] = m.names[reps[i]];
-    try {
-      joined = parts.join('\n');
-      lower = joined.toLowerCase();
-    } catch (err) {
-      // Longer than the engine's longest string: name by name.
-    }
     this.hay = '';
-    if (lower !== null && lower.length === joined.length) {
-      this.hay = lower;
-      this.hayAt = new Float64Array(n + 1);
-      for (i = 0, p = 0; i < n; i++) { this.hayAt[i] = p; p += parts[i].length + 1; }
-      this.hayAt[n] = p;
-    } else {
+    var text = m.nameText;
+    if (m.names === m.baseNames && text != null && text.indexOf('\u03a3') < 0) {
+      var lower = text.toLowerCase();
+      if (lower.length === text.length) this.hay = lower;
+    }
+    if (!this.hay) {
       this.lower = new Array(m.n);
-      for (i = 0; i < n; i++) this.lower[reps[i]] = parts[i].toLowerCase();
+      for (i = 0; i < n; i++) this.lower[reps[i]] = m.names[reps[i]].toLowerCase();
     }
   }
   if (!this.hay) {
     for (i = 0; i < n; i++) if (this.lower[reps[i]].indexOf(q) >= 0) hit[reps[i]] = 1;
     return hit;
   }
-  var hay = this.hay, at = this.hayAt, j = 0;
-  p = hay.indexOf(q);
+  // Matches found in name order; one that runs into the next name is
+  // none (the names are not separated).
+  var hay = this.hay, at = m.nameAt, by = m.byName, k = 0, p = hay.indexOf(q);
   while (p >= 0) {
-    while (at[j + 1] <= p) j++;
-    if (p + q.length < at[j + 1]) {
-      hit[reps[j]] = 1;
-      p = hay.indexOf(q, at[j + 1]);
+    while (at[k + 1] <= p) k++;
+    if (p + q.length <= at[k + 1]) {
+      hit[by[k]] = 1;
+      p = hay.indexOf(q, at[k + 1]);
     } else p = hay.indexOf(q, p + 1);
   }
   return hit;
