@@ -471,5 +471,11 @@ mod tests {
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+        // Six bytes at a time, then groups of three, then the padding.
+        assert_eq!(base64(b"foobarf"), "Zm9vYmFyZg==");
+        assert_eq!(base64(b"foobarfo"), "Zm9vYmFyZm8=");
+        assert_eq!(base64(b"foobarfoo"), "Zm9vYmFyZm9v");
+        assert_eq!(base64(b"foobarfoobar!"), "Zm9vYmFyZm9vYmFyIQ==");
+        assert_eq!(base64(&[0xfb, 0xff, 0xbf, 0x00, 0x10, 0x83]), "+/+/ABCD");
     }
 }
