@@ -64,7 +64,9 @@ pub(crate) struct Columns {
     /// `is_final` and the show-the-id bits are set (see `resolve`).
     resolved: bool,
     /// Names and packed extras as they are, for the order by name
-    /// (`finish`): the blocks above are compressed as they arrive.
+    /// (`finish`; the extras for the ids of clashing names). This holds
+    /// about 120 MB more at the peak for a million tempest-like tests
+    /// (445 MB → 569 MB): the price of a page that sorts by name at once.
     sort_names: Names,
 }
 

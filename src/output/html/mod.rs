@@ -16,8 +16,9 @@
 //! the HTML parser into a state where the real end tag would not end it.
 //!
 //! Like every format this one sees each entry once, in the single pass.
-//! What the page draws goes into columns (see `columns`): names and ids
-//! compressed as they arrive, statuses, times and lanes as typed arrays,
+//! What the page draws goes into columns (see `columns`): ids compressed
+//! as they arrive, names kept to be sorted and compressed at the end (see
+//! `order`), statuses, times and lanes as typed arrays,
 //! written as `<script type="application/octet-stream">` blocks of gzip
 //! members in base64 (see `pack`) after the script, which the page
 //! decodes with the browser's `DecompressionStream`; its JSON block
