@@ -206,7 +206,7 @@ fn block(html: &str, id: &str) -> Vec<u8> {
 /// (layout in src/output/html/columns.rs).
 fn columns(html: &str, s: &Value) -> (Vec<u8>, Vec<String>) {
     let arrays = block(html, s["columns"].as_str().unwrap());
-    assert_eq!(&arrays[..4], b"SVC1");
+    assert_eq!(&arrays[..4], b"SVC2");
     let u32_at = |k: usize| u32::from_le_bytes(arrays[k..k + 4].try_into().unwrap());
     let n = u32_at(4) as usize;
     let status = arrays[16..16 + n].to_vec();
@@ -214,11 +214,15 @@ fn columns(html: &str, s: &Value) -> (Vec<u8>, Vec<String>) {
     let lens = (lanes + 4 * n).div_ceil(8) * 8 + 16 * n;
     let text = String::from_utf8(block(html, s["names_block"].as_str().unwrap())).unwrap();
     let units: Vec<u16> = text.encode_utf16().collect();
-    let mut names = Vec::new();
+    // The names block holds the names in the order of `by name`.
+    let by_name = lens + 8 * n;
+    assert_eq!(arrays.len(), by_name + 4 * n);
+    let mut names = vec![String::new(); n];
     let mut p = 0;
-    for i in 0..n {
+    for k in 0..n {
+        let i = u32_at(by_name + 4 * k) as usize;
         let len = u32_at(lens + 4 * i) as usize;
-        names.push(String::from_utf16(&units[p..p + len]).unwrap());
+        names[i] = String::from_utf16(&units[p..p + len]).unwrap();
         p += len;
     }
     assert_eq!(p, units.len());
@@ -988,6 +992,137 @@ fn the_drawer_shows_the_full_test_id() {
             let at = drawer.find(open).expect("the id is shown") + open.len();
             let shown = unescape(&drawer[at..at + drawer[at..].find("</dd>").unwrap()]);
             assert_eq!(shown, *id);
+        }
+    }
+}
+
+// ------------------------------------------------------------ table
+
+/// Writes a subunit v2 stream of passing tests on worker-0, one after
+/// another, each taking the given milliseconds.
+fn write_timed_stream(path: &Path, tests: &[(&str, i64)]) {
+    let mut buf = Vec::new();
+    let mut at_ms = 0;
+    for (id, ms) in tests {
+        let at = |ms: i64| {
+            Some(Timestamp {
+                secs: 1_700_000_000 + ms / 1000,
+                nanos: (ms % 1000) as u32 * 1_000_000,
+            })
+        };
+        let base = Event {
+            test_id: Some(Cow::Borrowed(*id)),
+            tags: Some(vec![Cow::Borrowed("worker-0")]),
+            ..Event::default()
+        };
+        let start = Event {
+            status: Some(Status::InProgress),
+            timestamp: at(at_ms),
+            ..base.clone()
+        };
+        encode_event(&start, &mut buf).unwrap();
+        at_ms += ms;
+        let end = Event {
+            status: Some(Status::Success),
+            timestamp: at(at_ms),
+            ..base
+        };
+        encode_event(&end, &mut buf).unwrap();
+    }
+    std::fs::write(path, buf).unwrap();
+}
+
+#[test]
+fn the_table_sorts_and_searches_like_the_page_always_did() {
+    // The order by name comes from the exporter, in UTF-16 code units as
+    // JavaScript's default sort compares (an emoji before U+FFFD, upper
+    // case before lower case); numbers are radix-sorted in the page with
+    // ties in stream order; the search runs over one lower-case string,
+    // or name by name where lower-casing changes a name's length (`İ`).
+    let plain = [
+        ("t.S.test_b", 3000),
+        ("t.S.Test_Z", 1000),
+        ("t.S.test_\u{fffd}", 2000),
+        ("t.S.test_\u{1f600}", 5000),
+        ("t.S.test_a", 500),
+        ("t.S.test_é", 4000),
+        ("t.S.test_c", 3000),
+        ("t.S.test_ab", 0),
+    ];
+    let mut dotted = plain.to_vec();
+    dotted.push(("t.S.test_\u{130}x", 2500));
+    for tests in [&plain[..], &dotted[..]] {
+        let tmp = tempfile::tempdir().unwrap();
+        let stream = tmp.path().join("table.subunit");
+        write_timed_stream(&stream, tests);
+        let out = tmp.path().join("out");
+        Command::cargo_bin("stackviz-export")
+            .unwrap()
+            .arg("-f")
+            .arg(&stream)
+            .arg("--html")
+            .arg(&out)
+            .assert()
+            .success();
+        let ids: Vec<&str> = tests.iter().map(|t| t.0).collect();
+        let mut by_name = ids.clone();
+        by_name.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+        let mut by_name_desc = by_name.clone();
+        by_name_desc.reverse();
+        // Duration: first descending (ties in reverse stream order, as the
+        // whole order is reversed), then ascending.
+        let mut by_dur: Vec<(i64, usize)> =
+            tests.iter().enumerate().map(|(i, t)| (t.1, i)).collect();
+        by_dur.sort();
+        let dur_asc: Vec<&str> = by_dur.iter().map(|&(_, i)| ids[i]).collect();
+        let mut dur_desc = dur_asc.clone();
+        dur_desc.reverse();
+        let probe = "(function () { \
+          var s = document.querySelector('section.stream:not([hidden])'); \
+          function rows() { return Array.prototype.map.call(s.querySelectorAll('.tbl-space .tr'), \
+            function (r) { return r.getAttribute('data-test'); }); } \
+          function sort(k) { s.querySelector('.th button[data-sort=' + k + ']').click(); return rows(); } \
+          function type(q) { var i = s.querySelector('input[type=search]'); i.value = q; \
+            i.dispatchEvent(new Event('input')); return rows(); } \
+          return { asc: sort('name'), desc: sort('name'), durDesc: sort('duration'), durAsc: sort('duration'), \
+            z: type('_Z'), a: type('S.TEST_A'), all: type('t.s.'), \
+            dotted: type('\\u0130X'.toLowerCase()) }; })()";
+        for b in browsers() {
+            let mut dt = b.session();
+            dt.open(&out.join("index.html"), "");
+            let got = dt.eval(probe);
+            let list = |k: &str| -> Vec<String> {
+                got[k]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{k}: {got}"))
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_owned())
+                    .collect()
+            };
+            assert_eq!(list("asc"), by_name, "[{}] by name", b.name());
+            assert_eq!(
+                list("desc"),
+                by_name_desc,
+                "[{}] by name, descending",
+                b.name()
+            );
+            assert_eq!(list("durDesc"), dur_desc, "[{}] by duration", b.name());
+            assert_eq!(
+                list("durAsc"),
+                dur_asc,
+                "[{}] by duration, ascending",
+                b.name()
+            );
+            // Searches keep the current order (duration, ascending).
+            assert_eq!(list("z"), ["t.S.Test_Z"], "[{}]", b.name());
+            assert_eq!(list("a"), ["t.S.test_ab", "t.S.test_a"], "[{}]", b.name());
+            assert_eq!(list("all"), dur_asc, "[{}]", b.name());
+            let dotted: Vec<String> = ids
+                .iter()
+                .filter(|i| i.contains('\u{130}'))
+                .map(|i| i.to_string())
+                .collect();
+            assert_eq!(list("dotted"), dotted, "[{}]", b.name());
         }
     }
 }

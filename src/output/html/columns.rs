@@ -3,15 +3,17 @@
 //! lengths) and one block of names, each compressed and encoded (see
 //! `pack`) into a `<script type="application/octet-stream">` element that
 //! the page decodes with the browser's `DecompressionStream`. Names are
-//! written once and compressed a MiB at a time as they arrive, so they do
-//! not stay in memory.
+//! written once, in the order of the names the page shows (see `order`):
+//! the page's sort by name is then a lookup, and sorted names compress to
+//! less than half (neighbours share most of their text).
 //!
 //! Layout of the arrays block (little-endian; the page's data.js reads it):
-//! `"SVC1"`, u32 n, u32 name bytes, u32 id-extra bytes, u8 status[n],
+//! `"SVC2"`, u32 n, u32 name bytes, u32 id-extra bytes, u8 status[n],
 //! u8 id kind[n], u8 final[n], padding to 8, i32 lane[n], padding to 8,
 //! f64 at[n] (µs from the stream's start, NaN without timestamps),
 //! f64 span[n] (µs), u32 name length[n] and u32 id-extra length[n] (in
-//! UTF-16 units, so the page can slice one decoded string).
+//! UTF-16 units), then u32 by name[n]: the entries in the order of the
+//! names the page shows, which is the order of the names block.
 //! The id extras block holds each extra with its UUIDs packed to 16 bytes
 //! (see `pack_uuids`).
 //! Id kind (low two bits) 0: the test id is the name; 1: the name followed
@@ -20,6 +22,7 @@
 //! that part made different tests look alike (pytest's `test_x[1]`,
 //! `test_x[2]`). `final` marks the entry that holds its test's outcome.
 
+use super::order::{name_order, Names};
 use super::pack::Pieces;
 use crate::model::entry::TestStatus;
 use rustc_hash::FxHashSet;
@@ -27,9 +30,9 @@ use std::hash::BuildHasher;
 
 /// libdeflate levels (see `pack`), chosen on the 1,000,000-test page,
 /// where these blocks are nearly all of it (scripts/bench-report.sh).
-/// Names: level 4; level 6 is 6 % smaller but its lazy matching took a
-/// fifth of the report's own CPU time.
-const NAME_LEVEL: i32 = 4;
+/// Names, sorted (see `order`): level 1, 6 % larger than level 4 (1M
+/// names: 6.7 MB of text against 6.3 MB) with the fastest matcher.
+const NAME_LEVEL: i32 = 1;
 /// Id extras are mostly UUIDs, packed to random bytes: level 1 makes them
 /// as small as level 2 or 3.
 const EXTRA_LEVEL: i32 = 1;
@@ -46,7 +49,6 @@ pub(crate) struct Columns {
     is_final: Vec<u8>,
     name_len: Vec<u32>,
     extra_len: Vec<u32>,
-    names: Pieces,
     extras: Pieces,
     name_bytes: u64,
     extra_bytes: u64,
@@ -61,6 +63,11 @@ pub(crate) struct Columns {
     packed: Vec<u8>,
     /// `is_final` and the show-the-id bits are set (see `resolve`).
     resolved: bool,
+    /// Names and packed extras as they are, for the order by name
+    /// (`finish`; the extras for the ids of clashing names). This holds
+    /// about 120 MB more at the peak for a million tempest-like tests
+    /// (445 MB → 569 MB): the price of a page that sorts by name at once.
+    sort_names: Names,
 }
 
 /// Which of two entries of one test id holds its outcome: a later verdict
@@ -86,7 +93,6 @@ impl Columns {
             is_final: Vec::new(),
             name_len: Vec::new(),
             extra_len: Vec::new(),
-            names: Pieces::new(NAME_LEVEL),
             extras: Pieces::new(EXTRA_LEVEL),
             name_bytes: 0,
             extra_bytes: 0,
@@ -95,6 +101,7 @@ impl Columns {
             name_hash: Vec::new(),
             hasher: rustc_hash::FxBuildHasher,
             packed: Vec::new(),
+            sort_names: Names::default(),
         }
     }
 
@@ -125,7 +132,6 @@ impl Columns {
         self.is_final.push(1);
         self.name_len.push(utf16_len(name));
         self.name_bytes += name.len() as u64;
-        self.names.push(name.as_bytes());
         let (kind, extra) = if id == name {
             (0, "")
         } else if let Some(rest) = id.strip_prefix(name) {
@@ -139,6 +145,7 @@ impl Columns {
         self.packed.clear();
         pack_uuids(extra.as_bytes(), &mut self.packed);
         self.extras.push(&self.packed);
+        self.sort_names.push(name, &self.packed);
         let id_hash = self.hash(id);
         let name_hash = if kind == 0 { id_hash } else { self.hash(name) };
         self.name_hash.push(name_hash);
@@ -204,8 +211,8 @@ impl Columns {
     ) -> (Vec<u8>, Vec<u8>, Option<Vec<u8>>) {
         self.resolve();
         let n = self.status.len();
-        let mut buf: Vec<u8> = Vec::with_capacity(16 + n * 40);
-        buf.extend_from_slice(b"SVC1");
+        let mut buf: Vec<u8> = Vec::with_capacity(16 + n * 44);
+        buf.extend_from_slice(b"SVC2");
         for v in [n as u64, self.name_bytes, self.extra_bytes] {
             buf.extend_from_slice(&(v.min(u64::from(u32::MAX)) as u32).to_le_bytes());
         }
@@ -231,9 +238,18 @@ impl Columns {
         for l in &self.extra_len {
             buf.extend_from_slice(&l.to_le_bytes());
         }
+        let order = name_order(&self.sort_names, &self.kind);
+        for i in &order {
+            buf.extend_from_slice(&i.to_le_bytes());
+        }
+        let mut names = Pieces::new(NAME_LEVEL);
+        for &i in &order {
+            names.push(self.sort_names.name(i as usize));
+        }
+        drop(self.sort_names);
         let arrays = Pieces::all(ARRAY_LEVEL, &buf);
         drop(buf);
-        let names = self.names.finish();
+        let names = names.finish();
         let extras = (self.extra_bytes > 0).then(|| self.extras.finish());
         (arrays, names, extras)
     }
@@ -312,6 +328,34 @@ fn uuid_bytes(t: &[u8]) -> Option<[u8; 16]> {
     Some(out)
 }
 
+/// `pack_uuids` undone (what data.js's `unpackUuids` does), appended to
+/// `out`.
+pub(super) fn unpack_uuids(b: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            0 if i + 17 <= b.len() => {
+                for (k, &x) in b[i + 1..i + 17].iter().enumerate() {
+                    if matches!(k, 4 | 6 | 8 | 10) {
+                        out.push(b'-');
+                    }
+                    out.extend_from_slice(&[HEX[usize::from(x >> 4)], HEX[usize::from(x & 15)]]);
+                }
+                i += 17;
+            }
+            1 if i + 2 <= b.len() => {
+                out.push(b[i + 1]);
+                i += 2;
+            }
+            x => {
+                out.push(x);
+                i += 1;
+            }
+        }
+    }
+}
+
 fn pad8(buf: &mut Vec<u8>) {
     while !buf.len().is_multiple_of(8) {
         buf.push(0);
@@ -376,7 +420,7 @@ mod tests {
             5,
         );
         let a = gunzip(&arrays);
-        assert_eq!(&a[..4], b"SVC1");
+        assert_eq!(&a[..4], b"SVC2");
         let n = 7;
         assert_eq!(u32::from_le_bytes(a[4..8].try_into().unwrap()), n as u32);
         let status = &a[16..16 + n];
@@ -402,48 +446,22 @@ mod tests {
         assert!(f(at0).is_nan());
         assert_eq!(f(at0 + 8 * 2), 5.0);
         assert_eq!(f(at0 + 8 * n + 8 * 5), 3.0);
-        // Names once; lengths in UTF-16 units.
-        assert_eq!(gunzip(&names), "abaabbé".as_bytes());
+        // Names once, by shown name (b[1] and b[2] show their ids);
+        // lengths in UTF-16 units.
+        assert_eq!(gunzip(&names), "aaabbbé".as_bytes());
         let lens_at = at0 + 16 * n;
         assert_eq!(
             u32::from_le_bytes(a[lens_at + 24..lens_at + 28].try_into().unwrap()),
             1
         );
         assert_eq!(gunzip(&extras.unwrap()), "[1][1][2]x.é".as_bytes());
-    }
-
-    /// What data.js's `unpackUuids` does, for the round trip.
-    fn unpack_uuids(b: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                0 => {
-                    let hex: String = b[i + 1..i + 17]
-                        .iter()
-                        .map(|x| format!("{x:02x}"))
-                        .collect();
-                    let (p, q, r, s, t) = (
-                        &hex[..8],
-                        &hex[8..12],
-                        &hex[12..16],
-                        &hex[16..20],
-                        &hex[20..],
-                    );
-                    out.extend_from_slice(format!("{p}-{q}-{r}-{s}-{t}").as_bytes());
-                    i += 17;
-                }
-                1 => {
-                    out.push(b[i + 1]);
-                    i += 2;
-                }
-                x => {
-                    out.push(x);
-                    i += 1;
-                }
-            }
-        }
-        out
+        // The entries by shown name: a (0, 2, 3), b[1] (1, 4: ids, as
+        // their names clash), b[2] (5), é.
+        let by_name: Vec<u32> = a[lens_at + 8 * n..]
+            .chunks(4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        assert_eq!(by_name, [0, 2, 3, 1, 4, 5, 6]);
     }
 
     #[test]
@@ -462,7 +480,9 @@ mod tests {
         ] {
             let mut packed = Vec::new();
             pack_uuids(text.as_bytes(), &mut packed);
-            assert_eq!(unpack_uuids(&packed), text.as_bytes(), "{text}");
+            let mut back = Vec::new();
+            unpack_uuids(&packed, &mut back);
+            assert_eq!(back, text.as_bytes(), "{text}");
         }
         let mut packed = Vec::new();
         pack_uuids(format!("[id-{u}]").as_bytes(), &mut packed);

@@ -16,8 +16,9 @@
 //! the HTML parser into a state where the real end tag would not end it.
 //!
 //! Like every format this one sees each entry once, in the single pass.
-//! What the page draws goes into columns (see `columns`): names and ids
-//! compressed as they arrive, statuses, times and lanes as typed arrays,
+//! What the page draws goes into columns (see `columns`): ids compressed
+//! as they arrive, names kept to be sorted and compressed at the end (see
+//! `order`), statuses, times and lanes as typed arrays,
 //! written as `<script type="application/octet-stream">` blocks of gzip
 //! members in base64 (see `pack`) after the script, which the page
 //! decodes with the browser's `DecompressionStream`; its JSON block
@@ -60,6 +61,7 @@ mod cap;
 mod columns;
 mod escape;
 mod lanes;
+mod order;
 mod pack;
 mod page;
 mod producers;
@@ -470,5 +472,11 @@ mod tests {
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+        // Six bytes at a time, then groups of three, then the padding.
+        assert_eq!(base64(b"foobarf"), "Zm9vYmFyZg==");
+        assert_eq!(base64(b"foobarfo"), "Zm9vYmFyZm8=");
+        assert_eq!(base64(b"foobarfoo"), "Zm9vYmFyZm9v");
+        assert_eq!(base64(b"foobarfoobar!"), "Zm9vYmFyZm9vYmFyIQ==");
+        assert_eq!(base64(&[0xfb, 0xff, 0xbf, 0x00, 0x10, 0x83]), "+/+/ABCD");
     }
 }

@@ -5,12 +5,15 @@
 // The columnar blocks of a stream (written by src/output/html/columns.rs):
 // each is one or more lines of base64, each line a gzip member (see
 // src/output/html/pack.rs). The arrays block, little-endian:
-//   "SVC1", u32 n, u32 name bytes, u32 id-extra bytes,
+//   "SVC2", u32 n, u32 name bytes, u32 id-extra bytes,
 //   u8 status[n], u8 id kind[n], u8 final[n], pad to 8, i32 lane[n],
 //   pad to 8, f64 at[n] (µs from the stream's start; NaN without
 //   timestamps), f64 span[n] (µs), u32 name length[n], u32 id-extra
-//   length[n] (both in UTF-16 units).
-// The names block: every name in UTF-8, one after another; the extras
+//   length[n] (both in UTF-16 units), u32 by name[n]: the entries in the
+//   order of the names shown, as the default string sort orders them
+//   (UTF-16 code units), ties in stream order.
+// The names block: every name in UTF-8, one after another in that
+// order (sorted names compress to less than half); the extras
 // block likewise (absent when every id is its name), with each lower-case
 // UUID packed as a 0 byte and its 16 bytes, and a literal 0 or 1 byte
 // written as 1 and the byte (see unpackUuids). Id kind, low two bits:
@@ -52,7 +55,7 @@ function unpackUuids(b) {
 function decodeColumns(raw) {
   return Promise.all([blockText(raw.columns).then(gunzipBase64), textOf(raw.names_block)]).then(function (parts) {
     var buf = parts[0], dv = new DataView(buf);
-    if (buf.byteLength < 16 || dv.getUint32(0, true) !== 0x31435653) throw new Error('the test data block is damaged');
+    if (buf.byteLength < 16 || dv.getUint32(0, true) !== 0x32435653) throw new Error('the test data block is damaged');
     var n = dv.getUint32(4, true);
     var off = 16, al = function () { off = (off + 7) & ~7; };
     var c = { n: n };
@@ -63,9 +66,16 @@ function decodeColumns(raw) {
     c.at = new Float64Array(buf, off, n); off += 8 * n;
     c.span = new Float64Array(buf, off, n); off += 8 * n;
     var nlen = new Uint32Array(buf, off, n); off += 4 * n;
-    c.xlen = new Uint32Array(buf, off, n);
-    var names = new Array(n), all = parts[1], p = 0;
-    for (var i = 0; i < n; i++) { names[i] = all.slice(p, p + nlen[i]); p += nlen[i]; }
+    c.xlen = new Uint32Array(buf, off, n); off += 4 * n;
+    var byName = new Int32Array(buf, off, n);
+    var names = new Array(n), all = parts[1], p = 0, at = new Float64Array(n + 1);
+    for (var k = 0; k < n; k++) { var i = byName[k]; at[k] = p; names[i] = all.slice(p, p + nlen[i]); p += nlen[i]; }
+    at[n] = p;
+    c.byName = byName;
+    // The names as one string (the slices share it) and where the k-th in
+    // name order starts: the table's search scans it.
+    c.nameText = all;
+    c.nameAt = at;
     c.names = names;
     return c;
   });
@@ -106,7 +116,7 @@ function prepareStream(raw, c) {
     workers: raw.workers, lanes: raw.lanes, chunks: raw.chunks, n: n,
     status: c.status, lane: c.lane, at: c.at, span: c.span, kind: c.kind,
     names: c.names, baseNames: c.names, extra: null, extrasBlock: raw.extras_block, xlen: c.xlen, extraAt: null,
-    idsLoaded: null
+    idsLoaded: null, byName: c.byName, nameText: c.nameText, nameAt: c.nameAt
   };
   m.duration = new Float64Array(n);
   for (i = 0; i < n; i++) m.duration[i] = isNaN(c.span[i]) ? 0 : c.span[i] / 1e6;
