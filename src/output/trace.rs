@@ -108,7 +108,7 @@ impl<W: Write> Trace<W> {
         self.first = false;
         let status = e.status.as_str();
         b.extend_from_slice(b"{\"name\":");
-        super::json::write_str(b, &e.name);
+        side::push_json_str(b, &e.name);
         b.extend_from_slice(b",\"cat\":\"");
         b.extend_from_slice(status.as_bytes());
         b.extend_from_slice(b"\",\"ph\":\"X\",\"pid\":");
@@ -129,13 +129,13 @@ impl<W: Write> Trace<W> {
                 if i > 0 {
                     b.push(b',');
                 }
-                super::json::write_str(b, t);
+                side::push_json_str(b, t);
             }
             b.push(b']');
         }
         if e.id != e.name {
             b.extend_from_slice(b",\"id\":");
-            super::json::write_str(b, &e.id);
+            side::push_json_str(b, &e.id);
         }
         b.extend_from_slice(b"}}");
         self.out.write_all(b)
