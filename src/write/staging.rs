@@ -711,6 +711,22 @@ impl OutFile {
         }
     }
 
+    /// Writes `data` by handing the buffer itself to the writer thread
+    /// instead of copying it into the file's own: for a large block built
+    /// in memory (a report held until its totals are known).
+    pub fn write_vec(&mut self, data: Vec<u8>) -> io::Result<()> {
+        if data.len() < BUF_SIZE {
+            return self.write_all(&data);
+        }
+        // What is buffered goes first.
+        self.ship()?;
+        self.written += data.len() as u64;
+        let own = std::mem::replace(&mut self.buf, data);
+        self.ship()?;
+        self.buf = own;
+        Ok(())
+    }
+
     /// Ends the writer thread and returns its result.
     fn stop(&mut self) -> io::Result<()> {
         self.tx = None;

@@ -148,8 +148,7 @@ fn push_seconds(out: &mut Vec<u8>, d: Duration) {
 /// Writes a case as a child of a `<testsuite>`, the way quick-xml's
 /// indenting writer does: each element on its own line, four spaces per
 /// level, except an end tag right after text. Every case starts with its
-/// line break and indent ([`CASE_INDENT`] bytes): the suite's first case
-/// is written without them.
+/// line break and indent ([`CASE_INDENT`] bytes).
 pub(super) struct CaseWriter {
     depth: usize,
     line_break: bool,

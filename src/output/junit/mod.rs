@@ -37,7 +37,7 @@ use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::failure;
 use crate::model::stats::Stats;
-use crate::write::staging::Staging;
+use crate::write::staging::{OutFile, Staging};
 use case::{Attempt, Case, CaseWriter, Kind, Placed, Text, CASE_INDENT};
 
 /// Traceback text kept per failure (the end).
@@ -455,10 +455,9 @@ impl Junit {
             .extra
             .insert("hostname".into(), self.hostname.as_str().into());
         if !self.cases.is_empty() {
-            // The spans to write; the first case goes without its line
-            // break (the suite's own markup ends with one).
+            // The spans to write, joined where they follow each other.
             let mut pieces: Vec<Range<usize>> = Vec::new();
-            for (k, c) in self.cases.iter().enumerate() {
+            for c in &self.cases {
                 suite.tests += 1;
                 match c.kind {
                     Kind::Passed => {}
@@ -466,10 +465,9 @@ impl Junit {
                     Kind::Error => suite.errors += 1,
                     Kind::Skipped => suite.skipped += 1,
                 }
-                let from = c.span.start + if k == 0 { CASE_INDENT } else { 0 };
                 match pieces.last_mut() {
-                    Some(p) if p.end == from => p.end = c.span.end,
-                    _ => pieces.push(from..c.span.end),
+                    Some(p) if p.end == c.span.start => p.end = c.span.end,
+                    _ => pieces.push(c.span.clone()),
                 }
             }
             suite.set_system_out(self.suites.len().to_string());
@@ -484,7 +482,7 @@ impl Junit {
 
     /// Writes the report; `env` (the `-e` CI metadata) becomes each
     /// suite's `<properties>`.
-    pub fn finish<W: Write>(&mut self, out: &mut W, env: &[(&str, String)]) -> std::io::Result<()> {
+    pub fn finish<W: Sink>(&mut self, out: &mut W, env: &[(&str, String)]) -> std::io::Result<()> {
         for suite in &mut self.report.test_suites {
             for (k, v) in env {
                 suite.add_property(Property::new(*k, v));
@@ -505,7 +503,7 @@ impl Junit {
         self.report
             .serialize(&mut skeleton)
             .map_err(std::io::Error::other)?;
-        write_with_cases(&skeleton, &self.suites, &self.arena, out)?;
+        write_with_cases(&skeleton, &self.suites, &mut self.arena, out)?;
         let cases = self.report.tests;
         if cases > GITLAB_MAX_CASES {
             self.warnings.push(format!(
@@ -539,33 +537,64 @@ impl Junit {
 /// Writes the document quick-junit serialised, each suite's stand-in
 /// `<system-out>N</system-out>` replaced by the cases of `suites[N]`. Only
 /// the serialiser writes a `<` unescaped, and suites carry no other
-/// `<system-out>`, so every one found is a stand-in.
-fn write_with_cases<W: Write>(
+/// `<system-out>`, so every one found is a stand-in. Each case starts with
+/// its own line break and indent, so the stand-in's are left out.
+fn write_with_cases<W: Sink>(
     skeleton: &[u8],
     suites: &[Vec<Range<usize>>],
-    arena: &[u8],
+    arena: &mut Vec<u8>,
     out: &mut W,
 ) -> std::io::Result<()> {
+    // One suite whose cases are the whole buffer (one stream, no test
+    // seen twice): the buffer itself goes to the file.
+    let whole = match suites {
+        [one] => one.len() == 1 && one[0] == (0..arena.len()),
+        _ => false,
+    };
     const OPEN: &[u8] = b"<system-out>";
     const CLOSE: &[u8] = b"</system-out>";
     let bad = || std::io::Error::other("the JUnit skeleton lost a suite's stand-in");
     let mut rest = skeleton;
     while let Some(at) = memchr::memmem::find(rest, OPEN) {
-        out.write_all(&rest[..at])?;
+        let before = at.checked_sub(CASE_INDENT).ok_or_else(bad)?;
+        if !rest[before..at].starts_with(b"\n") {
+            return Err(bad());
+        }
+        out.write_all(&rest[..before])?;
         let inner = &rest[at + OPEN.len()..];
         let len = memchr::memmem::find(inner, CLOSE).ok_or_else(bad)?;
         let n: usize = std::str::from_utf8(&inner[..len])
             .ok()
             .and_then(|s| s.parse().ok())
             .ok_or_else(bad)?;
-        for piece in suites.get(n).ok_or_else(bad)? {
-            for chunk in arena[piece.clone()].chunks(WRITE_CHUNK) {
-                out.write_all(chunk)?;
+        if whole {
+            out.write_vec(std::mem::take(arena))?;
+        } else {
+            for piece in suites.get(n).ok_or_else(bad)? {
+                for chunk in arena[piece.clone()].chunks(WRITE_CHUNK) {
+                    out.write_all(chunk)?;
+                }
             }
         }
         rest = &inner[len + CLOSE.len()..];
     }
     out.write_all(rest)
+}
+
+/// Where the report is written: bytes to copy, or a whole buffer to take
+/// (the file takes it without a copy).
+pub trait Sink: Write {
+    fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
+        self.write_all(&data)
+    }
+}
+
+impl Sink for Vec<u8> {}
+
+impl Sink for OutFile {
+    fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
+        OutFile::write_vec(self, data)
+    }
 }
 
 /// The end of `text`, marked when cut (the marked text built in `buf`).
