@@ -424,7 +424,9 @@ impl Format for MarkdownFile {
 
     fn finish(&mut self, stage: &mut Staging, _meta: &ExportMeta) -> crate::Result<()> {
         let mut out = stage.create_at(&self.path)?;
-        out.write_all_ctx(self.md.render().as_bytes())?;
+        // The document is the file: handed over, not copied.
+        out.write_vec(self.md.render().into_bytes())
+            .map_err(|e| out.io_err(e))?;
         stage.finish(out)
     }
 }

@@ -809,6 +809,30 @@ mod tests {
     }
 
     #[test]
+    fn handed_over_buffers_land_in_order_with_the_copied_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut stage = Staging::new(&tmp.path().join("out")).unwrap();
+        let mut f = stage.create("f.txt", false).unwrap();
+        let big: Vec<u8> = (0..BUF_SIZE * 3 + 17)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        f.write_all(b"head ").unwrap();
+        f.write_vec(big.clone()).unwrap();
+        f.write_all(b" middle ").unwrap();
+        // Small ones are copied like any write.
+        f.write_vec(b"small".to_vec()).unwrap();
+        f.write_vec(big.clone()).unwrap();
+        assert_eq!(f.position() as usize, 5 + 2 * big.len() + 8 + 5);
+        stage.finish(f).unwrap();
+        stage.commit().unwrap();
+        let mut want = b"head ".to_vec();
+        want.extend_from_slice(&big);
+        want.extend_from_slice(b" middle small");
+        want.extend_from_slice(&big);
+        assert_eq!(fs::read(tmp.path().join("out/f.txt")).unwrap(), want);
+    }
+
+    #[test]
     fn files_outside_dest_appear_only_at_commit() {
         let tmp = tempfile::tempdir().unwrap();
         let report = tmp.path().join("reports/ci/junit.xml");

@@ -310,8 +310,9 @@ impl Junit {
         // Control characters are filtered out when written; tabs and line
         // breaks in a name read better as spaces (XML attributes would
         // fold them too).
-        let breaks = |&c: &u8| matches!(c, b'\t' | b'\n' | b'\r');
-        let name = if e.name.as_bytes().iter().any(breaks) {
+        // (One pass the compiler vectorises: no early exit.)
+        let breaks = |c: u8| matches!(c, b'\t' | b'\n' | b'\r');
+        let name = if e.name.bytes().fold(false, |any, c| any | breaks(c)) {
             sc.name.clear();
             sc.name.extend(e.name.chars().map(|c| {
                 if matches!(c, '\t' | '\n' | '\r') {
@@ -787,6 +788,77 @@ mod tests {
         assert_eq!(xml.matches("<flakyFailure").count(), 1, "{xml}");
         assert_eq!(xml.matches("<rerunFailure").count(), 1, "{xml}");
         assert!(xml.contains("<testsuite name=\"Subunit File: x\" tests=\"2\" skipped=\"0\" errors=\"0\" failures=\"1\""), "{xml}");
+    }
+
+    #[test]
+    fn reruns_carry_each_earlier_attempt_as_it_was_written() {
+        let with = |name: &str, status: &str, tb: Option<&str>, log: &str| {
+            let mut e = entry(name, status, 1.0, tb);
+            e.details.push(("pythonlogging".into(), log.into()));
+            e
+        };
+        let xml = render(&[
+            with(
+                "a.T.test_x",
+                "fail",
+                Some("AssertionError: first <1>\n"),
+                "log one & \"q\"",
+            ),
+            with("a.T.test_y", "success", None, "y"),
+            with("a.T.test_x", "inprogress", None, "log two"),
+            with(
+                "a.T.test_x",
+                "fail",
+                Some("ValueError: third\n"),
+                "log three",
+            ),
+            with("a.T.test_z", "fail", Some("KeyError: z\n"), "z"),
+            with("a.T.test_z", "skip", None, ""),
+        ]);
+        assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+        // test_x: the third attempt failed; the first (failure) and second
+        // (error) are reruns, oldest first, with their own texts.
+        let x = &xml[xml.find("name=\"test_x\"").unwrap()..xml.find("name=\"test_y\"").unwrap()];
+        let first = x.find("<rerunFailure").unwrap();
+        let second = x.find("<rerunError").unwrap();
+        assert!(
+            x.contains("<failure message=\"ValueError: third\" type=\"ValueError\">"),
+            "{x}"
+        );
+        assert!(first < second, "{x}");
+        assert!(
+            x[first..]
+                .contains("message=\"AssertionError: first &lt;1&gt;\" type=\"AssertionError\">"),
+            "{x}"
+        );
+        assert!(
+            x[first..second].contains("<stackTrace>AssertionError: first &lt;1&gt;\n</stackTrace>"),
+            "{x}"
+        );
+        assert!(
+            x[first..second].contains("log one &amp; &quot;q&quot;"),
+            "{x}"
+        );
+        assert!(
+            x[second..].contains(
+                "message=\"the test did not finish (status: inprogress)\" type=\"Unfinished\">"
+            ),
+            "{x}"
+        );
+        assert!(x[second..].contains("log two"), "{x}");
+        assert!(x.contains("log three"), "{x}");
+        // test_y sits between: the cases keep their first-seen order.
+        assert!(xml.find("name=\"test_y\"").unwrap() < xml.find("name=\"test_z\"").unwrap());
+        // test_z ended skipped: no reruns.
+        let z = &xml[xml.find("name=\"test_z\"").unwrap()..];
+        assert!(
+            z.contains("<skipped message=\"skipped\"/>") && !z.contains("rerun"),
+            "{z}"
+        );
+        assert!(
+            xml.contains("tests=\"3\" skipped=\"1\" errors=\"0\" failures=\"1\""),
+            "{xml}"
+        );
     }
 
     #[test]
