@@ -11,7 +11,8 @@
 //!
 //! quick-junit writes the document, its suites and their totals; the test
 //! cases, nearly all of the file, are written by [`case`] in quick-junit's
-//! exact layout (checked against it byte for byte in the tests). Building
+//! exact layout (checked against it byte for byte in the tests), each as
+//! its entry arrives, into one buffer kept until the totals are known. Building
 //! quick-junit's model for every test, whose strings each pass through a
 //! terminal-escape filter one character at a time, cost several times the
 //! rest of the export.
