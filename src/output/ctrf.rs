@@ -237,6 +237,7 @@ pub struct Ctrf<W: Write> {
     tests: Vec<Test>,
     /// The names and ids of `tests`, one after the other.
     text: String,
+    workers: side::Workers,
     /// (hash of the id, index into `tests`): the hash is kept so that
     /// growing the table does not hash every id again.
     by_id: HashTable<(u64, usize)>,
@@ -263,6 +264,7 @@ impl<W: Write> Ctrf<W> {
             out,
             tests: Vec::new(),
             text: String::new(),
+            workers: side::Workers::default(),
             by_id: HashTable::new(),
             attachments: Arc::new([]),
             suite: String::new(),
@@ -358,7 +360,7 @@ impl<W: Write> Ctrf<W> {
             class_len: class.len(),
             raw_status: e.status.as_str(),
             tags: e.tags.clone(),
-            worker: side::worker(e),
+            worker: self.workers.of(e),
             more,
             id,
             attachments: self.attachments.clone(),

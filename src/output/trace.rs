@@ -48,6 +48,7 @@ pub struct Trace<W: Write> {
     untimed: u64,
     /// One event, written.
     buf: Vec<u8>,
+    workers: side::Workers,
 }
 
 impl<W: Write> Trace<W> {
@@ -60,6 +61,7 @@ impl<W: Write> Trace<W> {
             threads: HashSet::default(),
             untimed: 0,
             buf: Vec::new(),
+            workers: side::Workers::default(),
         })
     }
 
@@ -88,7 +90,7 @@ impl<W: Write> Trace<W> {
             self.untimed += 1;
             return Ok(());
         };
-        let worker = side::worker(e);
+        let worker = self.workers.of(e);
         let tid = worker.map_or(0, |w| u64::from(w) + 1);
         if self.threads.insert(tid) {
             let name = worker.map_or("no worker tag".to_owned(), |w| format!("worker-{w}"));
