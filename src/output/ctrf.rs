@@ -8,6 +8,7 @@
 //! stream's tests (their tracebacks capped), never the whole run.
 
 use std::io::Write;
+use std::ops::Range;
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -45,9 +46,11 @@ struct Attempt {
 }
 
 /// One test, kept until its stream ends (a later attempt of the same id
-/// joins it). Kept small: a stream's tests are all held at once.
+/// joins it). Kept small: a stream's tests are all held at once, their
+/// names and ids in one string of the stream ([`Ctrf::text`]).
 struct Test {
-    name: String,
+    /// The name in the stream's text; mostly the start of the id.
+    name: Range<usize>,
     status: &'static str,
     duration: u64,
     start: Option<i64>,
@@ -62,9 +65,10 @@ struct Test {
     worker: Option<u32>,
     /// What most tests (passed, without output) have none of.
     more: Option<Box<More>>,
-    /// `extra`: what has no CTRF field, the subunit id and the attachment
-    /// names (shared by the tests that have the same names).
-    id: String,
+    /// `extra`: what has no CTRF field, the subunit id (in the stream's
+    /// text) and the attachment names (shared by the tests that have the
+    /// same names).
+    id: Range<usize>,
     attachments: Arc<[String]>,
 }
 
@@ -98,19 +102,20 @@ struct Summary {
 /// ones left out when empty): tests are most of the file, and serde's
 /// string escaping, one byte at a time, was most of its cost.
 impl Test {
-    fn write(&self, out: &mut Vec<u8>, suite: &str) {
+    fn write(&self, out: &mut Vec<u8>, suite: &str, text: &str) {
+        let name = &text[self.name.clone()];
         out.extend_from_slice(b"{\"name\":");
-        super::json::write_str(out, &self.name);
+        side::push_json_str(out, name);
         out.extend_from_slice(b",\"status\":\"");
         out.extend_from_slice(self.status.as_bytes());
         out.extend_from_slice(b"\",\"duration\":");
         side::push_int(out, self.duration as i64);
         times(out, self.start, self.stop);
         out.extend_from_slice(b",\"suite\":[");
-        super::json::write_str(out, suite);
+        side::push_json_str(out, suite);
         if self.class_len > 0 {
             out.push(b',');
-            super::json::write_str(out, &self.name[..self.class_len]);
+            side::push_json_str(out, &name[..self.class_len]);
         }
         out.push(b']');
         let none = More::default();
@@ -164,7 +169,7 @@ impl Test {
             strings(out, &more.stderr);
         }
         out.extend_from_slice(b",\"extra\":{\"id\":");
-        super::json::write_str(out, &self.id);
+        side::push_json_str(out, &text[self.id.clone()]);
         if !self.attachments.is_empty() {
             out.extend_from_slice(b",\"attachments\":");
             strings(out, &self.attachments);
@@ -190,7 +195,7 @@ fn opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
         out.extend_from_slice(b",\"");
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":");
-        super::json::write_str(out, v);
+        side::push_json_str(out, v);
     }
 }
 
@@ -200,7 +205,7 @@ fn strings(out: &mut Vec<u8>, list: &[String]) {
         if i > 0 {
             out.push(b',');
         }
-        super::json::write_str(out, s);
+        side::push_json_str(out, s);
     }
     out.push(b']');
 }
@@ -230,6 +235,9 @@ fn lines(text: &str) -> Vec<String> {
 pub struct Ctrf<W: Write> {
     out: W,
     tests: Vec<Test>,
+    /// The names and ids of `tests`, one after the other.
+    text: String,
+    workers: side::Workers,
     /// (hash of the id, index into `tests`): the hash is kept so that
     /// growing the table does not hash every id again.
     by_id: HashTable<(u64, usize)>,
@@ -255,6 +263,8 @@ impl<W: Write> Ctrf<W> {
         Ok(Ctrf {
             out,
             tests: Vec::new(),
+            text: String::new(),
+            workers: side::Workers::default(),
             by_id: HashTable::new(),
             attachments: Arc::new([]),
             suite: String::new(),
@@ -314,12 +324,35 @@ impl<W: Write> Ctrf<W> {
         {
             self.attachments = e.details.iter().map(|(k, _)| k.clone()).collect();
         }
+        let hash = FxBuildHasher.hash_one(e.id.as_str());
+        let (tests, text) = (&self.tests, &self.text);
+        let seen = self
+            .by_id
+            .find(hash, |&(h, i)| {
+                h == hash && text[tests[i].id.clone()] == *e.id
+            })
+            .map(|&(_, i)| i);
+        // The id is kept once per test; the name is mostly its start.
+        let id = match seen {
+            Some(i) => self.tests[i].id.clone(),
+            None => {
+                self.text.push_str(&e.id);
+                self.text.len() - e.id.len()..self.text.len()
+            }
+        };
+        let name_text = if e.name.is_empty() {
+            "(unnamed test)"
+        } else {
+            e.name.as_str()
+        };
+        let name = if e.id.starts_with(name_text) {
+            id.start..id.start + name_text.len()
+        } else {
+            self.text.push_str(name_text);
+            self.text.len() - name_text.len()..self.text.len()
+        };
         let test = Test {
-            name: if e.name.is_empty() {
-                "(unnamed test)".into()
-            } else {
-                e.name.clone()
-            },
+            name,
             status: status(outcome),
             duration: (e.duration.max(0.0) * 1000.0).round() as u64,
             start: e.start.map(ms),
@@ -327,17 +360,11 @@ impl<W: Write> Ctrf<W> {
             class_len: class.len(),
             raw_status: e.status.as_str(),
             tags: e.tags.clone(),
-            worker: side::worker(e),
+            worker: self.workers.of(e),
             more,
-            id: e.id.clone(),
+            id,
             attachments: self.attachments.clone(),
         };
-        let hash = FxBuildHasher.hash_one(e.id.as_str());
-        let tests = &self.tests;
-        let seen = self
-            .by_id
-            .find(hash, |&(h, i)| h == hash && tests[i].id == e.id)
-            .map(|&(_, i)| i);
         match seen {
             None => {
                 self.by_id
@@ -390,7 +417,7 @@ impl<W: Write> Ctrf<W> {
                 self.buf.push(b',');
             }
             self.first = false;
-            t.write(&mut self.buf, &self.suite);
+            t.write(&mut self.buf, &self.suite, &self.text);
             if self.buf.len() >= 64 * 1024 {
                 self.out.write_all(&self.buf)?;
                 self.buf.clear();
@@ -398,6 +425,7 @@ impl<W: Write> Ctrf<W> {
         }
         self.out.write_all(&self.buf)?;
         self.buf.clear();
+        self.text.clear();
         Ok(())
     }
 

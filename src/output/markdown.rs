@@ -61,6 +61,7 @@ pub struct Markdown {
     counts: Counts,
     test_time: f64,
     workers: HashMap<u32, (f64, u64)>,
+    worker_of: side::Workers,
 }
 
 impl Markdown {
@@ -78,6 +79,7 @@ impl Markdown {
             counts: Counts::default(),
             test_time: 0.0,
             workers: HashMap::default(),
+            worker_of: side::Workers::default(),
         }
     }
 
@@ -98,7 +100,7 @@ impl Markdown {
         let outcome = Outcome::of(e.status);
         self.counts.add(outcome);
         self.test_time += e.duration;
-        if let Some(w) = side::worker(e) {
+        if let Some(w) = self.worker_of.of(e) {
             let slot = self.workers.entry(w).or_default();
             slot.0 += e.duration;
             slot.1 += 1;
@@ -424,7 +426,9 @@ impl Format for MarkdownFile {
 
     fn finish(&mut self, stage: &mut Staging, _meta: &ExportMeta) -> crate::Result<()> {
         let mut out = stage.create_at(&self.path)?;
-        out.write_all_ctx(self.md.render().as_bytes())?;
+        // The document is the file: handed over, not copied.
+        out.write_vec(self.md.render().into_bytes())
+            .map_err(|e| out.io_err(e))?;
         stage.finish(out)
     }
 }

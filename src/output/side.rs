@@ -89,6 +89,81 @@ pub fn push_int(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
+/// Appends `s` as a JSON string literal. Names, ids, tags and suite names
+/// are short and nearly always need no escape: one check the compiler
+/// vectorises (no early exit), then one copy; other text goes through the
+/// project's escaper ([`super::json::write_str`]).
+pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    if b.len() <= 512 && json_plain(b) {
+        out.reserve(b.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.push(b'"');
+    } else {
+        super::json::write_str(out, s);
+    }
+}
+
+/// Whether JSON writes `b` as it is (no `"`, `\\` or control byte),
+/// eight bytes at a time; a tail shorter than a word is looked at again
+/// with the word before it rather than byte by byte.
+fn json_plain(b: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // "Has a byte below 0x20" and "has a zero byte" (after the XOR with
+    // `"` or `\\`) are exact about whether such a byte exists; `"` and `\\`
+    // have their high bit clear, so one `!w` serves all three.
+    let flagged = |w: u64| {
+        let below_space = w.wrapping_sub(LO * 0x20);
+        let quote = (w ^ (LO * u64::from(b'"'))).wrapping_sub(LO);
+        let backslash = (w ^ (LO * u64::from(b'\\'))).wrapping_sub(LO);
+        (below_space | quote | backslash) & !w & HI
+    };
+    if b.len() < 8 {
+        return !b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+    }
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().expect("8 bytes"));
+    let mut words = b.chunks_exact(8);
+    let mut any = words.by_ref().fold(0, |any, w| any | flagged(word(w)));
+    if !words.remainder().is_empty() {
+        any |= flagged(word(&b[b.len() - 8..]));
+    }
+    any == 0
+}
+
+/// The worker of a test by its tag set: sets are shared between the
+/// entries that have them (a stream has a few: one per worker), so the
+/// last few sets looked up are kept with their worker, held so that
+/// their address cannot be taken by another set.
+#[derive(Default)]
+pub struct Workers {
+    seen: Vec<(crate::model::tags::Tags, Option<u32>)>,
+    next: usize,
+}
+
+impl Workers {
+    const KEEP: usize = 16;
+
+    pub fn of(&mut self, e: &Entry) -> Option<u32> {
+        if let Some((_, w)) = self
+            .seen
+            .iter()
+            .find(|(t, _)| std::sync::Arc::ptr_eq(t, &e.tags))
+        {
+            return *w;
+        }
+        let w = worker(e);
+        if self.seen.len() < Self::KEEP {
+            self.seen.push((e.tags.clone(), w));
+        } else {
+            self.seen[self.next] = (e.tags.clone(), w);
+            self.next = (self.next + 1) % Self::KEEP;
+        }
+        w
+    }
+}
+
 /// The test's one-line failure reason (see `model::failure`).
 pub fn reason(e: &Entry) -> Option<&str> {
     crate::model::failure::reason(e.details.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -142,6 +217,66 @@ mod tests {
         assert_eq!(tail("héllo", 4), ("llo", 3));
         assert_eq!(tail("abc", 10), ("abc", 0));
         assert_eq!(head("héllo", 2), "h");
+    }
+
+    #[test]
+    fn json_strings_as_the_escaper_writes_them() {
+        let long = "a\\".repeat(300);
+        for s in [
+            "",
+            "tempest.api.T.test_x[id-1]",
+            "q\"uote",
+            "back\\slash",
+            "tab\there",
+            "nl\n",
+            "\u{1f}\u{7f}",
+            "é\u{2028}😀",
+            long.as_str(),
+        ] {
+            let mut ours = Vec::new();
+            push_json_str(&mut ours, s);
+            let mut theirs = Vec::new();
+            super::super::json::write_str(&mut theirs, s);
+            assert_eq!(ours, theirs, "{s:?}");
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn the_plain_check_misses_no_byte_json_escapes() {
+        for len in [1, 7, 8, 9, 15, 16, 17, 40] {
+            for at in 0..len {
+                for c in 0..=127u8 {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    let s = std::str::from_utf8(&b).unwrap();
+                    let escapes = c < 0x20 || c == b'"' || c == b'\\';
+                    assert_eq!(json_plain(&b), !escapes, "{s:?}");
+                }
+            }
+        }
+        assert!(json_plain("é😀 ünïcödé names".as_bytes()));
+    }
+
+    #[test]
+    fn workers_are_read_from_each_tag_set() {
+        let mut w = Workers::default();
+        let sets: Vec<crate::model::tags::Tags> = (0..40)
+            .map(|i| vec![format!("worker-{i}"), "smoke".to_owned()].into())
+            .collect();
+        for round in 0..3 {
+            for (i, t) in sets.iter().enumerate() {
+                let mut e = crate::output::summary::tests::entry("a.b", "success", 1.0, None);
+                e.tags = t.clone();
+                assert_eq!(w.of(&e), Some(i as u32), "round {round}");
+            }
+        }
+        let mut e = crate::output::summary::tests::entry("a.b", "success", 1.0, None);
+        e.tags = vec!["smoke".to_owned()].into();
+        assert_eq!(w.of(&e), None);
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub struct Trace<W: Write> {
     untimed: u64,
     /// One event, written.
     buf: Vec<u8>,
+    workers: side::Workers,
 }
 
 impl<W: Write> Trace<W> {
@@ -60,6 +61,7 @@ impl<W: Write> Trace<W> {
             threads: HashSet::default(),
             untimed: 0,
             buf: Vec::new(),
+            workers: side::Workers::default(),
         })
     }
 
@@ -88,7 +90,7 @@ impl<W: Write> Trace<W> {
             self.untimed += 1;
             return Ok(());
         };
-        let worker = side::worker(e);
+        let worker = self.workers.of(e);
         let tid = worker.map_or(0, |w| u64::from(w) + 1);
         if self.threads.insert(tid) {
             let name = worker.map_or("no worker tag".to_owned(), |w| format!("worker-{w}"));
@@ -108,7 +110,7 @@ impl<W: Write> Trace<W> {
         self.first = false;
         let status = e.status.as_str();
         b.extend_from_slice(b"{\"name\":");
-        super::json::write_str(b, &e.name);
+        side::push_json_str(b, &e.name);
         b.extend_from_slice(b",\"cat\":\"");
         b.extend_from_slice(status.as_bytes());
         b.extend_from_slice(b"\",\"ph\":\"X\",\"pid\":");
@@ -129,13 +131,13 @@ impl<W: Write> Trace<W> {
                 if i > 0 {
                     b.push(b',');
                 }
-                super::json::write_str(b, t);
+                side::push_json_str(b, t);
             }
             b.push(b']');
         }
         if e.id != e.name {
             b.extend_from_slice(b",\"id\":");
-            super::json::write_str(b, &e.id);
+            side::push_json_str(b, &e.id);
         }
         b.extend_from_slice(b"}}");
         self.out.write_all(b)

@@ -1,16 +1,16 @@
-//! One `<testcase>`: what the report keeps of a test, and the element as
-//! quick-junit's serialiser lays it out (attribute order, indentation,
-//! filtered and escaped text), so that the cases, the bulk of the file,
-//! are written in one pass without building quick-junit's model for each;
-//! the tests check the bytes against quick-junit's own output.
+//! One `<testcase>` as quick-junit's serialiser lays it out (attribute
+//! order, indentation, filtered and escaped text), written once, when the
+//! test's entry arrives, so that the cases, the bulk of the file, are kept
+//! as the bytes they will be written as; the tests check the bytes against
+//! quick-junit's own output.
 
 use std::io::Write as _;
+use std::ops::Range;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike};
 
 use super::text::push;
-use crate::model::tags::Tags;
 
 /// How an attempt ended, as JUnit says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,62 +21,52 @@ pub(super) enum Kind {
     Skipped,
 }
 
-/// One run of a test. Text is kept as given (capped); it is filtered and
-/// escaped when written.
-#[derive(Debug, Clone)]
-pub(super) struct Attempt {
+/// Text of an attempt: as given (filtered and escaped when written), or
+/// already written once (an earlier attempt's, copied as it is).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Text<'a> {
+    Raw(&'a str),
+    Escaped(&'a [u8]),
+}
+
+/// One run of a test.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Attempt<'a> {
     pub kind: Kind,
-    pub message: Option<String>,
-    pub ty: Option<String>,
+    pub message: Option<Text<'a>>,
+    pub ty: Option<Text<'a>>,
     /// The traceback: the status element's text, or `<stackTrace>` in a
     /// rerun.
-    pub detail: Option<String>,
+    pub detail: Option<Text<'a>>,
     /// Start, µs since the epoch.
     pub start: Option<i64>,
     pub time: Duration,
-    pub out: Option<String>,
-    pub err: Option<String>,
+    pub out: Option<Text<'a>>,
+    pub err: Option<Text<'a>>,
 }
 
 /// A test: its last attempt and the earlier failed ones.
-#[derive(Debug, Clone)]
-pub(super) struct Case {
-    /// `class.method`, tabs and line breaks made spaces.
-    pub name: String,
-    /// Where the class ends and where the method starts in `name`.
-    pub split: (usize, usize),
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Case<'a> {
+    pub classname: &'a str,
+    pub method: &'a str,
     pub worker: Option<u32>,
-    /// Shared with the entry.
-    pub tags: Tags,
-    pub last: Attempt,
+    pub tags: &'a [String],
+    pub last: Attempt<'a>,
     /// Earlier failed attempts, oldest first: `<flakyFailure>` when the
     /// last attempt passed, `<rerunFailure>` when it did not.
-    pub reruns: Vec<Attempt>,
+    pub reruns: &'a [Attempt<'a>],
 }
 
-impl Case {
-    pub fn classname(&self) -> &str {
-        &self.name[..self.split.0]
-    }
-
-    pub fn method(&self) -> &str {
-        &self.name[self.split.1..]
-    }
-
-    /// Takes in an earlier attempt of the same test: its failure and the
-    /// reruns it carried become this one's reruns. A skipped last attempt
-    /// keeps none (JUnit's `<skipped>` has no reruns).
-    pub fn follow(&mut self, earlier: Case) {
-        let mut runs = earlier.reruns;
-        match earlier.last.kind {
-            Kind::Failure | Kind::Error => runs.push(earlier.last),
-            Kind::Passed => {}
-            Kind::Skipped => runs.clear(),
-        }
-        if self.last.kind != Kind::Skipped {
-            self.reruns = runs;
-        }
-    }
+/// Where the last attempt's texts were written, escaped: a later attempt
+/// of the same test copies them into its rerun element.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Placed {
+    pub message: Option<Range<usize>>,
+    pub ty: Option<Range<usize>>,
+    pub detail: Option<Range<usize>>,
+    pub out: Option<Range<usize>>,
+    pub err: Option<Range<usize>>,
 }
 
 /// The timestamp layout of quick-junit (RFC 3339, milliseconds).
@@ -155,35 +145,36 @@ fn push_seconds(out: &mut Vec<u8>, d: Duration) {
     out.extend_from_slice(&frac);
 }
 
-/// Writes cases one after the other as the children of a `<testsuite>`,
-/// the way quick-xml's indenting writer does: each element on its own
-/// line, four spaces per level, except an end tag right after text.
+/// Writes a case as a child of a `<testsuite>`, the way quick-xml's
+/// indenting writer does: each element on its own line, four spaces per
+/// level, except an end tag right after text. Every case starts with its
+/// line break and indent ([`CASE_INDENT`] bytes).
 pub(super) struct CaseWriter {
     depth: usize,
     line_break: bool,
     clock: Clock,
 }
 
+/// The line break and indent before each `<testcase>`.
+pub(super) const CASE_INDENT: usize = 9;
+
 impl CaseWriter {
     pub fn new() -> CaseWriter {
         CaseWriter {
             depth: 2,
-            line_break: false,
+            line_break: true,
             clock: Clock::default(),
         }
     }
 
-    /// Starts a suite's cases; the line break and indent before the first
-    /// one are already written.
-    pub fn begin(&mut self) {
+    /// Appends the case; returns where its last attempt's texts went.
+    pub fn write(&mut self, out: &mut Vec<u8>, c: &Case) -> Placed {
         self.depth = 2;
-        self.line_break = false;
-    }
-
-    pub fn write(&mut self, out: &mut Vec<u8>, c: &Case) {
+        self.line_break = true;
+        let mut placed = Placed::default();
         self.open(out, "testcase");
-        attr(out, "name", c.method());
-        attr(out, "classname", c.classname());
+        attr(out, "name", c.method);
+        attr(out, "classname", c.classname);
         self.times(out, &c.last);
         let status_children = match c.last.kind {
             Kind::Passed => !c.reruns.is_empty(),
@@ -192,7 +183,7 @@ impl CaseWriter {
         let props = c.worker.is_some() || !c.tags.is_empty();
         if !props && c.last.out.is_none() && c.last.err.is_none() && !status_children {
             self.close_empty(out);
-            return;
+            return placed;
         }
         self.close_start(out);
         if props {
@@ -207,7 +198,7 @@ impl CaseWriter {
                 out.push(b'"');
                 self.close_empty(out);
             }
-            for t in c.tags.iter() {
+            for t in c.tags {
                 self.property(out, "tag", t);
             }
             self.end(out, "properties");
@@ -221,27 +212,28 @@ impl CaseWriter {
         };
         if let Some(tag) = status {
             self.open(out, tag);
-            if let Some(m) = &a.message {
-                attr(out, "message", m);
+            if let Some(m) = a.message {
+                placed.message = Some(attr_text(out, "message", m));
             }
-            if let Some(t) = &a.ty {
-                attr(out, "type", t);
+            if let Some(t) = a.ty {
+                placed.ty = Some(attr_text(out, "type", t));
             }
-            match &a.detail {
+            match a.detail {
                 Some(d) => {
                     self.close_start(out);
-                    self.text(out, d);
+                    placed.detail = Some(self.text(out, d));
                     self.end(out, tag);
                 }
                 None => self.close_empty(out),
             }
         }
         let flaky = a.kind == Kind::Passed;
-        for r in &c.reruns {
+        for r in c.reruns {
             self.rerun(out, r, flaky);
         }
-        self.outputs(out, a);
+        (placed.out, placed.err) = self.outputs(out, a);
         self.end(out, "testcase");
+        placed
     }
 
     fn rerun(&mut self, out: &mut Vec<u8>, r: &Attempt, flaky: bool) {
@@ -253,27 +245,28 @@ impl CaseWriter {
         };
         self.open(out, tag);
         self.times(out, r);
-        if let Some(m) = &r.message {
-            attr(out, "message", m);
+        if let Some(m) = r.message {
+            attr_text(out, "message", m);
         }
-        if let Some(t) = &r.ty {
-            attr(out, "type", t);
+        if let Some(t) = r.ty {
+            attr_text(out, "type", t);
         }
         self.close_start(out);
-        if let Some(d) = &r.detail {
+        if let Some(d) = r.detail {
             self.element(out, "stackTrace", d);
         }
         self.outputs(out, r);
         self.end(out, tag);
     }
 
-    fn outputs(&mut self, out: &mut Vec<u8>, a: &Attempt) {
-        if let Some(t) = &a.out {
-            self.element(out, "system-out", t);
-        }
-        if let Some(t) = &a.err {
-            self.element(out, "system-err", t);
-        }
+    fn outputs(
+        &mut self,
+        out: &mut Vec<u8>,
+        a: &Attempt,
+    ) -> (Option<Range<usize>>, Option<Range<usize>>) {
+        let o = a.out.map(|t| self.element(out, "system-out", t));
+        let e = a.err.map(|t| self.element(out, "system-err", t));
+        (o, e)
     }
 
     /// `timestamp` (when known) and `time` attributes.
@@ -299,12 +292,13 @@ impl CaseWriter {
         self.close_empty(out);
     }
 
-    /// `<tag>text</tag>`
-    fn element(&mut self, out: &mut Vec<u8>, tag: &str, text: &str) {
+    /// `<tag>text</tag>`; returns where the text went.
+    fn element(&mut self, out: &mut Vec<u8>, tag: &str, text: Text) -> Range<usize> {
         self.open(out, tag);
         self.close_start(out);
-        self.text(out, text);
+        let at = self.text(out, text);
         self.end(out, tag);
+        at
     }
 
     fn newline(&self, out: &mut Vec<u8>) {
@@ -331,9 +325,10 @@ impl CaseWriter {
         self.line_break = true;
     }
 
-    fn text(&mut self, out: &mut Vec<u8>, text: &str) {
-        push(out, text);
+    fn text(&mut self, out: &mut Vec<u8>, text: Text) -> Range<usize> {
+        let at = put_text(out, text);
         self.line_break = false;
+        at
     }
 
     fn end(&mut self, out: &mut Vec<u8>, tag: &str) {
@@ -344,6 +339,28 @@ impl CaseWriter {
         out.push(b'>');
         self.line_break = true;
     }
+}
+
+/// Appends the text escaped (or copies it when it already is); returns
+/// where it went.
+fn put_text(out: &mut Vec<u8>, text: Text) -> Range<usize> {
+    let at = out.len();
+    match text {
+        Text::Raw(s) => push(out, s),
+        Text::Escaped(b) => out.extend_from_slice(b),
+    }
+    at..out.len()
+}
+
+/// ` name="value"` for a value that may be written already; returns where
+/// the value went.
+fn attr_text(out: &mut Vec<u8>, name: &str, value: Text) -> Range<usize> {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    let at = put_text(out, value);
+    out.push(b'"');
+    at
 }
 
 /// ` name="value"`, the value filtered and escaped.
@@ -359,6 +376,7 @@ fn attr(out: &mut Vec<u8>, name: &str, value: &str) {
 mod tests {
     use super::super::Junit;
     use super::*;
+    use crate::model::tags::Tags;
     use chrono::{DateTime, FixedOffset};
     use proptest::prelude::*;
     use quick_junit::{
@@ -370,8 +388,89 @@ mod tests {
         DateTime::from_timestamp_micros(us).map(|d| d.fixed_offset())
     }
 
+    /// An attempt with its texts owned.
+    #[derive(Debug, Clone)]
+    struct OwnedAttempt {
+        kind: Kind,
+        message: Option<String>,
+        ty: Option<String>,
+        detail: Option<String>,
+        start: Option<i64>,
+        time: Duration,
+        out: Option<String>,
+        err: Option<String>,
+    }
+
+    #[derive(Debug, Clone)]
+    struct OwnedCase {
+        name: String,
+        worker: Option<u32>,
+        tags: Tags,
+        last: OwnedAttempt,
+        reruns: Vec<OwnedAttempt>,
+    }
+
+    impl OwnedCase {
+        fn split(&self) -> (&str, &str) {
+            crate::output::side::split_name(&self.name)
+        }
+    }
+
+    /// The attempt to write: texts given (`Raw`), or, with `escaped`,
+    /// written beforehand into `buf` as an earlier attempt's are.
+    fn borrowed<'a>(a: &'a OwnedAttempt, buf: Option<&'a [Vec<u8>; 5]>) -> Attempt<'a> {
+        let text = |i: usize, s: &'a Option<String>| {
+            s.as_deref().map(|s| match buf {
+                Some(b) => Text::Escaped(&b[i]),
+                None => Text::Raw(s),
+            })
+        };
+        Attempt {
+            kind: a.kind,
+            message: text(0, &a.message),
+            ty: text(1, &a.ty),
+            detail: text(2, &a.detail),
+            start: a.start,
+            time: a.time,
+            out: text(3, &a.out),
+            err: text(4, &a.err),
+        }
+    }
+
+    /// Writes the case into the report, its reruns from escaped text.
+    fn add(j: &mut Junit, c: &OwnedCase) {
+        let escaped: Vec<[Vec<u8>; 5]> = c
+            .reruns
+            .iter()
+            .map(|r| {
+                [&r.message, &r.ty, &r.detail, &r.out, &r.err].map(|t| {
+                    let mut b = Vec::new();
+                    if let Some(t) = t {
+                        super::super::text::push(&mut b, t);
+                    }
+                    b
+                })
+            })
+            .collect();
+        let reruns: Vec<Attempt> = c
+            .reruns
+            .iter()
+            .zip(&escaped)
+            .map(|(r, b)| borrowed(r, Some(b)))
+            .collect();
+        let (classname, method) = c.split();
+        j.add_case(&Case {
+            classname,
+            method,
+            worker: c.worker,
+            tags: &c.tags,
+            last: borrowed(&c.last, None),
+            reruns: &reruns,
+        });
+    }
+
     /// The same test in quick-junit's model.
-    fn model(c: &Case) -> TestCase {
+    fn model(c: &OwnedCase) -> TestCase {
         let kind = |k: Kind| match k {
             Kind::Error => NonSuccessKind::Error,
             _ => NonSuccessKind::Failure,
@@ -428,8 +527,9 @@ mod tests {
             }
             TestCaseStatus::Skipped { .. } => {}
         }
-        let mut t = TestCase::new(c.method(), status);
-        t.set_classname(c.classname());
+        let (classname, method) = c.split();
+        let mut t = TestCase::new(method, status);
+        t.set_classname(classname);
         t.set_time(a.time);
         if let Some(s) = a.start.and_then(when) {
             t.set_timestamp(s);
@@ -451,14 +551,16 @@ mod tests {
 
     /// Suites of cases through the report writer, and through quick-junit
     /// alone.
-    fn both(suites: &[Vec<Case>]) -> (String, String) {
+    fn both(suites: &[Vec<OwnedCase>]) -> (String, String) {
         let env = [("name", "job <1>".to_owned())];
         let mut j = Junit::new();
         let mut report = Report::new("stackviz-export");
         for (i, cases) in suites.iter().enumerate() {
             let name = format!("stream {i} & \u{1b}[1mmore");
             j.begin_stream(&name);
-            j.cases = cases.clone();
+            for c in cases {
+                add(&mut j, c);
+            }
             let (start, end) = (Some(1_000_000 * i as i64), Some(3_000_500 * i as i64));
             j.end_stream(start, end, 0.5);
             let mut suite = TestSuite::new(name);
@@ -490,7 +592,7 @@ mod tests {
         "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}<>&'\"]|\\x1b\\[[0-9;]*m|é){0,40}"
     }
 
-    fn attempt(kinds: &'static [Kind]) -> impl Strategy<Value = Attempt> {
+    fn attempt(kinds: &'static [Kind]) -> impl Strategy<Value = OwnedAttempt> {
         let opt = || proptest::option::of(text());
         (
             proptest::sample::select(kinds),
@@ -503,8 +605,8 @@ mod tests {
             (0u64..5000, 0u32..1000).prop_map(|(s, ms)| Duration::new(s, ms * 1_000_000)),
             prop_oneof![Just(0u32), Just(500), Just(499_000), 0u32..1_000_000],
         )
-            .prop_map(
-                |(kind, (message, ty, detail, out, err), start, time, ns)| Attempt {
+            .prop_map(|(kind, (message, ty, detail, out, err), start, time, ns)| {
+                OwnedAttempt {
                     kind,
                     message,
                     ty,
@@ -513,11 +615,11 @@ mod tests {
                     time: time + Duration::from_nanos(u64::from(ns)),
                     out,
                     err,
-                },
-            )
+                }
+            })
     }
 
-    fn case() -> impl Strategy<Value = Case> {
+    fn case() -> impl Strategy<Value = OwnedCase> {
         const ALL: &[Kind] = &[Kind::Passed, Kind::Failure, Kind::Error, Kind::Skipped];
         const FAILED: &[Kind] = &[Kind::Failure, Kind::Error];
         (
@@ -528,15 +630,12 @@ mod tests {
             proptest::collection::vec(attempt(FAILED), 0..3),
         )
             .prop_map(|(name, worker, tags, last, reruns)| {
-                let (class, method) = crate::output::side::split_name(&name);
-                let split = (class.len(), name.len() - method.len());
                 let reruns = if last.kind == Kind::Skipped {
                     Vec::new()
                 } else {
                     reruns
                 };
-                Case {
-                    split,
+                OwnedCase {
                     name,
                     worker,
                     tags,

@@ -11,7 +11,8 @@
 //!
 //! quick-junit writes the document, its suites and their totals; the test
 //! cases, nearly all of the file, are written by [`case`] in quick-junit's
-//! exact layout (checked against it byte for byte in the tests). Building
+//! exact layout (checked against it byte for byte in the tests), each as
+//! its entry arrives, into one buffer kept until the totals are known. Building
 //! quick-junit's model for every test, whose strings each pass through a
 //! terminal-escape filter one character at a time, cost several times the
 //! rest of the export.
@@ -19,7 +20,9 @@
 mod case;
 mod text;
 
+use std::fmt::Write as _;
 use std::io::Write;
+use std::ops::Range;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
@@ -35,8 +38,8 @@ use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::failure;
 use crate::model::stats::Stats;
-use crate::write::staging::Staging;
-use case::{Attempt, Case, CaseWriter, Kind};
+use crate::write::staging::{OutFile, Staging};
+use case::{Attempt, Case, CaseWriter, Kind, Placed, Text, CASE_INDENT};
 
 /// Traceback text kept per failure (the end).
 const TRACEBACK_CAP: usize = 16 * 1024;
@@ -52,29 +55,131 @@ const PASSED_OUTPUT_BUDGET: usize = 1024 * 1024;
 /// GitLab ignores reports above these.
 const GITLAB_MAX_BYTES: u64 = 30 * 1024 * 1024;
 const GITLAB_MAX_CASES: usize = 500_000;
+/// Bytes handed to the file per write: the file's own buffer is no larger.
+const WRITE_CHUNK: usize = 128 * 1024;
+
+/// A test of the current stream.
+struct CaseRec {
+    /// Its `<testcase>` in the arena (the latest attempt's).
+    span: Range<usize>,
+    /// Its id in `Junit::ids`.
+    id: Range<usize>,
+    kind: Kind,
+    /// The last attempt in `Junit::failed`, when it failed or erred (a
+    /// later attempt takes it as a rerun).
+    last: Option<u32>,
+    /// Earlier failed attempts in `Junit::failed`, oldest first.
+    reruns: Vec<u32>,
+}
+
+/// A failed attempt: its texts as written in the arena.
+struct Held {
+    kind: Kind,
+    start: Option<i64>,
+    time: Duration,
+    placed: Placed,
+}
+
+/// What goes to `<system-out>` and `<system-err>`, and how much passing
+/// tests may still keep.
+struct Outputs {
+    /// Scratch: indices of the details for each element.
+    out_idx: Vec<usize>,
+    err_idx: Vec<usize>,
+    passed_budget: usize,
+    passed_dropped: u64,
+}
+
+impl Outputs {
+    /// Text attachments other than the traceback and skip reason go to
+    /// `<system-out>` (`stderr` to `<system-err>`), capped with the end
+    /// kept, since the end of a log is where a failure shows. Built in
+    /// `out` and `err`.
+    fn attach<'a>(
+        &mut self,
+        e: &Entry,
+        outcome: Outcome,
+        out: &'a mut String,
+        err: &'a mut String,
+    ) -> (Option<Text<'a>>, Option<Text<'a>>) {
+        self.out_idx.clear();
+        self.err_idx.clear();
+        for (i, (k, _)) in e.details.iter().enumerate() {
+            if k == "stderr" {
+                self.err_idx.push(i);
+            } else if k != "traceback" && k != "reason" {
+                self.out_idx.push(i);
+            }
+        }
+        if self.out_idx.is_empty() && self.err_idx.is_empty() {
+            return (None, None);
+        }
+        let cap = if outcome == Outcome::Passed {
+            if self.passed_budget == 0 {
+                self.passed_dropped += 1;
+                return (None, None);
+            }
+            PASSED_OUTPUT_CAP.min(self.passed_budget)
+        } else {
+            FAILED_OUTPUT_CAP
+        };
+        let o = !self.out_idx.is_empty();
+        let r = !self.err_idx.is_empty();
+        if o {
+            joined_tail(&e.details, &self.out_idx, cap, out);
+        }
+        if r {
+            joined_tail(&e.details, &self.err_idx, cap, err);
+        }
+        if outcome == Outcome::Passed {
+            let used = if o { out.len() } else { 0 } + if r { err.len() } else { 0 };
+            self.passed_budget = self.passed_budget.saturating_sub(used);
+        }
+        (
+            o.then_some(Text::Raw(out.as_str())),
+            r.then_some(Text::Raw(err.as_str())),
+        )
+    }
+}
+
+/// Texts of the test at hand, reused from test to test.
+#[derive(Default)]
+struct Scratch {
+    name: String,
+    message: String,
+    detail: String,
+    out: String,
+    err: String,
+}
 
 /// Builds the report while the streams are read; writes it at the end.
+///
+/// Each test's `<testcase>` is written into one growing buffer when its
+/// entry arrives (no per-test strings kept), since the totals in the
+/// elements around the cases are only known at the end.
 pub struct Junit {
     /// The document without its test cases: each suite that has cases
     /// holds its position in `suites` as a stand-in `<system-out>`.
     report: Report,
-    /// Each suite's test cases, written at the end after the totals.
-    suites: Vec<Vec<Case>>,
+    /// Every test case written so far, as the file's bytes. A test seen
+    /// again is written again; its earlier bytes are left unused.
+    arena: Vec<u8>,
+    /// Each suite's cases: spans of `arena` to write, in order.
+    suites: Vec<Vec<Range<usize>>>,
     /// The current stream's tests, in first-seen order.
-    cases: Vec<Case>,
-    /// The id of each of `cases`.
-    ids: Vec<String>,
+    cases: Vec<CaseRec>,
+    /// The ids of `cases`, one after the other.
+    ids: String,
     /// (hash of the id, index into `cases`): the hash is kept so that
     /// growing the table does not hash every id again.
     by_id: HashTable<(u64, usize)>,
-    /// Scratch: indices of the details that go to `<system-out>` and
-    /// `<system-err>`.
-    out_idx: Vec<usize>,
-    err_idx: Vec<usize>,
+    /// The current stream's failed attempts that may become reruns.
+    failed: Vec<Held>,
+    output: Outputs,
+    scratch: Scratch,
+    workers: side::Workers,
     writer: CaseWriter,
     suite_name: String,
-    passed_budget: usize,
-    passed_output_dropped: u64,
     hostname: String,
     warnings: Vec<String>,
 }
@@ -103,16 +208,22 @@ impl Junit {
             .unwrap_or_else(|| "localhost".to_owned());
         Junit {
             report: Report::new("stackviz-export"),
+            arena: Vec::new(),
             suites: Vec::new(),
             cases: Vec::new(),
-            ids: Vec::new(),
+            ids: String::new(),
             by_id: HashTable::new(),
-            out_idx: Vec::new(),
-            err_idx: Vec::new(),
+            failed: Vec::new(),
+            output: Outputs {
+                out_idx: Vec::new(),
+                err_idx: Vec::new(),
+                passed_budget: PASSED_OUTPUT_BUDGET,
+                passed_dropped: 0,
+            },
+            scratch: Scratch::default(),
+            workers: side::Workers::default(),
             writer: CaseWriter::new(),
             suite_name: String::new(),
-            passed_budget: PASSED_OUTPUT_BUDGET,
-            passed_output_dropped: 0,
             hostname,
             warnings: Vec::new(),
         }
@@ -123,10 +234,20 @@ impl Junit {
         self.cases.clear();
         self.ids.clear();
         self.by_id.clear();
+        self.failed.clear();
     }
 
     pub fn entry(&mut self, e: &Entry) {
         let outcome = Outcome::of(e.status);
+        let hash = FxBuildHasher.hash_one(e.id.as_str());
+        let (ids, cases) = (&self.ids, &self.cases);
+        let seen = self
+            .by_id
+            .find(hash, |&(h, i)| {
+                h == hash && ids[cases[i].id.clone()] == *e.id
+            })
+            .map(|&(_, i)| i);
+        let sc = &mut self.scratch;
         let mut last = Attempt {
             kind: Kind::Passed,
             message: None,
@@ -142,108 +263,186 @@ impl Junit {
             Outcome::Failed => {
                 last.kind = Kind::Failure;
                 if let Some(r) = side::reason(e) {
-                    last.message = Some(r.to_owned());
-                    last.ty = failure::split(r).0.map(str::to_owned);
+                    last.message = Some(Text::Raw(r));
+                    last.ty = failure::split(r).0.map(Text::Raw);
                 }
-                last.detail = e.detail("traceback").map(|tb| capped(tb, TRACEBACK_CAP));
+                last.detail = e
+                    .detail("traceback")
+                    .map(|tb| capped(tb, TRACEBACK_CAP, &mut sc.detail));
             }
             Outcome::UxSuccess => {
                 last.kind = Kind::Failure;
-                last.message = Some("unexpected success: the test was expected to fail".into());
-                last.ty = Some("UnexpectedSuccess".into());
+                last.message = Some(Text::Raw(
+                    "unexpected success: the test was expected to fail",
+                ));
+                last.ty = Some(Text::Raw("UnexpectedSuccess"));
             }
             Outcome::Skipped | Outcome::XFail => {
                 last.kind = Kind::Skipped;
                 let reason = e.detail("reason").map(str::trim);
-                let message = match (outcome, reason) {
-                    (Outcome::XFail, Some(r)) => format!("expected failure: {r}"),
-                    (Outcome::XFail, None) => "expected failure".to_owned(),
-                    (_, Some(r)) => r.to_owned(),
-                    (_, None) => "skipped".to_owned(),
-                };
-                last.message = Some(side::head(&message, FAILED_OUTPUT_CAP).to_owned());
+                sc.message.clear();
+                match (outcome, reason) {
+                    (Outcome::XFail, Some(r)) => {
+                        let _ = write!(sc.message, "expected failure: {r}");
+                    }
+                    (Outcome::XFail, None) => sc.message.push_str("expected failure"),
+                    (_, Some(r)) => sc.message.push_str(r),
+                    (_, None) => sc.message.push_str("skipped"),
+                }
+                last.message = Some(Text::Raw(side::head(&sc.message, FAILED_OUTPUT_CAP)));
                 if outcome == Outcome::XFail {
-                    last.ty = Some("xfail".into());
-                    last.detail = e.detail("traceback").map(|tb| capped(tb, TRACEBACK_CAP));
+                    last.ty = Some(Text::Raw("xfail"));
+                    last.detail = e
+                        .detail("traceback")
+                        .map(|tb| capped(tb, TRACEBACK_CAP, &mut sc.detail));
                 }
             }
             Outcome::Unfinished => {
                 last.kind = Kind::Error;
-                last.message = Some(format!(
+                sc.message.clear();
+                let _ = write!(
+                    sc.message,
                     "the test did not finish (status: {})",
                     e.status.as_str()
-                ));
-                last.ty = Some("Unfinished".into());
+                );
+                last.message = Some(Text::Raw(&sc.message));
+                last.ty = Some(Text::Raw("Unfinished"));
             }
         }
-        self.attach_output(&mut last, e, outcome);
+        (last.out, last.err) = self.output.attach(e, outcome, &mut sc.out, &mut sc.err);
         // Control characters are filtered out when written; tabs and line
         // breaks in a name read better as spaces (XML attributes would
         // fold them too).
-        let breaks = |&c: &u8| matches!(c, b'\t' | b'\n' | b'\r');
-        let name = if e.name.as_bytes().iter().any(breaks) {
-            e.name.replace(['\t', '\n', '\r'], " ")
+        // (One pass the compiler vectorises: no early exit.)
+        let breaks = |c: u8| matches!(c, b'\t' | b'\n' | b'\r');
+        let name = if e.name.bytes().fold(false, |any, c| any | breaks(c)) {
+            sc.name.clear();
+            sc.name.extend(e.name.chars().map(|c| {
+                if matches!(c, '\t' | '\n' | '\r') {
+                    ' '
+                } else {
+                    c
+                }
+            }));
+            sc.name.as_str()
         } else {
-            e.name.clone()
+            e.name.as_str()
         };
-        let (class, method) = side::split_name(&name);
-        let split = (class.len(), name.len() - method.len());
+        // An earlier attempt's failure, and the reruns it carried, become
+        // this one's reruns; a skipped attempt keeps none (JUnit's
+        // `<skipped>` has no reruns).
+        let mut runs = Vec::new();
+        if let Some(i) = seen {
+            let earlier = &mut self.cases[i];
+            runs = std::mem::take(&mut earlier.reruns);
+            match earlier.kind {
+                Kind::Failure | Kind::Error => {
+                    runs.push(earlier.last.expect("failed attempts are held"));
+                }
+                Kind::Passed => {}
+                Kind::Skipped => runs.clear(),
+            }
+        }
+        if last.kind == Kind::Skipped {
+            runs.clear();
+        }
+        // The reruns' texts, copied out of the arena (rare).
+        let mut copied = Vec::new();
+        let mut at = Vec::with_capacity(runs.len());
+        for &r in &runs {
+            let p = &self.failed[r as usize].placed;
+            let mut take = |r: &Option<Range<usize>>| {
+                r.as_ref().map(|r| {
+                    let s = copied.len();
+                    copied.extend_from_slice(&self.arena[r.clone()]);
+                    s..copied.len()
+                })
+            };
+            at.push([
+                take(&p.message),
+                take(&p.ty),
+                take(&p.detail),
+                take(&p.out),
+                take(&p.err),
+            ]);
+        }
+        let reruns: Vec<Attempt> = runs
+            .iter()
+            .zip(&at)
+            .map(|(&r, [m, t, d, o, er])| {
+                let h = &self.failed[r as usize];
+                let text = |r: &Option<Range<usize>>| r.clone().map(|r| Text::Escaped(&copied[r]));
+                Attempt {
+                    kind: h.kind,
+                    message: text(m),
+                    ty: text(t),
+                    detail: text(d),
+                    start: h.start,
+                    time: h.time,
+                    out: text(o),
+                    err: text(er),
+                }
+            })
+            .collect();
+        let (classname, method) = side::split_name(name);
         let case = Case {
-            split,
-            name,
-            worker: side::worker(e),
-            tags: e.tags.clone(),
+            classname,
+            method,
+            worker: self.workers.of(e),
+            tags: &e.tags,
             last,
-            reruns: Vec::new(),
+            reruns: &reruns,
         };
-        let hash = FxBuildHasher.hash_one(e.id.as_str());
-        let ids = &self.ids;
-        match self.by_id.find(hash, |&(h, i)| h == hash && ids[i] == e.id) {
+        let start = self.arena.len();
+        let placed = self.writer.write(&mut self.arena, &case);
+        let span = start..self.arena.len();
+        let kind = last.kind;
+        let held = matches!(kind, Kind::Failure | Kind::Error).then(|| {
+            self.failed.push(Held {
+                kind,
+                start: last.start,
+                time: last.time,
+                placed,
+            });
+            (self.failed.len() - 1) as u32
+        });
+        match seen {
             None => {
+                let id = self.ids.len()..self.ids.len() + e.id.len();
+                self.ids.push_str(&e.id);
                 self.by_id
                     .insert_unique(hash, (hash, self.cases.len()), |&(h, _)| h);
-                self.ids.push(e.id.clone());
-                self.cases.push(case);
+                self.cases.push(CaseRec {
+                    span,
+                    id,
+                    kind,
+                    last: held,
+                    reruns: runs,
+                });
             }
-            Some(&(_, i)) => {
-                let earlier = std::mem::replace(&mut self.cases[i], case);
-                self.cases[i].follow(earlier);
+            Some(i) => {
+                let c = &mut self.cases[i];
+                c.span = span;
+                c.kind = kind;
+                c.last = held;
+                c.reruns = runs;
             }
         }
     }
 
-    /// Text attachments other than the traceback and skip reason go to
-    /// `<system-out>` (`stderr` to `<system-err>`), capped with the end
-    /// kept, since the end of a log is where a failure shows.
-    fn attach_output(&mut self, a: &mut Attempt, e: &Entry, outcome: Outcome) {
-        self.out_idx.clear();
-        self.err_idx.clear();
-        for (i, (k, _)) in e.details.iter().enumerate() {
-            if k == "stderr" {
-                self.err_idx.push(i);
-            } else if k != "traceback" && k != "reason" {
-                self.out_idx.push(i);
-            }
-        }
-        if self.out_idx.is_empty() && self.err_idx.is_empty() {
-            return;
-        }
-        let cap = if outcome == Outcome::Passed {
-            if self.passed_budget == 0 {
-                self.passed_output_dropped += 1;
-                return;
-            }
-            PASSED_OUTPUT_CAP.min(self.passed_budget)
-        } else {
-            FAILED_OUTPUT_CAP
-        };
-        a.out = joined_tail(&e.details, &self.out_idx, cap);
-        a.err = joined_tail(&e.details, &self.err_idx, cap);
-        if outcome == Outcome::Passed {
-            let used =
-                a.out.as_ref().map_or(0, String::len) + a.err.as_ref().map_or(0, String::len);
-            self.passed_budget = self.passed_budget.saturating_sub(used);
-        }
+    /// Writes a case as a test of its own (for tests of the writer).
+    #[cfg(test)]
+    fn add_case(&mut self, case: &Case) {
+        let start = self.arena.len();
+        self.writer.write(&mut self.arena, case);
+        let id = self.ids.len()..self.ids.len();
+        self.cases.push(CaseRec {
+            span: start..self.arena.len(),
+            id,
+            kind: case.last.kind,
+            last: None,
+            reruns: Vec::new(),
+        });
     }
 
     pub fn end_stream(&mut self, start: Option<i64>, end: Option<i64>, test_time: f64) {
@@ -260,26 +459,34 @@ impl Junit {
             .extra
             .insert("hostname".into(), self.hostname.as_str().into());
         if !self.cases.is_empty() {
+            // The spans to write, joined where they follow each other.
+            let mut pieces: Vec<Range<usize>> = Vec::new();
             for c in &self.cases {
                 suite.tests += 1;
-                match c.last.kind {
+                match c.kind {
                     Kind::Passed => {}
                     Kind::Failure => suite.failures += 1,
                     Kind::Error => suite.errors += 1,
                     Kind::Skipped => suite.skipped += 1,
                 }
+                match pieces.last_mut() {
+                    Some(p) if p.end == c.span.start => p.end = c.span.end,
+                    _ => pieces.push(c.span.clone()),
+                }
             }
             suite.set_system_out(self.suites.len().to_string());
-            self.suites.push(std::mem::take(&mut self.cases));
+            self.suites.push(pieces);
         }
+        self.cases.clear();
         self.ids.clear();
         self.by_id.clear();
+        self.failed.clear();
         self.report.add_test_suite(suite);
     }
 
     /// Writes the report; `env` (the `-e` CI metadata) becomes each
     /// suite's `<properties>`.
-    pub fn finish<W: Write>(&mut self, out: &mut W, env: &[(&str, String)]) -> std::io::Result<()> {
+    pub fn finish<W: Sink>(&mut self, out: &mut W, env: &[(&str, String)]) -> std::io::Result<()> {
         for suite in &mut self.report.test_suites {
             for (k, v) in env {
                 suite.add_property(Property::new(*k, v));
@@ -300,17 +507,17 @@ impl Junit {
         self.report
             .serialize(&mut skeleton)
             .map_err(std::io::Error::other)?;
-        write_with_cases(&skeleton, &self.suites, &mut self.writer, out)?;
+        write_with_cases(&skeleton, &self.suites, &mut self.arena, out)?;
         let cases = self.report.tests;
         if cases > GITLAB_MAX_CASES {
             self.warnings.push(format!(
                 "the JUnit report has {cases} test cases; GitLab reads at most {GITLAB_MAX_CASES}"
             ));
         }
-        if self.passed_output_dropped > 0 {
+        if self.output.passed_dropped > 0 {
             self.warnings.push(format!(
                 "the JUnit report leaves out the output of {} passing tests to stay small",
-                self.passed_output_dropped
+                self.output.passed_dropped
             ));
         }
         Ok(())
@@ -334,55 +541,83 @@ impl Junit {
 /// Writes the document quick-junit serialised, each suite's stand-in
 /// `<system-out>N</system-out>` replaced by the cases of `suites[N]`. Only
 /// the serialiser writes a `<` unescaped, and suites carry no other
-/// `<system-out>`, so every one found is a stand-in.
-fn write_with_cases<W: Write>(
+/// `<system-out>`, so every one found is a stand-in. Each case starts with
+/// its own line break and indent, so the stand-in's are left out.
+fn write_with_cases<W: Sink>(
     skeleton: &[u8],
-    suites: &[Vec<Case>],
-    writer: &mut CaseWriter,
+    suites: &[Vec<Range<usize>>],
+    arena: &mut Vec<u8>,
     out: &mut W,
 ) -> std::io::Result<()> {
+    // One suite whose cases are the whole buffer (one stream, no test
+    // seen twice): the buffer itself goes to the file.
+    let whole = match suites {
+        [one] => one.len() == 1 && one[0] == (0..arena.len()),
+        _ => false,
+    };
     const OPEN: &[u8] = b"<system-out>";
     const CLOSE: &[u8] = b"</system-out>";
     let bad = || std::io::Error::other("the JUnit skeleton lost a suite's stand-in");
     let mut rest = skeleton;
     while let Some(at) = memchr::memmem::find(rest, OPEN) {
-        out.write_all(&rest[..at])?;
+        let before = at.checked_sub(CASE_INDENT).ok_or_else(bad)?;
+        if !rest[before..at].starts_with(b"\n") {
+            return Err(bad());
+        }
+        out.write_all(&rest[..before])?;
         let inner = &rest[at + OPEN.len()..];
         let len = memchr::memmem::find(inner, CLOSE).ok_or_else(bad)?;
         let n: usize = std::str::from_utf8(&inner[..len])
             .ok()
             .and_then(|s| s.parse().ok())
             .ok_or_else(bad)?;
-        let mut xml = Vec::with_capacity(64 * 1024);
-        writer.begin();
-        for c in suites.get(n).ok_or_else(bad)? {
-            writer.write(&mut xml, c);
-            if xml.len() >= 32 * 1024 {
-                out.write_all(&xml)?;
-                xml.clear();
+        if whole {
+            out.write_vec(std::mem::take(arena))?;
+        } else {
+            for piece in suites.get(n).ok_or_else(bad)? {
+                for chunk in arena[piece.clone()].chunks(WRITE_CHUNK) {
+                    out.write_all(chunk)?;
+                }
             }
         }
-        out.write_all(&xml)?;
         rest = &inner[len + CLOSE.len()..];
     }
     out.write_all(rest)
 }
 
-/// The end of `text`, marked when cut.
-fn capped(text: &str, max: usize) -> String {
+/// Where the report is written: bytes to copy, or a whole buffer to take
+/// (the file takes it without a copy).
+pub trait Sink: Write {
+    fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
+        self.write_all(&data)
+    }
+}
+
+impl Sink for Vec<u8> {}
+
+impl Sink for OutFile {
+    fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
+        OutFile::write_vec(self, data)
+    }
+}
+
+/// The end of `text`, marked when cut (the marked text built in `buf`).
+fn capped<'a>(text: &'a str, max: usize, buf: &'a mut String) -> Text<'a> {
     match side::tail(text, max) {
-        (t, 0) => t.to_owned(),
-        (t, cut) => format!("[… {cut} bytes cut]\n{t}"),
+        (t, 0) => Text::Raw(t),
+        (t, cut) => {
+            buf.clear();
+            let _ = write!(buf, "[… {cut} bytes cut]\n{t}");
+            Text::Raw(buf)
+        }
     }
 }
 
 /// The end (at most `max` bytes) of the attachments written one after the
-/// other, each under a `--- name ---` line, marked when cut. Copies only
-/// what is kept: attachments can be large.
-fn joined_tail(details: &[(String, String)], parts: &[usize], max: usize) -> Option<String> {
-    if parts.is_empty() {
-        return None;
-    }
+/// other, each under a `--- name ---` line, marked when cut; built in
+/// `out`. Copies only what is kept: attachments can be large.
+fn joined_tail(details: &[(String, String)], parts: &[usize], max: usize, out: &mut String) {
+    out.clear();
     let part = |j: usize| {
         let (k, v) = &details[parts[j]];
         (k.as_str(), v.as_str())
@@ -395,7 +630,7 @@ fn joined_tail(details: &[(String, String)], parts: &[usize], max: usize) -> Opt
         first -= 1;
         room -= piece_len(&part(first));
     }
-    let mut out = String::with_capacity(max.min(total) + 32);
+    out.reserve(max.min(total) + 32);
     let kept_whole: usize = (first..parts.len()).map(|j| piece_len(&part(j))).sum();
     if first > 0 {
         // The end of one more attachment's text may fit, without its header.
@@ -411,7 +646,7 @@ fn joined_tail(details: &[(String, String)], parts: &[usize], max: usize) -> Opt
         } else {
             end.len() + newline
         };
-        out.push_str(&format!("[… {} bytes cut]\n", total - kept_whole - kept));
+        let _ = writeln!(out, "[… {} bytes cut]", total - kept_whole - kept);
         if !end.is_empty() {
             out.push_str(end);
             if newline == 1 {
@@ -428,7 +663,6 @@ fn joined_tail(details: &[(String, String)], parts: &[usize], max: usize) -> Opt
             out.push('\n');
         }
     }
-    Some(out)
 }
 
 /// `--junit FILE` behind the output trait.
@@ -560,28 +794,92 @@ mod tests {
     }
 
     #[test]
+    fn reruns_carry_each_earlier_attempt_as_it_was_written() {
+        let with = |name: &str, status: &str, tb: Option<&str>, log: &str| {
+            let mut e = entry(name, status, 1.0, tb);
+            e.details.push(("pythonlogging".into(), log.into()));
+            e
+        };
+        let xml = render(&[
+            with(
+                "a.T.test_x",
+                "fail",
+                Some("AssertionError: first <1>\n"),
+                "log one & \"q\"",
+            ),
+            with("a.T.test_y", "success", None, "y"),
+            with("a.T.test_x", "inprogress", None, "log two"),
+            with(
+                "a.T.test_x",
+                "fail",
+                Some("ValueError: third\n"),
+                "log three",
+            ),
+            with("a.T.test_z", "fail", Some("KeyError: z\n"), "z"),
+            with("a.T.test_z", "skip", None, ""),
+        ]);
+        assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+        // test_x: the third attempt failed; the first (failure) and second
+        // (error) are reruns, oldest first, with their own texts.
+        let x = &xml[xml.find("name=\"test_x\"").unwrap()..xml.find("name=\"test_y\"").unwrap()];
+        let first = x.find("<rerunFailure").unwrap();
+        let second = x.find("<rerunError").unwrap();
+        assert!(
+            x.contains("<failure message=\"ValueError: third\" type=\"ValueError\">"),
+            "{x}"
+        );
+        assert!(first < second, "{x}");
+        assert!(
+            x[first..]
+                .contains("message=\"AssertionError: first &lt;1&gt;\" type=\"AssertionError\">"),
+            "{x}"
+        );
+        assert!(
+            x[first..second].contains("<stackTrace>AssertionError: first &lt;1&gt;\n</stackTrace>"),
+            "{x}"
+        );
+        assert!(
+            x[first..second].contains("log one &amp; &quot;q&quot;"),
+            "{x}"
+        );
+        assert!(
+            x[second..].contains(
+                "message=\"the test did not finish (status: inprogress)\" type=\"Unfinished\">"
+            ),
+            "{x}"
+        );
+        assert!(x[second..].contains("log two"), "{x}");
+        assert!(x.contains("log three"), "{x}");
+        // test_y sits between: the cases keep their first-seen order.
+        assert!(xml.find("name=\"test_y\"").unwrap() < xml.find("name=\"test_z\"").unwrap());
+        // test_z ended skipped: no reruns.
+        let z = &xml[xml.find("name=\"test_z\"").unwrap()..];
+        assert!(
+            z.contains("<skipped message=\"skipped\"/>") && !z.contains("rerun"),
+            "{z}"
+        );
+        assert!(
+            xml.contains("tests=\"3\" skipped=\"1\" errors=\"0\" failures=\"1\""),
+            "{xml}"
+        );
+    }
+
+    #[test]
     fn joined_tails_copy_only_the_end() {
         let details = [("a", "12345"), ("x", "not shown"), ("b", "xyz")]
             .map(|(k, v)| (k.to_owned(), v.to_owned()));
         let parts = [0, 2];
+        let tail = |max: usize| {
+            // Built over what an earlier test left.
+            let mut out = "earlier text".to_owned();
+            joined_tail(&details, &parts, max, &mut out);
+            out
+        };
         // "--- a ---\n12345\n--- b ---\nxyz\n" is 32 bytes.
-        assert_eq!(
-            joined_tail(&details, &parts, 100).unwrap(),
-            "--- a ---\n12345\n--- b ---\nxyz\n"
-        );
-        assert_eq!(
-            joined_tail(&details, &parts, 19).unwrap(),
-            "[… 11 bytes cut]\n2345\n--- b ---\nxyz\n"
-        );
-        assert_eq!(
-            joined_tail(&details, &parts, 22).unwrap(),
-            "[… 10 bytes cut]\n12345\n--- b ---\nxyz\n"
-        );
-        assert_eq!(
-            joined_tail(&details, &parts, 14).unwrap(),
-            "[… 16 bytes cut]\n--- b ---\nxyz\n"
-        );
-        assert_eq!(joined_tail(&details, &[], 10), None);
+        assert_eq!(tail(100), "--- a ---\n12345\n--- b ---\nxyz\n");
+        assert_eq!(tail(19), "[… 11 bytes cut]\n2345\n--- b ---\nxyz\n");
+        assert_eq!(tail(22), "[… 10 bytes cut]\n12345\n--- b ---\nxyz\n");
+        assert_eq!(tail(14), "[… 16 bytes cut]\n--- b ---\nxyz\n");
     }
 
     #[test]
