@@ -7,7 +7,6 @@
 //! passed). Tests are written at the end of each stream, so memory holds one
 //! stream's tests (their tracebacks capped), never the whole run.
 
-use std::io::Write;
 use std::ops::Range;
 
 use std::hash::BuildHasher;
@@ -17,7 +16,7 @@ use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
-use super::side::{self, Outcome};
+use super::side::{self, Outcome, Sink};
 use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
@@ -25,15 +24,15 @@ use crate::model::stats::Stats;
 use crate::model::tags::Tags;
 use crate::write::staging::{OutFile, Staging};
 
-/// The file behind a buffer: serde writes JSON a token at a time.
-type Buffered = std::io::BufWriter<OutFile>;
-
 /// The CTRF specification version this writer follows.
 pub const SPEC_VERSION: &str = "0.1.0";
 /// Traceback text kept per test (the end).
 const TRACE_CAP: usize = 16 * 1024;
 /// stdout/stderr text kept per test (the end).
 const OUTPUT_CAP: usize = 4 * 1024;
+/// Tests are written into a buffer of this size, handed to the file when
+/// three quarters full (so that one more test rarely grows it).
+const BATCH: usize = 256 * 1024;
 
 struct Attempt {
     attempt: u32,
@@ -104,8 +103,19 @@ struct Summary {
 impl Test {
     fn write(&self, out: &mut Vec<u8>, suite: &str, text: &str) {
         let name = &text[self.name.clone()];
+        let id = &text[self.id.clone()];
+        // The name is mostly the start of the id, and the class the start
+        // of the name: a plain id makes both plain.
+        let plain = self.name.start == self.id.start && side::json_plain(id.as_bytes());
+        let push = |out: &mut Vec<u8>, s: &str| {
+            if plain {
+                side::push_json_plain(out, s);
+            } else {
+                side::push_json_str(out, s);
+            }
+        };
         out.extend_from_slice(b"{\"name\":");
-        side::push_json_str(out, name);
+        push(out, name);
         out.extend_from_slice(b",\"status\":\"");
         out.extend_from_slice(self.status.as_bytes());
         out.extend_from_slice(b"\",\"duration\":");
@@ -115,7 +125,7 @@ impl Test {
         side::push_json_str(out, suite);
         if self.class_len > 0 {
             out.push(b',');
-            side::push_json_str(out, &name[..self.class_len]);
+            push(out, &name[..self.class_len]);
         }
         out.push(b']');
         let none = More::default();
@@ -169,7 +179,7 @@ impl Test {
             strings(out, &more.stderr);
         }
         out.extend_from_slice(b",\"extra\":{\"id\":");
-        side::push_json_str(out, &text[self.id.clone()]);
+        push(out, id);
         if !self.attachments.is_empty() {
             out.extend_from_slice(b",\"attachments\":");
             strings(out, &self.attachments);
@@ -232,7 +242,7 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 /// Streams a CTRF document to `out`.
-pub struct Ctrf<W: Write> {
+pub struct Ctrf<W: Sink> {
     out: W,
     tests: Vec<Test>,
     /// The names and ids of `tests`, one after the other.
@@ -252,7 +262,7 @@ pub struct Ctrf<W: Write> {
     buf: Vec<u8>,
 }
 
-impl<W: Write> Ctrf<W> {
+impl<W: Sink> Ctrf<W> {
     /// Writes the document's head.
     pub fn new(mut out: W) -> std::io::Result<Ctrf<W>> {
         write!(
@@ -418,9 +428,11 @@ impl<W: Write> Ctrf<W> {
             }
             self.first = false;
             t.write(&mut self.buf, &self.suite, &self.text);
-            if self.buf.len() >= 64 * 1024 {
-                self.out.write_all(&self.buf)?;
-                self.buf.clear();
+            if self.buf.capacity() < BATCH {
+                self.buf.reserve(BATCH - self.buf.len());
+            }
+            if self.buf.len() >= BATCH / 4 * 3 {
+                self.buf = self.out.swap_vec(std::mem::take(&mut self.buf))?;
             }
         }
         self.out.write_all(&self.buf)?;
@@ -468,7 +480,7 @@ impl<W: Write> Ctrf<W> {
 /// first stream (or at the end when there is none).
 pub struct CtrfFile {
     path: std::path::PathBuf,
-    doc: Option<Ctrf<Buffered>>,
+    doc: Option<Ctrf<OutFile>>,
 }
 
 impl CtrfFile {
@@ -476,13 +488,10 @@ impl CtrfFile {
         CtrfFile { path, doc: None }
     }
 
-    fn doc(&mut self, stage: &mut Staging) -> crate::Result<&mut Ctrf<Buffered>> {
+    fn doc(&mut self, stage: &mut Staging) -> crate::Result<&mut Ctrf<OutFile>> {
         if self.doc.is_none() {
             let out = stage.create_at(&self.path)?;
-            self.doc = Some(
-                Ctrf::new(std::io::BufWriter::with_capacity(64 * 1024, out))
-                    .map_err(|e| crate::Error::io(&self.path, e))?,
-            );
+            self.doc = Some(Ctrf::new(out).map_err(|e| crate::Error::io(&self.path, e))?);
         }
         Ok(self.doc.as_mut().expect("opened above"))
     }
@@ -506,7 +515,6 @@ impl Format for CtrfFile {
             .map_or(0, |d| d.as_millis() as i64);
         let out = doc
             .finish(&meta.env, now)
-            .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
             .map_err(|e| crate::Error::io(&self.path, e))?;
         stage.finish(out)
     }

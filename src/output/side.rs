@@ -5,7 +5,7 @@
 use super::StreamWriter;
 use crate::model::entry::{Entry, TestStatus};
 use crate::model::stats::Stats;
-use crate::write::staging::Staging;
+use crate::write::staging::{OutFile, Staging};
 
 /// A test's outcome as CI tools count it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,10 +105,20 @@ pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Appends `s`, known to need no escape ([`json_plain`]), as a JSON
+/// string literal: a test's name and class are parts of its id, so one
+/// check of the id covers all three.
+pub fn push_json_plain(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 /// Whether JSON writes `b` as it is (no `"`, `\\` or control byte),
 /// eight bytes at a time; a tail shorter than a word is looked at again
 /// with the word before it rather than byte by byte.
-fn json_plain(b: &[u8]) -> bool {
+pub fn json_plain(b: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     // "Has a byte below 0x20" and "has a zero byte" (after the XOR with
@@ -161,6 +171,36 @@ impl Workers {
             self.next = (self.next + 1) % Self::KEEP;
         }
         w
+    }
+}
+
+/// Where a side output's bytes go: its file, or memory (in tests). A
+/// large block built in memory is handed over rather than copied.
+pub trait Sink: std::io::Write {
+    /// Writes `data`, taking the buffer itself where it can.
+    fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
+        self.write_all(&data)
+    }
+
+    /// Writes `data` and returns an empty buffer to fill next: a file
+    /// gives back one its writer thread is done with, so a burst of
+    /// output reuses a few buffers instead of allocating fresh ones.
+    fn swap_vec(&mut self, mut data: Vec<u8>) -> std::io::Result<Vec<u8>> {
+        self.write_all(&data)?;
+        data.clear();
+        Ok(data)
+    }
+}
+
+impl Sink for Vec<u8> {}
+
+impl Sink for OutFile {
+    fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
+        OutFile::write_vec(self, data)
+    }
+
+    fn swap_vec(&mut self, data: Vec<u8>) -> std::io::Result<Vec<u8>> {
+        OutFile::swap_vec(self, data)
     }
 }
 

@@ -109,8 +109,17 @@ impl<W: Write> Trace<W> {
         }
         self.first = false;
         let status = e.status.as_str();
+        // Mostly the name starts the id: a plain id makes it plain too.
+        let plain = e.id.starts_with(e.name.as_str()) && side::json_plain(e.id.as_bytes());
+        let push = |b: &mut Vec<u8>, s: &str| {
+            if plain {
+                side::push_json_plain(b, s);
+            } else {
+                side::push_json_str(b, s);
+            }
+        };
         b.extend_from_slice(b"{\"name\":");
-        side::push_json_str(b, &e.name);
+        push(b, &e.name);
         b.extend_from_slice(b",\"cat\":\"");
         b.extend_from_slice(status.as_bytes());
         b.extend_from_slice(b"\",\"ph\":\"X\",\"pid\":");
@@ -137,7 +146,7 @@ impl<W: Write> Trace<W> {
         }
         if e.id != e.name {
             b.extend_from_slice(b",\"id\":");
-            side::push_json_str(b, &e.id);
+            push(b, &e.id);
         }
         b.extend_from_slice(b"}}");
         self.out.write_all(b)

@@ -21,7 +21,6 @@ mod case;
 mod text;
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -32,13 +31,13 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use super::side::{self, Outcome};
+use super::side::{self, Outcome, Sink};
 use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::failure;
 use crate::model::stats::Stats;
-use crate::write::staging::{OutFile, Staging};
+use crate::write::staging::Staging;
 use case::{Attempt, Case, CaseWriter, Kind, Placed, Text, CASE_INDENT};
 
 /// Traceback text kept per failure (the end).
@@ -583,22 +582,6 @@ fn write_with_cases<W: Sink>(
         rest = &inner[len + CLOSE.len()..];
     }
     out.write_all(rest)
-}
-
-/// Where the report is written: bytes to copy, or a whole buffer to take
-/// (the file takes it without a copy).
-pub trait Sink: Write {
-    fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
-        self.write_all(&data)
-    }
-}
-
-impl Sink for Vec<u8> {}
-
-impl Sink for OutFile {
-    fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
-        OutFile::write_vec(self, data)
-    }
 }
 
 /// The end of `text`, marked when cut (the marked text built in `buf`).
