@@ -654,42 +654,68 @@ fn artifacts_format_gzipped_still_writes_a_plain_page() {
     }
 }
 
+/// Exports one stream file with `--html` into `out`, which must succeed.
+fn export_html(stream: &Path, out: &Path) {
+    Command::cargo_bin("stackviz-export")
+        .unwrap()
+        .arg("-f")
+        .arg(stream)
+        .arg("--html")
+        .arg(out)
+        .assert()
+        .success();
+}
+
 /// A test to encode: id, final status, (attachment name, text).
 type TestSpec<'a> = (&'a str, Status, Vec<(&'a str, String)>);
 
 /// Writes a subunit v2 stream of the tests, one after another on
 /// worker-0, a second each.
 fn write_stream(path: &Path, tests: &[TestSpec<'_>]) {
+    let timed = tests.iter().enumerate().map(|(k, (id, status, files))| {
+        let start = 2000 * k as i64;
+        (*id, *status, files.as_slice(), start, start + 1000)
+    });
+    write_tests(path, timed);
+}
+
+/// Writes a subunit v2 stream on worker-0 of (id, final status,
+/// attachments, start and end in ms from a fixed epoch second); the
+/// attachments are sent at the end time.
+fn write_tests<'a>(
+    path: &Path,
+    tests: impl Iterator<Item = (&'a str, Status, &'a [(&'a str, String)], i64, i64)>,
+) {
+    let at = |ms: i64| {
+        Some(Timestamp {
+            secs: 1_700_000_000 + ms / 1000,
+            nanos: (ms % 1000) as u32 * 1_000_000,
+        })
+    };
     let mut buf = Vec::new();
-    for (k, (id, status, files)) in tests.iter().enumerate() {
-        let at = |s: i64| {
-            Some(Timestamp {
-                secs: 1_700_000_000 + s,
-                nanos: 0,
-            })
-        };
+    for (id, status, files, start_ms, end_ms) in tests {
         let base = Event {
-            test_id: Some(Cow::Borrowed(*id)),
+            test_id: Some(Cow::Borrowed(id)),
             tags: Some(vec![Cow::Borrowed("worker-0")]),
             ..Event::default()
         };
         let start = Event {
             status: Some(Status::InProgress),
-            timestamp: at(2 * k as i64),
+            timestamp: at(start_ms),
             ..base.clone()
         };
         encode_event(&start, &mut buf).unwrap();
         for (name, text) in files {
             let template = Event {
-                timestamp: at(2 * k as i64 + 1),
+                timestamp: at(end_ms),
                 mime: Some(Cow::Borrowed("text/plain;charset=utf8")),
                 ..base.clone()
             };
             encode_file_chunks(&template, name, text.as_bytes(), 65536, &mut buf).unwrap();
         }
         let end = Event {
-            status: Some(*status),
-            timestamp: at(2 * k as i64 + 1),
+            status: Some(status),
+            timestamp: at(end_ms),
             ..base
         };
         encode_event(&end, &mut buf).unwrap();
@@ -726,14 +752,7 @@ fn cut_attachments_and_hostile_text() {
         ],
     );
     let out = tmp.path().join("out");
-    Command::cargo_bin("stackviz-export")
-        .unwrap()
-        .arg("-f")
-        .arg(&stream)
-        .arg("--html")
-        .arg(&out)
-        .assert()
-        .success();
+    export_html(&stream, &out);
     let want = expected(&out);
     check_file(&out, &want);
     for b in browsers() {
@@ -788,14 +807,7 @@ fn attachments_of_a_large_stream_open_in_order() {
     write_stream(&stream, &tests);
     assert!(std::fs::metadata(&stream).unwrap().len() > 4 << 20);
     let out = tmp.path().join("out");
-    Command::cargo_bin("stackviz-export")
-        .unwrap()
-        .arg("-f")
-        .arg(&stream)
-        .arg("--html")
-        .arg(&out)
-        .assert()
-        .success();
+    export_html(&stream, &out);
     check_file(&out, &expected(&out));
     for b in browsers() {
         let html = out.join("index.html");
@@ -842,14 +854,7 @@ fn keys_move_through_failures_and_close_and_search() {
         ],
     );
     let out = tmp.path().join("out");
-    Command::cargo_bin("stackviz-export")
-        .unwrap()
-        .arg("-f")
-        .arg(&stream)
-        .arg("--html")
-        .arg(&out)
-        .assert()
-        .success();
+    export_html(&stream, &out);
     for b in browsers() {
         let mut dt = b.session();
         dt.open(&out.join("index.html"), "");
@@ -925,14 +930,7 @@ fn long_lists_grow_on_demand_and_keys_reach_every_failure() {
     let stream = tmp.path().join("many.subunit");
     write_stream(&stream, &tests);
     let out = tmp.path().join("out");
-    Command::cargo_bin("stackviz-export")
-        .unwrap()
-        .arg("-f")
-        .arg(&stream)
-        .arg("--html")
-        .arg(&out)
-        .assert()
-        .success();
+    export_html(&stream, &out);
     for b in browsers() {
         let mut dt = b.session();
         dt.open(&out.join("index.html"), "");
@@ -974,14 +972,7 @@ fn the_drawer_shows_the_full_test_id() {
     let stream = tmp.path().join("ids.subunit");
     write_stream(&stream, &tests);
     let out = tmp.path().join("out");
-    Command::cargo_bin("stackviz-export")
-        .unwrap()
-        .arg("-f")
-        .arg(&stream)
-        .arg("--html")
-        .arg(&out)
-        .assert()
-        .success();
+    export_html(&stream, &out);
     let html = check_file(&out, &expected(&out));
     assert!(html.contains("id=\"x-0\""), "the page has id extras");
     for b in browsers() {
@@ -1001,35 +992,13 @@ fn the_drawer_shows_the_full_test_id() {
 /// Writes a subunit v2 stream of passing tests on worker-0, one after
 /// another, each taking the given milliseconds.
 fn write_timed_stream(path: &Path, tests: &[(&str, i64)]) {
-    let mut buf = Vec::new();
     let mut at_ms = 0;
-    for (id, ms) in tests {
-        let at = |ms: i64| {
-            Some(Timestamp {
-                secs: 1_700_000_000 + ms / 1000,
-                nanos: (ms % 1000) as u32 * 1_000_000,
-            })
-        };
-        let base = Event {
-            test_id: Some(Cow::Borrowed(*id)),
-            tags: Some(vec![Cow::Borrowed("worker-0")]),
-            ..Event::default()
-        };
-        let start = Event {
-            status: Some(Status::InProgress),
-            timestamp: at(at_ms),
-            ..base.clone()
-        };
-        encode_event(&start, &mut buf).unwrap();
+    let timed = tests.iter().map(|(id, ms)| {
+        let start = at_ms;
         at_ms += ms;
-        let end = Event {
-            status: Some(Status::Success),
-            timestamp: at(at_ms),
-            ..base
-        };
-        encode_event(&end, &mut buf).unwrap();
-    }
-    std::fs::write(path, buf).unwrap();
+        (*id, Status::Success, &[][..], start, at_ms)
+    });
+    write_tests(path, timed);
 }
 
 #[test]
@@ -1056,14 +1025,7 @@ fn the_table_sorts_and_searches_like_the_page_always_did() {
         let stream = tmp.path().join("table.subunit");
         write_timed_stream(&stream, tests);
         let out = tmp.path().join("out");
-        Command::cargo_bin("stackviz-export")
-            .unwrap()
-            .arg("-f")
-            .arg(&stream)
-            .arg("--html")
-            .arg(&out)
-            .assert()
-            .success();
+        export_html(&stream, &out);
         let ids: Vec<&str> = tests.iter().map(|t| t.0).collect();
         let mut by_name = ids.clone();
         by_name.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
