@@ -286,6 +286,13 @@ impl PgStore {
     /// reads an export can make while its stream is still coming in
     /// without holding up other nodes' writes.
     pub fn begin_read(&mut self) -> HResult<Box<dyn StoreTx + '_>> {
+        self.start(true)
+    }
+
+    /// A transaction: a read-only repeatable-read snapshot (`read_only`),
+    /// or a read-committed one holding the write lock, so that one export
+    /// at a time writes.
+    fn start(&mut self, read_only: bool) -> HResult<Box<dyn StoreTx + '_>> {
         let PgStore {
             client,
             location,
@@ -293,12 +300,19 @@ impl PgStore {
             retry,
         } = self;
         let err = map_err(location, secret.as_deref(), retry);
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(&err)?;
+        let mut build = client.build_transaction();
+        build = if read_only {
+            build
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+        } else {
+            build.isolation_level(IsolationLevel::ReadCommitted)
+        };
+        let mut tx = build.start().map_err(&err)?;
+        if !read_only {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_WRITE])
+                .map_err(&err)?;
+        }
         Ok(Box::new(PgTx {
             tx,
             location,
@@ -314,26 +328,7 @@ impl Store for PgStore {
     }
 
     fn begin(&mut self) -> HResult<Box<dyn StoreTx + '_>> {
-        let PgStore {
-            client,
-            location,
-            secret,
-            retry,
-        } = self;
-        let err = map_err(location, secret.as_deref(), retry);
-        let mut tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .map_err(&err)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_WRITE])
-            .map_err(&err)?;
-        Ok(Box::new(PgTx {
-            tx,
-            location,
-            secret: secret.as_deref(),
-            retry,
-        }))
+        self.start(false)
     }
 }
 
