@@ -361,12 +361,12 @@ fn export_stream(
         source: e,
     };
     let read = Arc::new(AtomicU64::new(0));
-    let raw = s.origin.open().map_err(|e| read_err(0, e))?;
+    let (raw, size) = s.origin.open_sized().map_err(|e| read_err(0, e))?;
     let raw = Box::new(source::Counted::new(raw, read.clone()));
     let mut progress = Progress {
         what: &s.meta.description,
         bytes: 0,
-        total: s.origin.size(),
+        total: size,
         tests: 0,
         done: false,
     };
@@ -406,10 +406,8 @@ fn export_stream(
         rep.progress(&progress);
         Ok(())
     };
-    let small = match &s.origin {
-        Origin::File(p) => std::fs::metadata(p).is_ok_and(|m| m.len() <= INLINE_STREAM_BYTES),
-        Origin::Stdin => false,
-    };
+    let small =
+        matches!(s.origin, Origin::File(_)) && size.is_some_and(|n| n <= INLINE_STREAM_BYTES);
     let spool_dir = stage.dir().to_path_buf();
     let decoded = if small {
         decode_stream(opened, &label, &spool_dir, |mut b| consume(&mut b))?

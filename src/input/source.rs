@@ -51,21 +51,26 @@ impl Origin {
     }
 
     pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
-        Ok(match self {
-            Origin::File(p) => Box::new(File::open(p)?),
-            Origin::Stdin => Box::new(io::stdin()),
-        })
+        Ok(self.open_sized()?.0)
     }
 
-    /// The input's size when it is a regular file (not a pipe or a
-    /// terminal), for a progress display.
-    pub fn size(&self) -> Option<u64> {
-        let meta = match self {
-            Origin::File(p) => std::fs::metadata(p).ok(),
-            Origin::Stdin => stdin_metadata(),
-        };
-        meta.filter(|m| m.is_file()).map(|m| m.len())
+    /// The opened input and its size when it is a regular file (not a
+    /// pipe or a terminal), for a progress display; the size comes from
+    /// the open file, not a second look-up of its path.
+    pub fn open_sized(&self) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
+        Ok(match self {
+            Origin::File(p) => {
+                let f = File::open(p)?;
+                let size = regular_len(f.metadata().ok());
+                (Box::new(f), size)
+            }
+            Origin::Stdin => (Box::new(io::stdin()), regular_len(stdin_metadata())),
+        })
     }
+}
+
+fn regular_len(meta: Option<std::fs::Metadata>) -> Option<u64> {
+    meta.filter(|m| m.is_file()).map(|m| m.len())
 }
 
 /// What standard input is (`< run.subunit` makes it a regular file).
