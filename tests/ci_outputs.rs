@@ -487,6 +487,57 @@ fn junit_failure_carries_the_exception_and_ci_metadata() {
     );
 }
 
+/// U+FFFE and U+FFFF are not XML characters: one anywhere (a test id, a
+/// traceback, the stream's file name, CI metadata) used to make the whole
+/// report unreadable to every XML parser.
+#[test]
+fn junit_replaces_characters_xml_lacks() {
+    let Some(py) = venv_python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("run\u{FFFF}.subunit");
+    fs::write(
+        &stream,
+        "test: pkg.Case\u{FFFE}.test_a\n\
+         failure: pkg.Case\u{FFFE}.test_a [\n\
+         Traceback (most recent call last):\n\
+         ValueError: bad \u{FFFF} value\n]\n",
+    )
+    .unwrap();
+    let junit = tmp.path().join("junit.xml");
+    let o = exe()
+        .arg(tmp.path().join("out"))
+        .args(["-e", "--junit"])
+        .arg(&junit)
+        .arg("-f")
+        .arg(&stream)
+        .env("JOB_NAME", "job\u{FFFF}")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = fs::read_to_string(&junit).unwrap();
+    assert!(!text.contains(['\u{FFFE}', '\u{FFFF}']), "{text}");
+    let got = read_junit(&py, &junit);
+    let suite = &got["suites"][0];
+    assert!(
+        suite["name"].as_str().unwrap().contains("run\u{FFFD}"),
+        "{suite}"
+    );
+    assert!(
+        suite["props"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(["name", "job\u{FFFD}"])),
+        "{suite}"
+    );
+    let case = &suite["cases"][0];
+    assert_eq!(case["classname"], "pkg.Case\u{FFFD}");
+    assert_eq!(case["name"], "test_a");
+    assert_eq!(
+        case["results"][0],
+        serde_json::json!(["Failure", "ValueError: bad \u{FFFD} value", "ValueError"])
+    );
+}
+
 #[test]
 fn junit_repeated_test_counts_once_with_its_earlier_failure() {
     let tmp = tempfile::tempdir().unwrap();

@@ -20,6 +20,8 @@
 mod case;
 mod text;
 
+use self::text::xml_chars;
+
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::time::Duration;
@@ -202,7 +204,7 @@ impl Junit {
         let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .ok()
             .or_else(|| std::env::var("HOSTNAME").ok())
-            .map(|h| h.trim().to_owned())
+            .map(|h| xml_chars(h.trim()).into_owned())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "localhost".to_owned());
         Junit {
@@ -229,7 +231,7 @@ impl Junit {
     }
 
     pub fn begin_stream(&mut self, name: &str) {
-        self.suite_name = name.to_owned();
+        self.suite_name = xml_chars(name).into_owned();
         self.cases.clear();
         self.ids.clear();
         self.by_id.clear();
@@ -488,7 +490,7 @@ impl Junit {
     pub fn finish<W: Sink>(&mut self, out: &mut W, env: &[(&str, String)]) -> std::io::Result<()> {
         for suite in &mut self.report.test_suites {
             for (k, v) in env {
-                suite.add_property(Property::new(*k, v));
+                suite.add_property(Property::new(*k, &*xml_chars(v)));
             }
         }
         let start = self

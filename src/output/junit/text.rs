@@ -7,6 +7,8 @@
 //! the only bytes it acts on and escapes at the same time; text that has
 //! them goes through quick-junit's filter itself.
 
+use std::borrow::Cow;
+
 use quick_junit::XmlString;
 
 /// What each byte needs: copied as is, an entity, or a look at the
@@ -32,7 +34,8 @@ const CLASS: [u8; 256] = {
     t
 };
 
-/// Appends `text` to `out` as quick-junit writes it (filtered, escaped).
+/// Appends `text` to `out` as quick-junit writes it (filtered, escaped),
+/// with [`xml_chars`] applied.
 pub(super) fn push(out: &mut Vec<u8>, text: &str) {
     let b = text.as_bytes();
     // Names, types and property values are short and nearly always plain:
@@ -41,6 +44,7 @@ pub(super) fn push(out: &mut Vec<u8>, text: &str) {
         out.extend_from_slice(b);
         return;
     }
+    let text = &*xml_chars(text);
     let start = out.len();
     if has_c1(text.as_bytes()) || !escape(text, true, out) {
         out.truncate(start);
@@ -49,10 +53,27 @@ pub(super) fn push(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Bytes that are not [`PLAIN`], line feeds (all controls are looked at),
-/// and the first byte of a C1 control.
+/// and the first byte of a C1 control or of U+FFFE/U+FFFF.
 #[inline(always)]
 fn maybe_special(c: u8) -> bool {
-    (c < 0x20) | matches!(c, b'<' | b'>' | b'&' | b'\'' | b'"' | 0xC2)
+    (c < 0x20) | matches!(c, b'<' | b'>' | b'&' | b'\'' | b'"' | 0xC2 | 0xEF)
+}
+
+/// `text` with U+FFFE and U+FFFF replaced by U+FFFD. XML 1.0 has no such
+/// characters, not even as references, and quick-junit's filter lets them
+/// through: one in a test id or a log made the whole report unreadable to
+/// every XML parser (expat, lxml, so junitparser, Jenkins, GitLab). The
+/// other characters XML lacks are controls (the filter removes them) and
+/// surrogates (a Rust string holds none).
+pub(super) fn xml_chars(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let noncharacter =
+        |p: usize| b.get(p + 1) == Some(&0xBF) && matches!(b.get(p + 2), Some(0xBE | 0xBF));
+    if memchr::memchr_iter(0xEF, b).any(noncharacter) {
+        Cow::Owned(text.replace(['\u{FFFE}', '\u{FFFF}'], "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Whether the text holds a C1 control (U+0080–U+009F: 0xC2 0x80..=0x9F),
@@ -186,6 +207,19 @@ mod tests {
     }
 
     #[test]
+    fn characters_xml_lacks_become_the_replacement_character() {
+        // Short (the plain path's check) and long (the escaper's).
+        assert_eq!(pushed("a\u{FFFF}b\u{FFFE}"), "a\u{FFFD}b\u{FFFD}");
+        let long = format!("{}\u{FFFF}<\u{FFFD}\u{FFFC}", "x".repeat(300));
+        assert_eq!(
+            pushed(&long),
+            format!("{}\u{FFFD}&lt;\u{FFFD}\u{FFFC}", "x".repeat(300))
+        );
+        assert_eq!(xml_chars("\u{FEFF}\u{EFBF}"), "\u{FEFF}\u{EFBF}");
+        assert!(matches!(xml_chars("plain é"), Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn plain_text_is_only_escaped() {
         assert_eq!(
             pushed("a<b> & \"c\" 'd' é\u{a0}\n"),
@@ -225,7 +259,7 @@ mod tests {
         for c in 0..=255u8 {
             assert_eq!(
                 maybe_special(c),
-                CLASS[c as usize] != PLAIN || c == 0xC2 || c == b'\n',
+                CLASS[c as usize] != PLAIN || matches!(c, 0xC2 | 0xEF | b'\n'),
                 "{c:#x}"
             );
         }
