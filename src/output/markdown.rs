@@ -320,8 +320,8 @@ impl Markdown {
     }
 }
 
-/// A fence longer than any backtick run in `text`.
-fn fence_for(text: &str) -> String {
+/// The longest run of backticks in `text`.
+fn longest_backticks(text: &str) -> usize {
     let b = text.as_bytes();
     let mut longest = 0;
     let mut at = 0;
@@ -331,13 +331,19 @@ fn fence_for(text: &str) -> String {
         longest = longest.max(run);
         at += i + run;
     }
-    "`".repeat((longest + 1).max(3))
+    longest
+}
+
+/// A code block fence longer than any backtick run in `text`.
+fn fence_for(text: &str) -> String {
+    "`".repeat((longest_backticks(text) + 1).max(3))
 }
 
 /// Inline Markdown code for a test name.
 fn code_span(text: &str) -> String {
     let text = text.replace(['\n', '\r'], " ");
-    let fence = "`".repeat(fence_for(&text).len() - 2);
+    // A run of backticks as long as the fence would end the span.
+    let fence = "`".repeat(longest_backticks(&text) + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
         " "
     } else {
@@ -380,21 +386,37 @@ fn cell_code(text: &str) -> String {
 /// The title of a `<details>` block is HTML, where Markdown code spans
 /// still render on GitHub, but raw `<`/`&` must be escaped.
 fn html_of_md(md: &str) -> String {
-    // `inline` already escaped the reason; the name is a code span whose
-    // content needs HTML escaping.
+    // `inline` already escaped the rest; the name is a code span whose
+    // content needs HTML escaping. A span opens with a run of backticks
+    // and closes at the next run of the same length (CommonMark).
     let mut out = String::with_capacity(md.len());
-    let mut in_code = false;
-    for c in md.chars() {
-        if c == '`' {
-            in_code = !in_code;
-            out.push(c);
-        } else if in_code && c == '<' {
-            out.push_str("&lt;");
-        } else if in_code && c == '&' {
-            out.push_str("&amp;");
-        } else {
-            out.push(c);
+    let mut fence = 0; // the open span's fence, 0 outside a span
+    let mut rest = md;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' && fence == 0 && rest.len() > 1 {
+            // `inline`'s escapes: `\`` opens no span.
+            let next = rest[1..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&rest[..1 + next]);
+            rest = &rest[1 + next..];
+            continue;
         }
+        if c == '`' {
+            let run = rest.bytes().take_while(|&b| b == b'`').count();
+            if fence == 0 {
+                fence = run;
+            } else if run == fence {
+                fence = 0;
+            }
+            out.push_str(&rest[..run]);
+            rest = &rest[run..];
+            continue;
+        }
+        match c {
+            '<' if fence > 0 => out.push_str("&lt;"),
+            '&' if fence > 0 => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
     }
     out
 }
@@ -456,6 +478,30 @@ mod tests {
         assert_eq!(fence_for("`a` ``b``"), "```");
         assert_eq!(fence_for("é```é `` ````"), "`````");
         assert_eq!(fence_for("ends ``````"), "```````");
+    }
+
+    #[test]
+    fn names_with_backticks_stay_one_code_span() {
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("`a``"), "``` `a`` ```");
+        assert_eq!(code_span("plain"), "`plain`");
+        // The span's HTML is escaped up to its own closing run only.
+        let title = format!("{} — {}", code_span("a`b<details>&"), inline("x ``` <y>"));
+        assert_eq!(
+            html_of_md(&title),
+            "``a`b&lt;details>&amp;`` — x \\`\\`\\` &lt;y&gt;"
+        );
+        let mut m = Markdown::new(None);
+        m.begin_stream("s");
+        m.entry(&entry("p.T.t`<details>", "fail", 1.0, Some("E: x\n")));
+        m.end_stream(Some(0), Some(1_000_000));
+        let md = m.render();
+        assert!(
+            md.contains("<details><summary>``p.T.t`&lt;details>`` — E: x</summary>"),
+            "{md}"
+        );
+        // In a table cell the code span itself keeps the tag literal.
+        assert!(md.contains("| 1.00s | ``p.T.t`<details>`` |"), "{md}");
     }
 
     #[test]
