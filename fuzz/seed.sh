@@ -3,7 +3,7 @@
 #
 #   fuzz/seed.sh            # from anywhere inside the repository
 #
-# decode_v2, pipeline and sniff get every *.subunit stream; read_v1 gets the v1
+# decode_v2, pipeline, reports and sniff get every *.subunit stream; read_v1 gets the v1
 # streams (repository run files, and *.subunit files that hold v1 text).
 # Existing corpus files are kept; seeds are named by content hash, so running
 # it twice adds nothing.
@@ -11,7 +11,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures="$root/fixtures/conformance"
 corpus="$root/fuzz/corpus"
-mkdir -p "$corpus/decode_v2" "$corpus/read_v1" "$corpus/pipeline" "$corpus/sniff"
+mkdir -p "$corpus/decode_v2" "$corpus/read_v1" "$corpus/pipeline" "$corpus/reports" "$corpus/sniff"
 
 add() { # add TARGET FILE
     sum=$(sha1sum "$2" | cut -c1-40)
@@ -21,6 +21,7 @@ add() { # add TARGET FILE
 find "$fixtures" -type f -name '*.subunit' | sort | while read -r f; do
     add decode_v2 "$f"
     add pipeline "$f"
+    add reports "$f"
     add sniff "$f"
     # No 0xB3 byte at all: text, so (also) v1 material.
     if ! LC_ALL=C grep -q "$(printf '\263')" "$f"; then
@@ -31,6 +32,7 @@ find "$fixtures" -type f \( -path '*/.stestr/*' -o -path '*/.testrepository/*' \
     grep -E '/[0-9]+$' | sort | while read -r f; do
     add read_v1 "$f"
     add pipeline "$f"
+    add reports "$f"
 done
 
 for t in decode_v2 read_v1 pipeline; do
