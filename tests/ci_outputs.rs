@@ -257,6 +257,51 @@ fn side_files_are_checked_before_anything_is_written() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
+/// A report file named like one of the export's own files in DEST would
+/// silently replace it, or be replaced (or be removed as a stale output
+/// of the previous export there): a usage error, with nothing changed.
+#[test]
+fn a_report_file_that_is_one_of_the_exports_files_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let s = fixture("syn_statuses", "s.subunit");
+    for (flag, name, extra) in [
+        ("--junit", "config.json", None),
+        ("--ctrf", "index.html", Some("--html")),
+        ("--trace", "tempest_file_s.subunit_0_raw.json", None),
+    ] {
+        // Spelled another way than DEST, as users do.
+        let file = tmp.path().join("out/../out").join(name);
+        let mut args = vec![os(flag), os(&file), os("-f"), os(&s)];
+        args.extend(extra.map(os));
+        let o = run(tmp.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{flag} {name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is also one of the export's files in DEST"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!out.exists(), "{flag} {name}: nothing left");
+    }
+    // A data file of the previous export there, which this one removes.
+    let o = run(tmp.path(), &[os("-f"), os(&s)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let before = fs::read(out.join("config.json")).unwrap();
+    let other = tmp.path().join("other.subunit");
+    fs::copy(&s, &other).unwrap();
+    let stale = out.join("tempest_file_s.subunit_0_tree.json");
+    let o = run(
+        tmp.path(),
+        &[os("--junit"), os(&stale), os("-f"), os(&other)],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(fs::read(out.join("config.json")).unwrap(), before);
+    assert!(
+        json(&stale).is_object(),
+        "the previous export's tree is kept"
+    );
+}
+
 #[test]
 fn failed_export_leaves_no_side_file_behind() {
     let tmp = tempfile::tempdir().unwrap();

@@ -303,6 +303,12 @@ impl Staging {
         fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
         let new_names: HashSet<&str> = self.done.iter().map(|(_, n)| n.as_str()).collect();
         let stale = previous_outputs(&self.dest, &new_names);
+        if let Some(t) = self.clash(&new_names, &stale) {
+            return Err(Error::Usage(format!(
+                "{} is also one of the export's files in DEST; give the report file another name",
+                crate::shown_path(t)
+            )));
+        }
         let mut steps = Vec::new();
         // Files outside DEST first: a previous file there is kept as a
         // second link until DEST's own files are all in place.
@@ -384,6 +390,35 @@ impl Staging {
         drop(reg);
         let _ = fs::remove_dir_all(&self.work);
         Ok(self.done.len())
+    }
+}
+
+impl Staging {
+    /// A file asked for outside the export's own (a CI report such as
+    /// `--junit FILE`) that is also one of the export's files in DEST, new
+    /// or left by the previous export there: one would silently replace
+    /// the other (or be removed as stale).
+    fn clash(&self, names: &HashSet<&str>, stale: &[String]) -> Option<&Path> {
+        let dest = fs::canonicalize(&self.dest).ok()?;
+        self.outside.iter().map(|(_, t)| t.as_path()).find(|t| {
+            let (Some(parent), Some(file)) = (t.parent(), t.file_name()) else {
+                return false;
+            };
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            let Ok(parent) = fs::canonicalize(parent) else {
+                return false;
+            };
+            let full = parent.join(file);
+            let Ok(rel) = full.strip_prefix(&dest) else {
+                return false;
+            };
+            let rel = rel.to_string_lossy();
+            names.contains(rel.as_ref()) || stale.iter().any(|s| *s == rel)
+        })
     }
 }
 
