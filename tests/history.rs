@@ -409,3 +409,34 @@ fn a_failed_export_stores_nothing() {
     assert_eq!(count(&db, "SELECT count(*) FROM runs"), 2);
     assert_eq!(count(&db, "SELECT failure FROM tests"), 1);
 }
+
+/// A store named like one of the export's files in DEST would be replaced
+/// by that file at commit (its WAL left beside a page): a usage error, the
+/// store as it was.
+#[test]
+fn a_store_named_like_an_export_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out");
+    let s = tmp.path().join("s.subunit");
+    std::fs::write(&s, stream(&[("t.a", Status::Success, 0.0, 1.0)])).unwrap();
+    std::fs::create_dir(&dest).unwrap();
+    let db = dest.join("index.html");
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", s]);
+    assert!(ok, "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 1);
+    let (ok, err) = export(args![dest, "-q", "--html", "--history", db, "-f", s]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("is also one of the export's files in DEST; give the history store"),
+        "{err}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 1);
+    // The file a store makes the export write.
+    let dest = tmp.path().join("out2");
+    std::fs::create_dir(&dest).unwrap();
+    let db = dest.join("history.json");
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", s]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("give the history store another name"), "{err}");
+    assert!(!dest.join("config.json").exists());
+}

@@ -214,6 +214,11 @@ impl HistoryStage {
         self.store.is_some() || self.baseline.is_some()
     }
 
+    /// The SQLite store's file (none for a server store).
+    pub fn store_file(&self) -> Option<&Path> {
+        self.store.as_deref().filter(|_| self.server.is_none())
+    }
+
     pub fn new(
         opts: &HistoryOptions,
         repo_all_runs: bool,

@@ -93,6 +93,9 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     let mut stale_notes = Vec::new();
     let mut stage = Staging::with_notes(&plan.dest, &mut |n| stale_notes.push(n))?;
     stage.set_gzip_level(plan.gzip_level);
+    if let Some(f) = plan.history.as_ref().and_then(|h| h.store_file()) {
+        stage.keep_intact(f, "history store");
+    }
     for n in stale_notes {
         rep.info(&n);
     }

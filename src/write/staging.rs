@@ -75,6 +75,8 @@ pub struct Staging {
     created: Vec<PathBuf>,
     /// Finished files outside DEST (`--junit FILE`…): (temporary, final).
     outside: Vec<(PathBuf, PathBuf)>,
+    /// Paths the commit must not replace, and what they are.
+    intact: Vec<(PathBuf, &'static str)>,
     /// Open temporaries outside DEST, removed if the export fails.
     outside_open: Vec<PathBuf>,
     /// Directories created for files outside DEST, innermost first.
@@ -163,6 +165,7 @@ impl Staging {
             done: Vec::new(),
             created,
             outside: Vec::new(),
+            intact: Vec::new(),
             outside_open: Vec::new(),
             created_outside: Vec::new(),
             committed: false,
@@ -303,9 +306,9 @@ impl Staging {
         fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
         let new_names: HashSet<&str> = self.done.iter().map(|(_, n)| n.as_str()).collect();
         let stale = previous_outputs(&self.dest, &new_names);
-        if let Some(t) = self.clash(&new_names, &stale) {
+        if let Some((t, what)) = self.clash(&new_names, &stale) {
             return Err(Error::Usage(format!(
-                "{} is also one of the export's files in DEST; give the report file another name",
+                "{} is also one of the export's files in DEST; give the {what} another name",
                 crate::shown_path(t)
             )));
         }
@@ -394,13 +397,20 @@ impl Staging {
 }
 
 impl Staging {
+    /// A path the commit must not replace (a history store file): asking
+    /// for it as one of the export's files in DEST fails the commit.
+    pub fn keep_intact(&mut self, path: &Path, what: &'static str) {
+        self.intact.push((path.to_path_buf(), what));
+    }
+
     /// A file asked for outside the export's own (a CI report such as
-    /// `--junit FILE`) that is also one of the export's files in DEST, new
-    /// or left by the previous export there: one would silently replace
-    /// the other (or be removed as stale).
-    fn clash(&self, names: &HashSet<&str>, stale: &[String]) -> Option<&Path> {
+    /// `--junit FILE`, or a path given to [`Staging::keep_intact`]) that is
+    /// also one of the export's files in DEST, new or left by the previous
+    /// export there: one would silently replace the other (or be removed as
+    /// stale). With what it is.
+    fn clash(&self, names: &HashSet<&str>, stale: &[String]) -> Option<(&Path, &'static str)> {
         let dest = fs::canonicalize(&self.dest).ok()?;
-        self.outside.iter().map(|(_, t)| t.as_path()).find(|t| {
+        let ours = |t: &Path| {
             let (Some(parent), Some(file)) = (t.parent(), t.file_name()) else {
                 return false;
             };
@@ -418,7 +428,13 @@ impl Staging {
             };
             let rel = rel.to_string_lossy();
             names.contains(rel.as_ref()) || stale.iter().any(|s| *s == rel)
-        })
+        };
+        let reports = self
+            .outside
+            .iter()
+            .map(|(_, t)| (t.as_path(), "report file"));
+        let kept = self.intact.iter().map(|(p, what)| (p.as_path(), *what));
+        reports.chain(kept).find(|(t, _)| ours(t))
     }
 }
 
