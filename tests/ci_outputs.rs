@@ -302,6 +302,67 @@ fn a_report_file_that_is_one_of_the_exports_files_is_refused() {
     );
 }
 
+/// A report path that is a symlink or a FIFO (or `/dev/stdout`) is
+/// written through once the export is in place: renaming over it would
+/// replace the link or the FIFO with a file. A new report file gets the
+/// mode any new file gets (tempfile's own default is 0600).
+#[test]
+fn reports_go_through_links_and_fifos_and_are_readable() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let s = fixture("syn_statuses", "s.subunit");
+    let real = tmp.path().join("real.xml");
+    fs::write(&real, "old").unwrap();
+    let link = tmp.path().join("link.xml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let fifo = tmp.path().join("ctrf.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read(fifo).unwrap())
+    };
+    let md = tmp.path().join("summary.md");
+    let o = run(
+        tmp.path(),
+        &[
+            os("--junit"),
+            os(&link),
+            os("--ctrf"),
+            os(&fifo),
+            os("--markdown"),
+            os(&md),
+            os("-f"),
+            os(&s),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(fs::read_to_string(&real).unwrap().starts_with("<?xml"));
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    let ctrf: Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+    assert!(ctrf_problems(&ctrf).is_empty());
+    // Readable by group and others unless the umask says otherwise (the
+    // test process's umask is the one the export got).
+    let umask = {
+        let o = std::process::Command::new("sh")
+            .args(["-c", "umask"])
+            .output()
+            .unwrap();
+        u32::from_str_radix(String::from_utf8_lossy(&o.stdout).trim(), 8).unwrap()
+    };
+    let mode = fs::metadata(&md).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o666 & !umask, "{mode:o}");
+    let data = fs::metadata(tmp.path().join("out/config.json")).unwrap();
+    assert_eq!(data.permissions().mode() & 0o777, mode);
+}
+
 #[test]
 fn failed_export_leaves_no_side_file_behind() {
     let tmp = tempfile::tempdir().unwrap();

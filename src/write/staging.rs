@@ -77,6 +77,9 @@ pub struct Staging {
     outside: Vec<(PathBuf, PathBuf)>,
     /// Paths the commit must not replace, and what they are.
     intact: Vec<(PathBuf, &'static str)>,
+    /// Files for targets that are not plain files: (finished file in the
+    /// private directory, target), written through after the commit.
+    through: Vec<(PathBuf, PathBuf)>,
     /// Open temporaries outside DEST, removed if the export fails.
     outside_open: Vec<PathBuf>,
     /// Directories created for files outside DEST, innermost first.
@@ -166,6 +169,7 @@ impl Staging {
             created,
             outside: Vec::new(),
             intact: Vec::new(),
+            through: Vec::new(),
             outside_open: Vec::new(),
             created_outside: Vec::new(),
             committed: false,
@@ -208,10 +212,27 @@ impl Staging {
 
     /// Opens a file outside DEST (a CI report such as `--junit FILE`): it
     /// is written under an unpredictable temporary name beside `path`
-    /// (created exclusively) and renamed into place at commit with the
-    /// rest. Missing parent directories are created, and removed again if
-    /// the export fails.
+    /// (created exclusively, with the mode a new file gets) and renamed
+    /// into place at commit with the rest. Missing parent directories are
+    /// created, and removed again if the export fails.
+    ///
+    /// An existing `path` that is not a plain file (a symlink, a FIFO, a
+    /// device such as `/dev/stdout`) is written through instead, once
+    /// everything else is in place: renaming over it would replace the
+    /// link or the FIFO with a file (as root, `/dev/stdout` itself).
     pub fn create_at(&mut self, path: &Path) -> Result<OutFile> {
+        let through = fs::symlink_metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if through {
+            let (file, short) = self.new_file(true)?;
+            let tmp = self.work.join(short);
+            self.through.push((tmp.clone(), path.to_path_buf()));
+            return Ok(OutFile::new(
+                Sink::Plain(file),
+                tmp,
+                path.to_path_buf(),
+                false,
+            ));
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -232,10 +253,17 @@ impl Staging {
         fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
         self.created_outside.extend(missing);
         let short: String = name.chars().take(32).collect();
-        let (file, tmp) = tempfile::Builder::new()
-            .prefix(&format!(".{short}."))
-            .suffix(".part")
-            .rand_bytes(6)
+        let prefix = format!(".{short}.");
+        let mut temp = tempfile::Builder::new();
+        temp.prefix(&prefix).suffix(".part").rand_bytes(6);
+        // tempfile's default is 0600; a report is read by whoever reads
+        // DEST's files (0666 less the umask, like them).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            temp.permissions(fs::Permissions::from_mode(0o666));
+        }
+        let (file, tmp) = temp
             .tempfile_in(&parent)
             .and_then(|t| t.keep().map_err(|e| e.error))
             .map_err(|e| Error::io(path, e))?;
@@ -263,6 +291,9 @@ impl Staging {
     /// Completes a file; it is renamed into place at commit.
     pub fn finish(&mut self, file: OutFile) -> Result<()> {
         let (tmp, name) = file.close()?;
+        if self.through.iter().any(|(t, _)| *t == tmp) {
+            return Ok(());
+        }
         match (tmp.strip_prefix(&self.work), name.strip_prefix(&self.dest)) {
             (Ok(short), Ok(rel)) if tmp.parent() == Some(self.work.as_path()) => {
                 let short = short.to_string_lossy().into_owned();
@@ -391,8 +422,10 @@ impl Staging {
         self.committed = true;
         reg.retain(|(w, _)| w != &self.work);
         drop(reg);
+        let through = write_through(&self.through);
         let _ = fs::remove_dir_all(&self.work);
-        Ok(self.done.len())
+        through?;
+        Ok(self.done.len() + self.through.len())
     }
 }
 
@@ -462,6 +495,21 @@ fn rollback(dest: &Path, old: &Path, steps: &[Step]) {
             }
         }
     }
+}
+
+/// Copies each finished file to its target opened for writing (truncated
+/// where that means anything), for targets that are not plain files.
+fn write_through(files: &[(PathBuf, PathBuf)]) -> Result<()> {
+    for (tmp, target) in files {
+        let mut from = File::open(tmp).map_err(|e| Error::io(tmp, e))?;
+        let mut to = File::options()
+            .write(true)
+            .truncate(true)
+            .open(target)
+            .map_err(|e| Error::io(target, e))?;
+        io::copy(&mut from, &mut to).map_err(|e| Error::io(target, e))?;
+    }
+    Ok(())
 }
 
 /// Moves `short` from the private directory to `name` in DEST if DEST has
