@@ -366,7 +366,9 @@ impl<W: Sink> Ctrf<W> {
             status: status(outcome),
             duration: (e.duration.max(0.0) * 1000.0).round() as u64,
             start: e.start.map(ms),
-            stop: e.end.map(ms),
+            // A clock that stepped back mid-test: the stop no earlier than
+            // the start, as the duration is no less than 0.
+            stop: e.end.map(|t| ms(e.start.map_or(t, |s| t.max(s)))),
             class_len: class.len(),
             raw_status: e.status.as_str(),
             tags: e.tags.clone(),
@@ -593,6 +595,24 @@ mod tests {
         assert_eq!(t[2]["status"], "other");
         assert_eq!(t[2]["rawStatus"], "xfail");
         assert_eq!(v["results"]["environment"]["buildName"], "job-1");
+    }
+
+    #[test]
+    fn a_clock_stepping_back_gives_no_stop_before_the_start() {
+        let mut c = Ctrf::new(Vec::new()).unwrap();
+        c.begin_stream("s");
+        let mut e = entry("a.T.test_back", "success", 0.0, None);
+        e.end = Some(400_000);
+        e.duration = -0.6;
+        c.entry(&e);
+        c.end_stream(e.start, e.end).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&c.finish(&[], 0).unwrap()).unwrap();
+        let t = &v["results"]["tests"][0];
+        assert_eq!(
+            (t["start"].as_i64(), t["stop"].as_i64()),
+            (Some(1000), Some(1000))
+        );
+        assert_eq!(t["duration"], 0);
     }
 
     #[test]
