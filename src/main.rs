@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -52,6 +52,11 @@ struct Cli {
     /// Output directory; created with missing parents, existing files replaced.
     #[arg(value_name = "DEST", required = true)]
     dest: Option<PathBuf>,
+
+    /// Paths after DEST: a mistake, answered with a hint (see
+    /// `extra_paths`) rather than clap's "unexpected argument".
+    #[arg(value_name = "PATH", hide = true)]
+    extra: Vec<PathBuf>,
 
     /// A subunit stream file (v2 or v1, optionally gzip-compressed), or - for
     /// standard input; repeatable.
@@ -134,7 +139,8 @@ struct Cli {
     ///
     /// One <testsuite> per stream; failures carry the exception line and
     /// the traceback; a test run again counts once, with its earlier
-    /// failures as <flakyFailure>/<rerunFailure>. May be outside DEST.
+    /// failures as <flakyFailure>/<rerunFailure>. May be outside DEST; -
+    /// for standard output (as for every report file).
     #[arg(long, value_name = "FILE", help_heading = "Results for CI")]
     junit: Option<PathBuf>,
 
@@ -387,6 +393,38 @@ fn missing_dest() -> clap::Error {
     Cli::command().error(ErrorKind::MissingRequiredArgument, message)
 }
 
+/// `-` for a report file is standard output, written through like any
+/// FIFO or device once the export is in place.
+fn stdout_dash(p: PathBuf) -> PathBuf {
+    if p.as_os_str() == "-" {
+        PathBuf::from("/dev/stdout")
+    } else {
+        p
+    }
+}
+
+/// More than one path without a flag: usually a stream given like
+/// `stackviz-export run.subunit out/`, the way `subunit2sql` and the
+/// Python exporter's own examples never take it.
+fn extra_paths(first: &Path, last: &Path) -> clap::Error {
+    let (first_shown, last_shown) = (
+        stackviz_export::shown_path(first),
+        stackviz_export::shown_path(last),
+    );
+    let message = if first.is_file() {
+        format!(
+            "{first_shown} is a file, and DEST is one directory: give each stream with -f, \
+             as in: stackviz-export -f {first_shown} {last_shown}"
+        )
+    } else {
+        format!(
+            "one output directory <DEST> only, but more paths follow {first_shown} \
+             (the last is {last_shown}); give streams with -f FILE"
+        )
+    };
+    Cli::command().error(ErrorKind::TooManyValues, message)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -421,6 +459,9 @@ fn main() -> ExitCode {
     let Some(dest) = cli.dest else {
         return usage_error(&missing_dest());
     };
+    if let Some(last) = cli.extra.last() {
+        return usage_error(&extra_paths(&dest, last));
+    }
     let opts = Options {
         dest: dest.clone(),
         files: cli.stream_file,
@@ -437,10 +478,10 @@ fn main() -> ExitCode {
         all_runs: cli.all_runs,
         html: cli.html,
         ci: CiFiles {
-            junit: cli.junit,
-            ctrf: cli.ctrf,
-            markdown: cli.markdown,
-            trace: cli.trace,
+            junit: cli.junit.map(stdout_dash),
+            ctrf: cli.ctrf.map(stdout_dash),
+            markdown: cli.markdown.map(stdout_dash),
+            trace: cli.trace.map(stdout_dash),
         },
         fix_for_frontend: cli.fix_for_frontend,
         history: HistoryOptions {

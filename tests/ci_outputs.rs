@@ -361,6 +361,12 @@ fn reports_go_through_links_and_fifos_and_are_readable() {
     assert_eq!(mode, 0o666 & !umask, "{mode:o}");
     let data = fs::metadata(tmp.path().join("out/config.json")).unwrap();
     assert_eq!(data.permissions().mode() & 0o777, mode);
+    // `-` is standard output.
+    let o = run(tmp.path(), &[os("--markdown"), os("-"), os("-f"), os(&s)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("## Test results\n"), "{out}");
+    assert!(!tmp.path().join("-").exists());
 }
 
 #[test]

@@ -151,6 +151,42 @@ fn a_bare_invocation_shows_the_full_usage_and_asks_for_an_input() {
     );
 }
 
+/// `stackviz-export run.subunit out/` (no -f) says how to give the stream.
+#[test]
+fn a_stream_given_without_f_gets_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out");
+    let o = exe().arg(small()).arg(&dest).output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is a file, and DEST is one directory"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "stackviz-export -f {} {}",
+            small().display(),
+            dest.display()
+        )),
+        "{err}"
+    );
+    assert!(!dest.exists());
+    // Two directories: the extra one is named.
+    let other = dir.path().join("other");
+    let o = exe()
+        .arg(&dest)
+        .arg(&other)
+        .arg("-f")
+        .arg(small())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("one output directory <DEST> only"), "{err}");
+    assert!(!dest.exists() && !other.exists());
+}
+
 #[test]
 fn no_input_is_a_usage_error_naming_the_input_options() {
     let dir = tempfile::tempdir().unwrap();
