@@ -522,8 +522,14 @@ fn junit_is_read_by_junitparser_with_the_expected_counts() {
                     }
                     _ => c["name"].as_str().unwrap().to_owned(),
                 };
+                // The JSON name drops a bracketed suffix the JUnit name
+                // keeps (SPEC: `^(.+)\[(.+)\]$` keeps group 1).
+                let json_name = match full.strip_suffix(']').and_then(|f| f.rfind('[')) {
+                    Some(i) if i > 0 && i + 2 < full.len() => &full[..i],
+                    _ => full.as_str(),
+                };
                 let status = last
-                    .get(full.as_str())
+                    .get(json_name)
                     .unwrap_or_else(|| panic!("{case}: {full} not in the raw list"));
                 let kinds: Vec<&str> = c["results"]
                     .as_array()
@@ -596,6 +602,76 @@ fn junit_failure_carries_the_exception_and_ci_metadata() {
             "testtools.matchers._impl.MismatchError: 'new' != 'old'",
             "testtools.matchers._impl.MismatchError"
         ])
+    );
+}
+
+/// Parametrised tests stay apart in the CI files, although their JSON
+/// names lose the parameters (upstream's rule): GitLab keys test cases by
+/// classname and name and drops repeats, so a failing `test_x[2]` would
+/// vanish behind a passing `test_x[1]`.
+#[test]
+fn parametrised_tests_keep_their_parameters_in_ci_files() {
+    let Some(py) = venv_python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = tmp.path().join("p.subunit");
+    fs::write(
+        &stream,
+        "test: pkg.C.test_x[1.5]\nsuccess: pkg.C.test_x[1.5]\n\
+         test: pkg.C.test_x[2]\nfailure: pkg.C.test_x[2] [\nValueError: two\n]\n\
+         test: test_y (pkg.C)\nsuccess: test_y (pkg.C)\n",
+    )
+    .unwrap();
+    let (junit, ctrf) = (tmp.path().join("j.xml"), tmp.path().join("c.json"));
+    let o = run(
+        tmp.path(),
+        &[
+            os("--junit"),
+            os(&junit),
+            os("--ctrf"),
+            os(&ctrf),
+            os("-f"),
+            os(&stream),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = read_junit(&py, &junit);
+    let cases: Vec<(String, String, usize)> = got["suites"][0]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["classname"].as_str().unwrap().to_owned(),
+                c["name"].as_str().unwrap().to_owned(),
+                c["results"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    let want = [
+        ("pkg.C", "test_x[1.5]", 0),
+        ("pkg.C", "test_x[2]", 1),
+        ("pkg.C", "test_y", 0),
+    ];
+    let want: Vec<(String, String, usize)> = want
+        .iter()
+        .map(|(c, n, r)| (c.to_string(), n.to_string(), *r))
+        .collect();
+    assert_eq!(cases, want);
+    let names: Vec<String> = json(&ctrf)["results"]["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["pkg.C.test_x[1.5]", "pkg.C.test_x[2]", "pkg.C.test_y"]
+    );
+    // The console summary names the failing parameter too.
+    assert!(
+        stderr(&o).contains("pkg.C.test_x[2]: ValueError: two"),
+        "{}",
+        stderr(&o)
     );
 }
 

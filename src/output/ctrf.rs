@@ -293,7 +293,8 @@ impl<W: Sink> Ctrf<W> {
 
     pub fn entry(&mut self, e: &Entry) {
         let outcome = Outcome::of(e.status);
-        let (class, _) = side::split_name(&e.name);
+        let report_name = side::report_name(e);
+        let (class, _) = side::split_name(report_name);
         let failed = outcome.is_failure();
         let message = match outcome {
             Outcome::Failed => side::reason(e).map(str::to_owned),
@@ -350,10 +351,10 @@ impl<W: Sink> Ctrf<W> {
                 self.text.len() - e.id.len()..self.text.len()
             }
         };
-        let name_text = if e.name.is_empty() {
+        let name_text = if report_name.is_empty() {
             "(unnamed test)"
         } else {
-            e.name.as_str()
+            report_name
         };
         let name = if e.id.starts_with(name_text) {
             id.start..id.start + name_text.len()

@@ -112,7 +112,7 @@ impl Markdown {
             self.slowest.len() < SLOWEST || self.slowest.last().is_some_and(|s| e.duration > s.0);
         if fits && e.duration > 0.0 {
             let at = self.slowest.partition_point(|s| s.0 >= e.duration);
-            let name = side::head(&e.name, NAME_WIDTH).to_owned();
+            let name = side::head(side::report_name(e), NAME_WIDTH).to_owned();
             let note = self.note(e);
             self.slowest.insert(at, (e.duration, name, note));
             self.slowest.truncate(SLOWEST);
@@ -125,7 +125,7 @@ impl Markdown {
             Outcome::UxSuccess => Some("unexpected success"),
             _ => side::reason(e),
         };
-        let name = side::head(&e.name, NAME_WIDTH);
+        let name = side::head(side::report_name(e), NAME_WIDTH);
         let mut title = code_span(name);
         if let Some(n) = self.note(e) {
             let _ = write!(title, " **[{}]**", inline(side::head(&n, 80)));

@@ -49,11 +49,32 @@ pub fn worker(e: &Entry) -> Option<u32> {
         .find_map(|t| t.strip_prefix("worker-").and_then(|n| n.parse().ok()))
 }
 
+/// The name a test has in the CI outputs: its JSON name, except that a
+/// bracketed suffix the JSON name drops (pytest's parameters `[1]`,
+/// tempest's `[id-…,smoke]`) is kept, as subunit2junitxml keeps the whole
+/// id. `test_x[1]` and `test_x[2]` are two tests, and GitLab silently drops
+/// a second test case with the same class and name.
+pub fn report_name(e: &Entry) -> &str {
+    let cut = e.id.len() > e.name.len() && e.id.starts_with(e.name.as_str());
+    if cut && e.id.ends_with(']') {
+        &e.id
+    } else {
+        &e.name
+    }
+}
+
 /// `pkg.mod.Class.test` → (`pkg.mod.Class`, `test`), split at the last dot
-/// like subunit2junitxml; a name without a dot has an empty class.
+/// like subunit2junitxml, but before a bracketed suffix
+/// (`pkg.C.test[1.5]` → `pkg.C`, `test[1.5]`); a name without a dot has an
+/// empty class.
 pub fn split_name(name: &str) -> (&str, &str) {
+    let b = name.as_bytes();
+    let body = match b.last() {
+        Some(b']') => memchr::memchr(b'[', b).map_or(b, |i| &b[..i]),
+        _ => b,
+    };
     // memchr's search is vectorised; `str::rfind` goes a word at a time.
-    match memchr::memrchr(b'.', name.as_bytes()) {
+    match memchr::memrchr(b'.', body) {
         Some(i) if i + 1 < name.len() => (&name[..i], &name[i + 1..]),
         _ => ("", name),
     }
@@ -252,11 +273,32 @@ mod tests {
         assert_eq!(Outcome::of(TestStatus::InProgress), Outcome::Unfinished);
         assert_eq!(Outcome::of(TestStatus::Unknown), Outcome::Unfinished);
         assert_eq!(split_name("a.b.C.test_x"), ("a.b.C", "test_x"));
+        assert_eq!(split_name("a.C.test_x[1.5]"), ("a.C", "test_x[1.5]"));
+        assert_eq!(
+            split_name("t.api.T.test_a[id-1,smoke]"),
+            ("t.api.T", "test_a[id-1,smoke]")
+        );
+        assert_eq!(split_name("a.b[c.d].e"), ("a.b[c.d]", "e"));
+        assert_eq!(split_name("[x.y]"), ("", "[x.y]"));
         assert_eq!(split_name("plain"), ("", "plain"));
         assert_eq!(split_name("trailing."), ("", "trailing."));
         assert_eq!(tail("héllo", 4), ("llo", 3));
         assert_eq!(tail("abc", 10), ("abc", 0));
         assert_eq!(head("héllo", 2), "h");
+    }
+
+    #[test]
+    fn report_names_keep_what_the_json_name_cuts() {
+        let named = |id: &str| {
+            let mut e = crate::output::summary::tests::entry(id, "success", 0.0, None);
+            e.name = crate::model::entry::clean_name(id).into_owned();
+            report_name(&e).to_owned()
+        };
+        assert_eq!(named("p.C.test_x[1]"), "p.C.test_x[1]");
+        assert_eq!(named("t.T.test_a[id-1,smoke]"), "t.T.test_a[id-1,smoke]");
+        // unittest's `method (class)` keeps the JSON name's reordering.
+        assert_eq!(named("test_b (p.mod.C)"), "p.mod.C.test_b");
+        assert_eq!(named("p.C.test_c"), "p.C.test_c");
     }
 
     #[test]

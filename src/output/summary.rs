@@ -157,7 +157,7 @@ impl Results {
                     _ => side::reason(e).map(|r| side::head(r, REASON_WIDTH).to_owned()),
                 };
                 self.failures.push(Failed {
-                    name: e.name.clone(),
+                    name: side::report_name(e).to_owned(),
                     outcome,
                     reason,
                     note: note(&self.annotator),
@@ -173,7 +173,7 @@ impl Results {
             self.slowest.insert(
                 at,
                 Slow {
-                    name: e.name.clone(),
+                    name: side::report_name(e).to_owned(),
                     duration: e.duration,
                     note: note(&self.annotator),
                 },

@@ -110,7 +110,8 @@ impl<W: Write> Trace<W> {
         self.first = false;
         let status = e.status.as_str();
         // Mostly the name starts the id: a plain id makes it plain too.
-        let plain = e.id.starts_with(e.name.as_str()) && side::json_plain(e.id.as_bytes());
+        let name = side::report_name(e);
+        let plain = e.id.starts_with(name) && side::json_plain(e.id.as_bytes());
         let push = |b: &mut Vec<u8>, s: &str| {
             if plain {
                 side::push_json_plain(b, s);
@@ -119,7 +120,7 @@ impl<W: Write> Trace<W> {
             }
         };
         b.extend_from_slice(b"{\"name\":");
-        push(b, &e.name);
+        push(b, name);
         b.extend_from_slice(b",\"cat\":\"");
         b.extend_from_slice(status.as_bytes());
         b.extend_from_slice(b"\",\"ph\":\"X\",\"pid\":");
@@ -144,7 +145,7 @@ impl<W: Write> Trace<W> {
             }
             b.push(b']');
         }
-        if e.id != e.name {
+        if e.id != name {
             b.extend_from_slice(b",\"id\":");
             push(b, &e.id);
         }

@@ -316,9 +316,10 @@ impl Junit {
         // fold them too).
         // (One pass the compiler vectorises: no early exit.)
         let breaks = |c: u8| matches!(c, b'\t' | b'\n' | b'\r');
-        let name = if e.name.bytes().fold(false, |any, c| any | breaks(c)) {
+        let report_name = side::report_name(e);
+        let name = if report_name.bytes().fold(false, |any, c| any | breaks(c)) {
             sc.name.clear();
-            sc.name.extend(e.name.chars().map(|c| {
+            sc.name.extend(report_name.chars().map(|c| {
                 if matches!(c, '\t' | '\n' | '\r') {
                     ' '
                 } else {
@@ -327,7 +328,7 @@ impl Junit {
             }));
             sc.name.as_str()
         } else {
-            e.name.as_str()
+            report_name
         };
         // An earlier attempt's failure, and the reruns it carried, become
         // this one's reruns; a skipped attempt keeps none (JUnit's
