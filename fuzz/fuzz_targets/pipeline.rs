@@ -2,27 +2,13 @@
 //! and leaves a complete, parseable set of files.
 #![no_main]
 
-use std::path::Path;
-
 use libfuzzer_sys::fuzz_target;
 use stackviz_export::{export, Collect, FormatKind, Options};
 
 use stackviz_export::testkit::export_check as common;
 
-fn scratch_root() -> &'static Path {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        shm
-    } else {
-        Path::new("/tmp")
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
-    let tmp = tempfile::Builder::new()
-        .prefix("svx-fuzz")
-        .tempdir_in(scratch_root())
-        .expect("temp dir");
+    let tmp = common::scratch_dir();
     let input = tmp.path().join("in.subunit");
     std::fs::write(&input, data).expect("write input");
     for (format, gzip) in [(FormatKind::Tempest, false), (FormatKind::Artifacts, true)] {

@@ -19,15 +19,6 @@ mod ci_formats;
 /// GitHub's limit for one step's summary.
 const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
 
-fn scratch_root() -> &'static Path {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        shm
-    } else {
-        Path::new("/tmp")
-    }
-}
-
 fn json(path: &Path) -> serde_json::Value {
     let bytes = std::fs::read(path).expect("read");
     serde_json::from_slice(&bytes)
@@ -86,10 +77,7 @@ fn check_page(path: &Path) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let tmp = tempfile::Builder::new()
-        .prefix("svx-fuzz")
-        .tempdir_in(scratch_root())
-        .expect("temp dir");
+    let tmp = stackviz_export::testkit::export_check::scratch_dir();
     let input = tmp.path().join("in.subunit");
     std::fs::write(&input, data).expect("write input");
     let side = |name: &str| Some(tmp.path().join(name));

@@ -12,6 +12,18 @@ use serde_json::Value;
 /// Every file of an export directory: name → bytes (decompressed for `.gz`).
 pub type Snapshot = BTreeMap<String, Vec<u8>>;
 
+/// A temporary directory for one input's export: in memory (`/dev/shm`)
+/// where there is one, so that fuzz targets exporting thousands of times
+/// a second do not wear on a disk.
+pub fn scratch_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    let root = if shm.is_dir() { shm } else { Path::new("/tmp") };
+    tempfile::Builder::new()
+        .prefix("svx-fuzz")
+        .tempdir_in(root)
+        .expect("temp dir")
+}
+
 /// Reads every file in `dir` (not recursing), decompressing `.gz` files.
 pub fn snapshot(dir: &Path) -> Snapshot {
     let mut out = Snapshot::new();
