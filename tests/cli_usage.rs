@@ -665,3 +665,51 @@ fn a_gzip_level_out_of_range_is_a_usage_error_and_without_z_a_warning() {
     assert_eq!(warnings(&o).first().map(String::as_str), Some(ours));
     assert!(dest.join("tempest_file_s.subunit_0_raw.json").is_file());
 }
+
+/// A report path that is a FIFO the user may not write to is a usage error
+/// before anything is written (it would only be opened after the commit);
+/// a dangling symlink gets its file, as the shell's `>` does.
+#[test]
+fn report_targets_that_are_not_plain_files_are_checked_first() {
+    let dir = open_dir();
+    let input = dir.path().join("s.subunit");
+    fs::copy(small(), &input).unwrap();
+    set_mode(&input, 0o644);
+    let fifo = dir.path().join("junit.fifo");
+    assert!(StdCommand::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    set_mode(&fifo, 0o444);
+    let dest = dir.path().join("out");
+    let o = run_unprivileged(&[
+        "--junit".as_ref(),
+        fifo.as_os_str(),
+        "-f".as_ref(),
+        input.as_os_str(),
+        dest.as_os_str(),
+    ]);
+    let err = assert_usage_error(&o, &dest);
+    assert!(err.contains("--junit: cannot write to"), "{err}");
+    assert!(err.to_lowercase().contains("permission denied"), "{err}");
+    let target = dir.path().join("reports-target.json");
+    let link = dir.path().join("ctrf.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = exe()
+        .args(["-q", "--ctrf"])
+        .arg(&link)
+        .arg("-f")
+        .arg(&input)
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(fs::read_to_string(&target)
+        .unwrap()
+        .contains("\"reportFormat\""));
+}

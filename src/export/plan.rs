@@ -73,6 +73,18 @@ fn check_side_file(flag: &str, path: &Path) -> Result<()> {
                 path.display()
             )))
         }
+        // Not a plain file (a FIFO, /dev/stdout): written through at the
+        // end, so it must take writes now.
+        Ok(m) if !m.is_file() => {
+            use rustix::fs::{accessat, Access, AtFlags, CWD};
+            return accessat(CWD, path, Access::WRITE_OK, AtFlags::EACCESS).map_err(|e| {
+                Error::Usage(format!(
+                    "{flag}: cannot write to {}: {}",
+                    path.display(),
+                    io_reason(&e.into())
+                ))
+            });
+        }
         Ok(_) => return Ok(()),
         Err(e) if e.kind() != io::ErrorKind::NotFound => {
             return Err(Error::Usage(format!(

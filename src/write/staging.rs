@@ -502,8 +502,10 @@ fn rollback(dest: &Path, old: &Path, steps: &[Step]) {
 fn write_through(files: &[(PathBuf, PathBuf)]) -> Result<()> {
     for (tmp, target) in files {
         let mut from = File::open(tmp).map_err(|e| Error::io(tmp, e))?;
+        // As the shell's `>`: a dangling link gets its file.
         let mut to = File::options()
             .write(true)
+            .create(true)
             .truncate(true)
             .open(target)
             .map_err(|e| Error::io(target, e))?;
