@@ -22,7 +22,8 @@ use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::stats::Stats;
 use crate::model::tags::Tags;
-use crate::write::staging::{OutFile, Staging};
+use crate::write::outfile::OutFile;
+use crate::write::staging::Staging;
 
 /// The CTRF specification version this writer follows.
 pub const SPEC_VERSION: &str = "0.1.0";

@@ -14,7 +14,8 @@ use std::path::Path;
 use super::names::Names;
 use crate::model::entry::Entry;
 use crate::output::json;
-use crate::write::staging::{OutFile, Staging};
+use crate::write::outfile::OutFile;
+use crate::write::staging::Staging;
 use crate::{Error, Result};
 
 /// Where a name's latest value is in the uncompressed output.

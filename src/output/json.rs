@@ -11,7 +11,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::model::entry::Entry;
 use crate::model::stats::{Issue, Stats};
-use crate::write::staging::OutFile;
+use crate::write::outfile::OutFile;
 use crate::Result;
 
 /// A timestamp in microseconds, serialised like Python's `isoformat()` of

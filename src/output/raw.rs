@@ -2,7 +2,8 @@
 
 use super::json::IsoWriter;
 use crate::model::entry::Entry;
-use crate::write::staging::{OutFile, Staging};
+use crate::write::outfile::OutFile;
+use crate::write::staging::Staging;
 use crate::Result;
 
 /// Streams a JSON array of raw entries to a file.

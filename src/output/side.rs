@@ -5,7 +5,8 @@
 use super::StreamWriter;
 use crate::model::entry::{Entry, TestStatus};
 use crate::model::stats::Stats;
-use crate::write::staging::{OutFile, Staging};
+use crate::write::outfile::OutFile;
+use crate::write::staging::Staging;
 
 /// A test's outcome as CI tools count it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -20,7 +20,8 @@ use super::side::{Forward, SideStream};
 use super::{ExportMeta, Format, StreamMeta, StreamWriter};
 use crate::model::entry::Entry;
 use crate::model::stats::Stats;
-use crate::write::staging::{OutFile, Staging};
+use crate::write::outfile::OutFile;
+use crate::write::staging::Staging;
 
 /// dstat series → (counter name, [(series key, label)]).
 const COUNTERS: [(&str, &[(&str, &str)]); 4] = [

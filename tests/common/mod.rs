@@ -5,7 +5,9 @@
 
 pub mod browser;
 pub mod ci_formats;
+pub mod ci_run;
 pub mod history;
+pub mod report;
 
 pub use stackviz_export::testkit::export_check::*;
 pub use stackviz_export::testkit::{Keep, Trickle};

@@ -80,7 +80,8 @@ use crate::model::entry::{Entry, TestStatus};
 use crate::model::failure;
 use crate::model::lanes::worker_of;
 use crate::model::stats::{failure_lines, Stats};
-use crate::write::staging::{OutFile, Staging};
+use crate::write::outfile::OutFile;
+use crate::write::staging::Staging;
 use crate::{Error, Result};
 
 const PAGE: &str = include_str!("page.html");
