@@ -1,5 +1,6 @@
 //! Bytes → stream file → export with the report and every CI file
-//! (`--html --junit --ctrf --markdown --trace`): the export succeeds, and
+//! (`--html --junit --ctrf --markdown --trace`; by the input's length, in
+//! either layout, gzipped or with `--fix-for-frontend`): the export succeeds, and
 //! each file is what its readers need. JUnit is well-formed XML made of
 //! XML 1.0 characters, with as many `<testcase>` elements as its total
 //! says; CTRF and the trace keep their formats' rules (the checkers the
@@ -11,7 +12,7 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use quick_xml::events::Event;
-use stackviz_export::{export, CiFiles, Collect, Options};
+use stackviz_export::{export, CiFiles, Collect, FormatKind, Options};
 
 #[path = "../../tests/common/ci_formats.rs"]
 mod ci_formats;
@@ -82,9 +83,19 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&input, data).expect("write input");
     let side = |name: &str| Some(tmp.path().join(name));
     let dest = tmp.path().join("out");
+    // The layouts and the front-end fix, chosen without spending input
+    // bytes (seeds stay streams from their first byte).
+    let variant = data.len() % 4;
     let opts = Options {
         dest: dest.clone(),
         files: vec![input],
+        format: if variant % 2 == 1 {
+            FormatKind::Artifacts
+        } else {
+            FormatKind::Tempest
+        },
+        gzip: variant == 3,
+        fix_for_frontend: variant == 2,
         html: true,
         ci: CiFiles {
             junit: side("junit.xml"),

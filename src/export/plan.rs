@@ -76,14 +76,15 @@ fn check_side_file(flag: &str, path: &Path) -> Result<()> {
         // Not a plain file (a FIFO, /dev/stdout): written through at the
         // end, so it must take writes now.
         Ok(m) if !m.is_file() => {
-            use rustix::fs::{accessat, Access, AtFlags, CWD};
-            return accessat(CWD, path, Access::WRITE_OK, AtFlags::EACCESS).map_err(|e| {
-                Error::Usage(format!(
+            // Where the kernel cannot say, the write itself will.
+            return match may(path, rustix::fs::Access::WRITE_OK) {
+                Some(Err(e)) => Err(Error::Usage(format!(
                     "{flag}: cannot write to {}: {}",
                     path.display(),
-                    io_reason(&e.into())
-                ))
-            });
+                    io_reason(&e)
+                ))),
+                _ => Ok(()),
+            };
         }
         Ok(_) => return Ok(()),
         Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -436,21 +437,35 @@ fn check_readable(what: &str, path: &Path) -> Result<()> {
 /// open and close each only to check was a fifth of the input side's
 /// system calls.
 fn may_read(what: &str, path: &Path) -> Result<()> {
-    use rustix::fs::{accessat, Access, AtFlags, CWD};
-    accessat(CWD, path, Access::READ_OK, AtFlags::EACCESS)
-        .map_err(io::Error::from)
-        .or_else(|e| match e.kind() {
-            // No such check here: opening tells.
-            io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput => File::open(path).map(drop),
-            _ => Err(e),
-        })
-        .map_err(|e| {
-            Error::Usage(format!(
-                "cannot read {what} {}: {}",
-                path.display(),
-                io_reason(&e)
-            ))
-        })
+    let answer = match may(path, rustix::fs::Access::READ_OK) {
+        Some(answer) => answer,
+        // No such check here: opening tells.
+        None => File::open(path).map(drop),
+    };
+    answer.map_err(|e| {
+        Error::Usage(format!(
+            "cannot read {what} {}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+    })
+}
+
+/// `faccessat(…, AT_EACCESS)`: whether this process may access `path` as
+/// `open` would decide; `None` where the kernel has no such check.
+fn may(path: &Path, how: rustix::fs::Access) -> Option<io::Result<()>> {
+    use rustix::fs::{accessat, AtFlags, CWD};
+    match accessat(CWD, path, how, AtFlags::EACCESS).map_err(io::Error::from) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput
+            ) =>
+        {
+            None
+        }
+        answer => Some(answer),
+    }
 }
 
 /// DEST must be a directory or a path that can become one: anything of
