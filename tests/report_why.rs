@@ -363,6 +363,13 @@ fn a_link_restores_stream_test_and_window() {
         assert_eq!(attr(tl, "data-v1"), "500000");
         assert_eq!(attr(tl, "data-brush"), "200000,300000");
         assert_eq!(attr(tl, "data-selected"), "2");
+        // A link cut inside a %-escape loses that key, not the page.
+        let d = b.dom(&out.join("index.html"), "stream=1&test=%E0%A4%A");
+        let sections = tags(&d, "class=\"stream\"");
+        assert!(sections[0].0.contains_key("hidden"));
+        assert!(!sections[1].0.contains_key("hidden"));
+        assert!(tags(&d, "id=\"drawer\"")[0].0.contains_key("hidden"));
+        assert!(d.contains("data-first-screen="), "the page drew");
     }
 }
 

@@ -174,11 +174,17 @@ function utf8Length(s) {
 
 function hashParams() {
   var out = {};
+  // A link cut short in a chat can end inside a %-escape: such a pair is
+  // left out rather than stopping the page from drawing.
+  var decode = function (s) {
+    try { return decodeURIComponent(s); } catch (e) { return null; }
+  };
   location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
     if (!kv) return;
     var i = kv.indexOf('=');
-    var k = decodeURIComponent(i < 0 ? kv : kv.slice(0, i));
-    out[k] = i < 0 ? '' : decodeURIComponent(kv.slice(i + 1));
+    var k = decode(i < 0 ? kv : kv.slice(0, i));
+    var v = i < 0 ? '' : decode(kv.slice(i + 1));
+    if (k !== null && v !== null) out[k] = v;
   });
   return out;
 }
