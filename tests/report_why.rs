@@ -4,17 +4,16 @@
 //! and, where installed, Firefox (tests/common/browser.rs;
 //! `STACKVIZ_SKIP_BROWSER=1` to skip the browser part).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
-use stackviz_export::testkit::encode::{encode_event, encode_file_chunks};
-use stackviz_export::{Event, Status, Timestamp};
+use stackviz_export::Status;
 
 mod common;
 use common::browser::browsers;
+use common::report::{write_stream, Spec};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -375,48 +374,8 @@ fn a_link_restores_stream_test_and_window() {
 
 // --------------------------------------------------------- failure groups
 
-/// A test to encode: id, final status, (attachment name, text).
-type TestSpec<'a> = (String, Status, Vec<(&'a str, String)>);
-
-/// Writes a subunit v2 stream of the tests, one after another on
-/// worker-0, 2 s apart, each taking 1 s.
-fn write_stream(path: &Path, tests: &[TestSpec<'_>]) {
-    let mut buf = Vec::new();
-    for (k, (id, status, files)) in tests.iter().enumerate() {
-        let at = |s: i64| {
-            Some(Timestamp {
-                secs: 1_700_000_000 + s,
-                nanos: 0,
-            })
-        };
-        let base = Event {
-            test_id: Some(Cow::Borrowed(id.as_str())),
-            tags: Some(vec![Cow::Borrowed("worker-0")]),
-            ..Event::default()
-        };
-        let start = Event {
-            status: Some(Status::InProgress),
-            timestamp: at(2 * k as i64),
-            ..base.clone()
-        };
-        encode_event(&start, &mut buf).unwrap();
-        for (name, text) in files {
-            let template = Event {
-                timestamp: at(2 * k as i64 + 1),
-                mime: Some(Cow::Borrowed("text/plain;charset=utf8")),
-                ..base.clone()
-            };
-            encode_file_chunks(&template, name, text.as_bytes(), 65536, &mut buf).unwrap();
-        }
-        let end = Event {
-            status: Some(*status),
-            timestamp: at(2 * k as i64 + 1),
-            ..base
-        };
-        encode_event(&end, &mut buf).unwrap();
-    }
-    std::fs::write(path, buf).unwrap();
-}
+/// A test to encode, its id owned.
+type TestSpec<'a> = Spec<'a, String>;
 
 fn traceback(exc: &str) -> String {
     format!(

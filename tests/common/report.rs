@@ -21,14 +21,16 @@ pub fn export_html(stream: &Path, out: &Path) {
 }
 
 /// A test to encode: id, final status, (attachment name, text).
-pub type TestSpec<'a> = (&'a str, Status, Vec<(&'a str, String)>);
+pub type Spec<'a, S> = (S, Status, Vec<(&'a str, String)>);
+/// A [`Spec`] with a borrowed id.
+pub type TestSpec<'a> = Spec<'a, &'a str>;
 
-/// Writes a subunit v2 stream of the tests, one after another on
-/// worker-0, a second each.
-pub fn write_stream(path: &Path, tests: &[TestSpec<'_>]) {
+/// Writes a subunit v2 stream of the tests (ids as `&str` or `String`),
+/// one after another on worker-0, 2 s apart, a second each.
+pub fn write_stream<S: AsRef<str>>(path: &Path, tests: &[Spec<'_, S>]) {
     let timed = tests.iter().enumerate().map(|(k, (id, status, files))| {
         let start = 2000 * k as i64;
-        (*id, *status, files.as_slice(), start, start + 1000)
+        (id.as_ref(), *status, files.as_slice(), start, start + 1000)
     });
     write_tests(path, timed);
 }
