@@ -275,20 +275,8 @@ fn junit_replaces_characters_xml_lacks() {
          ValueError: bad \u{FFFF} value\n]\n",
     )
     .unwrap();
-    let junit = tmp.path().join("junit.xml");
-    let o = exe()
-        .arg(tmp.path().join("out"))
-        .args(["-e", "--junit"])
-        .arg(&junit)
-        .arg("-f")
-        .arg(&stream)
-        .env("JOB_NAME", "job\u{FFFF}")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let text = fs::read_to_string(&junit).unwrap();
+    let (text, got) = junit_with_job(&py, tmp.path(), &stream, "job\u{FFFF}");
     assert!(!text.contains(['\u{FFFE}', '\u{FFFF}']), "{text}");
-    let got = read_junit(&py, &junit);
     let suite = &got["suites"][0];
     assert!(
         suite["name"].as_str().unwrap().contains("run\u{FFFD}"),

@@ -281,18 +281,8 @@ fn junit_is_read_by_junitparser_with_the_expected_counts() {
 fn junit_failure_carries_the_exception_and_ci_metadata() {
     let Some(py) = venv_python() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let junit = tmp.path().join("junit.xml");
-    let o = exe()
-        .arg(tmp.path().join("out"))
-        .args(["-e", "--junit"])
-        .arg(&junit)
-        .arg("-f")
-        .arg(fixture("syn_statuses", "s.subunit"))
-        .env("JOB_NAME", "unit-job")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let got = read_junit(&py, &junit);
+    let stream = fixture("syn_statuses", "s.subunit");
+    let (_, got) = junit_with_job(&py, tmp.path(), &stream, "unit-job");
     let suite = &got["suites"][0];
     assert!(
         suite["props"]

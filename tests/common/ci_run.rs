@@ -105,3 +105,21 @@ pub fn read_junit(py: &Path, file: &Path) -> Value {
     );
     serde_json::from_slice(&o.stdout).unwrap()
 }
+
+/// Exports `stream` into `<tmp>/out` with `-e --junit <tmp>/junit.xml` and
+/// `JOB_NAME` set to `job`, which must succeed; returns the JUnit file's
+/// text and what junitparser reads in it.
+pub fn junit_with_job(py: &Path, tmp: &Path, stream: &Path, job: &str) -> (String, Value) {
+    let junit = tmp.join("junit.xml");
+    let o = exe()
+        .arg(tmp.join("out"))
+        .args(["-e", "--junit"])
+        .arg(&junit)
+        .arg("-f")
+        .arg(stream)
+        .env("JOB_NAME", job)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    (fs::read_to_string(&junit).unwrap(), read_junit(py, &junit))
+}
