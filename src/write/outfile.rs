@@ -31,7 +31,7 @@ pub(super) enum Sink {
 /// emptied buffers back for reuse; then finishes the
 /// gzip stream and, when `sync` is set, syncs the file to disk, so that a
 /// power cut after the commit cannot leave an empty or partial file (files
-/// in DEST are synced together at commit instead).
+/// on DEST's file system are synced together at commit instead).
 fn write_loop(
     mut sink: Sink,
     rx: mpsc::Receiver<Vec<u8>>,
@@ -87,7 +87,7 @@ pub struct OutFile {
     tmp: PathBuf,
     name: PathBuf,
     written: u64,
-    /// Synced on its own at close (a file outside DEST).
+    /// Synced on its own at close (a report on another file system).
     sync: bool,
 }
 
@@ -108,6 +108,12 @@ impl OutFile {
             written: 0,
             sync,
         }
+    }
+
+    /// Whether it is synced on its own at close.
+    #[cfg(test)]
+    pub(super) fn syncs(&self) -> bool {
+        self.sync
     }
 
     /// Uncompressed bytes written so far.

@@ -261,13 +261,30 @@ impl Staging {
             .and_then(|t| t.keep().map_err(|e| e.error))
             .map_err(|e| Error::io(path, e))?;
         self.outside_open.push(tmp.clone());
-        // Possibly on another file system: synced on its own at close.
-        Ok(OutFile::new(
-            Sink::Plain(file),
-            tmp,
-            path.to_path_buf(),
-            true,
-        ))
+        let sync = !self.synced_at_commit(&file);
+        Ok(OutFile::new(Sink::Plain(file), tmp, path.to_path_buf(), sync))
+    }
+
+    /// Whether the commit's `syncfs` of the private directory's file
+    /// system also puts `file` on disk. A report there is then made
+    /// durable with DEST's files: an `fsync` of its own would write it
+    /// back on this process's time (`syncfs` hands that to the kernel's
+    /// flusher threads) and flush the disk's cache once more. A report
+    /// on another file system is synced on its own at close.
+    fn synced_at_commit(&self, file: &File) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::fs::MetadataExt;
+            match (file.metadata(), fs::metadata(&self.work)) {
+                (Ok(f), Ok(w)) => f.dev() == w.dev(),
+                _ => false,
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = file;
+            false
+        }
     }
 
     /// A scratch file that is never renamed into place.
@@ -751,6 +768,30 @@ mod tests {
         stage.commit().unwrap();
         assert_eq!(fs::read(&report).unwrap(), b"<testsuites/>");
         assert_eq!(fs::read_dir(report.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn reports_on_dest_file_system_are_synced_by_the_commit() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut stage = Staging::new(&tmp.path().join("out")).unwrap();
+        let beside = stage.create_at(&tmp.path().join("ci/junit.xml")).unwrap();
+        assert!(!beside.syncs(), "the commit's syncfs covers it");
+        stage.finish(beside).unwrap();
+        // On another file system (tmpfs), it syncs itself.
+        let shm = Path::new("/dev/shm");
+        let dev = |p: &Path| fs::metadata(p).map(|m| m.dev()).ok();
+        let other = tempfile::tempdir_in(shm).ok();
+        if let Some(other) = other.as_ref().filter(|_| dev(shm) != dev(tmp.path())) {
+            let away = stage.create_at(&other.path().join("junit.xml")).unwrap();
+            assert!(away.syncs(), "another file system: synced at close");
+            stage.finish(away).unwrap();
+        } else {
+            eprintln!("skipped: no second file system at /dev/shm");
+        }
+        stage.commit().unwrap();
+        assert!(tmp.path().join("ci/junit.xml").is_file());
     }
 
     #[test]
