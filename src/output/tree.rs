@@ -144,7 +144,8 @@ impl TreeBuilder {
         // Nodes are named in the names' JSON form: escaping never makes or
         // takes a `.`, and is one to one, so the components and their
         // equality are the same, and the tree writes them as they are.
-        let root_name = names.json(last).split('.').next().unwrap_or("");
+        let first = names.json(last);
+        let root_name = &first[..memchr::memchr(b'.', first.as_bytes()).unwrap_or(first.len())];
         let mut nodes = vec![Node::new(root_name)];
         let mut last_child = vec![NO_ID];
         let mut index: HashMap<(u32, &str), u32> = HashMap::default();
@@ -154,7 +155,7 @@ impl TreeBuilder {
         let mut parents: HashMap<&str, u32> = HashMap::default();
         for id in 0..self.leaves.len() as u32 {
             let name = names.json(id);
-            let (start, rest) = match name.rfind('.') {
+            let (start, rest) = match memchr::memrchr(b'.', name.as_bytes()) {
                 // A dotless name is the root itself.
                 None => (0, ""),
                 Some(cut) => {
@@ -192,7 +193,7 @@ impl TreeBuilder {
         mut node: u32,
         path: &'n str,
     ) -> u32 {
-        for part in path.split('.').skip(1) {
+        for part in after_first(path) {
             node = match index.get(&(node, part)) {
                 Some(&c) => c,
                 None => {
@@ -217,6 +218,18 @@ impl TreeBuilder {
     }
 }
 
+/// The components of a dotted path after its first: `path.split('.')
+/// .skip(1)`, but with the dots found by byte, as `str::split` calls
+/// `memcmp` for each match, once per component of every name.
+fn after_first(path: &str) -> impl Iterator<Item = &str> {
+    let dots = || memchr::memchr_iter(b'.', path.as_bytes());
+    let ends = dots().skip(1).chain(std::iter::once(path.len()));
+    dots()
+        .map(|d| d + 1)
+        .zip(ends)
+        .map(|(from, to)| &path[from..to])
+}
+
 struct Node<'n> {
     name: &'n str,
     first_child: u32,
@@ -235,6 +248,32 @@ impl<'n> Node<'n> {
             next: NO_ID,
             test: NO_ID,
             open_sibling: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_first;
+
+    #[test]
+    fn components_after_the_first_are_those_of_split() {
+        for path in [
+            "",
+            ".",
+            "..",
+            "a",
+            "a.",
+            ".a",
+            "a.b",
+            "a..b",
+            "pkg.mod.Class.test",
+            "é.ü.ß",
+            "x.[1.5]",
+            "a.b.",
+        ] {
+            let want: Vec<&str> = path.split('.').skip(1).collect();
+            assert_eq!(after_first(path).collect::<Vec<_>>(), want, "{path:?}");
         }
     }
 }

@@ -262,7 +262,12 @@ impl Staging {
             .map_err(|e| Error::io(path, e))?;
         self.outside_open.push(tmp.clone());
         let sync = !self.synced_at_commit(&file);
-        Ok(OutFile::new(Sink::Plain(file), tmp, path.to_path_buf(), sync))
+        Ok(OutFile::new(
+            Sink::Plain(file),
+            tmp,
+            path.to_path_buf(),
+            sync,
+        ))
     }
 
     /// Whether the commit's `syncfs` of the private directory's file
