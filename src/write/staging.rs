@@ -411,6 +411,26 @@ impl Staging {
                 steps.push(Step::Removed { name: name.clone() });
             }
             sync_dir(&self.dest)?;
+            // The renamed reports' directories too, so that a report seen
+            // after the export is still there after a power cut.
+            let mut dirs: Vec<&Path> = self
+                .outside
+                .iter()
+                .filter_map(|(_, target)| target.parent())
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .filter(|d| *d != self.dest)
+                .collect();
+            dirs.sort();
+            dirs.dedup();
+            for d in dirs {
+                sync_dir(d)?;
+            }
             last()
         })();
         if let Err(e) = result {
@@ -583,7 +603,15 @@ fn sync_files(work: &Path, done: &[(String, String)]) -> Result<()> {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The directories this thread synced, for the tests.
+    static SYNCED_DIRS: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(test)]
+    SYNCED_DIRS.with(|s| s.borrow_mut().push(dir.to_path_buf()));
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
@@ -795,8 +823,13 @@ mod tests {
         } else {
             eprintln!("skipped: no second file system at /dev/shm");
         }
+        SYNCED_DIRS.with(|s| s.borrow_mut().clear());
         stage.commit().unwrap();
         assert!(tmp.path().join("ci/junit.xml").is_file());
+        // The renames are made durable: DEST's and the report's directory.
+        let synced = SYNCED_DIRS.with(|s| s.take());
+        assert!(synced.contains(&tmp.path().join("out")), "{synced:?}");
+        assert!(synced.contains(&tmp.path().join("ci")), "{synced:?}");
     }
 
     #[test]
