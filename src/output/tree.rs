@@ -276,4 +276,12 @@ mod tests {
             assert_eq!(after_first(path).collect::<Vec<_>>(), want, "{path:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_path_splits_like_str_split(path in "[a.é\\[\\]]{0,12}") {
+            let want: Vec<&str> = path.split('.').skip(1).collect();
+            proptest::prop_assert_eq!(after_first(&path).collect::<Vec<_>>(), want);
+        }
+    }
 }
