@@ -429,7 +429,16 @@ impl Staging {
             dirs.sort();
             dirs.dedup();
             for d in dirs {
-                sync_dir(d)?;
+                match sync_dir(d) {
+                    // A file system that cannot sync a directory: the
+                    // report itself is on disk; only its name may not be.
+                    Err(Error::Io { source, .. })
+                        if matches!(
+                            source.kind(),
+                            io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+                        ) => {}
+                    other => other?,
+                }
             }
             last()
         })();
