@@ -416,14 +416,9 @@ impl Staging {
             let mut dirs: Vec<&Path> = self
                 .outside
                 .iter()
-                .filter_map(|(_, target)| target.parent())
-                .map(|d| {
-                    if d.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        d
-                    }
-                })
+                // The temporary file was made in the target's directory
+                // (`.` for a bare name), so its parent is that directory.
+                .filter_map(|(tmp, _)| tmp.parent())
                 .filter(|d| *d != self.dest)
                 .collect();
             dirs.sort();
