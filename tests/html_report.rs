@@ -169,31 +169,17 @@ fn page_data(html: &str) -> Value {
 
 /// The bytes of a block of the page: lines of base64, each a gzip member.
 fn block(html: &str, id: &str) -> Vec<u8> {
+    use base64::Engine as _;
     use std::io::Read;
     let open = format!("<script type=\"application/octet-stream\" id=\"{id}\">");
     let at = html.find(&open).unwrap_or_else(|| panic!("no block {id}")) + open.len();
     let text = &html[at..at + html[at..].find("</script>").unwrap()];
-    let digit = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {c}"),
-    };
     // One gzip member per line; their bytes joined.
     let mut out = Vec::new();
     for line in text.trim().lines() {
-        let mut bytes = Vec::new();
-        for quad in line.as_bytes().chunks(4) {
-            let n = quad
-                .iter()
-                .take_while(|&&c| c != b'=')
-                .fold(0u32, |n, &c| n << 6 | u32::from(digit(c)));
-            let kept = quad.iter().filter(|&&c| c != b'=').count();
-            let n = n << (6 * (4 - kept));
-            bytes.extend_from_slice(&n.to_be_bytes()[1..kept]);
-        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(line)
+            .unwrap_or_else(|e| panic!("block {id}: not base64: {e}"));
         flate2::read::GzDecoder::new(&bytes[..])
             .read_to_end(&mut out)
             .unwrap();

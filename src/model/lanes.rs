@@ -150,13 +150,9 @@ mod tests {
 
     #[test]
     fn greedy_lanes_never_overlap_and_match_peak_concurrency() {
-        let mut seed = 7u64;
-        let mut next = move |n: i64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as i64) % n
-        };
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut next = move |n: i64| rng.random_range(0..n);
         let span: Vec<_> = (0..500)
             .map(|_| {
                 let a = next(10_000);

@@ -278,16 +278,15 @@ mod tests {
     }
 
     fn text(n: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed;
+        use rand::{RngExt, SeedableRng};
+        const ABC: &[u8] = b"abcdefgh \"{}:,0123";
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         (0..n)
             .map(|i| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
                 if i % 61 == 0 {
                     b'\n'
                 } else {
-                    b"abcdefgh \"{}:,0123"[(x >> 59) as usize % 18]
+                    ABC[rng.random_range(0..ABC.len())]
                 }
             })
             .collect()

@@ -138,13 +138,11 @@ mod tests {
     fn spans_match_direct_hashing() {
         let data = bytes(20_000, 7);
         let mut s = SpanCrc::new();
-        let mut x = 12345u64;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12345);
         for _ in 0..2000 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let from = (x >> 33) as usize % data.len();
-            let len = (x >> 13) as usize % (data.len() - from + 1);
+            let from = rng.random_range(0..data.len());
+            let len = rng.random_range(0..=data.len() - from);
             assert_eq!(
                 s.crc(&data, 0, from, from + len),
                 crc32fast::hash(&data[from..from + len]),
