@@ -392,8 +392,12 @@ pub(crate) fn prepare_details_json(e: &mut Entry) {
     }
 }
 
-/// Appends `{"k": "v", …}` for ordered pairs.
+/// Appends `{"k": "v", …}` for ordered pairs, into room made once for the
+/// text and a few escapes: a test's attachments run to kilobytes, and
+/// growing the buffer by doubling copied them about twice over.
 pub fn write_pairs(out: &mut Vec<u8>, pairs: &[(String, String)]) {
+    let plain: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 8).sum();
+    out.reserve(2 + plain + plain / 8);
     out.push(b'{');
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
