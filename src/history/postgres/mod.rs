@@ -82,13 +82,30 @@ fn map_err<'a>(
         }
         let message = match e.as_db_error() {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
-            None => e.to_string(),
+            None => with_causes(&e),
         };
         HistoryError::Backend {
             location: location.to_owned(),
             message: conn::redact_with(&message, secret),
         }
     }
+}
+
+/// The client's error and its causes, `outer: inner: …`: the client says
+/// only "error connecting to server", and what the user can act on
+/// (connection refused, no such host, timed out) is in its source.
+fn with_causes(e: &postgres::Error) -> String {
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = c.source();
+    }
+    message
 }
 
 impl PgStore {
@@ -101,7 +118,7 @@ impl PgStore {
         })?;
         let tls_required = conn::requires_tls(&target.config);
         let client = target.config.connect(target.tls.clone()).map_err(|e| {
-            let mut message = target.redact(&e.to_string());
+            let mut message = target.redact(&with_causes(&e));
             let lower = message.to_ascii_lowercase();
             if tls_required && (lower.contains("tls") || lower.contains("ssl")) {
                 message.push_str(

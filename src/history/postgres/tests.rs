@@ -124,6 +124,20 @@ fn copies_a_sqlite_store_in() {
 }
 
 #[test]
+fn a_refused_connection_says_why() {
+    // Nothing listens on port 1; no server is needed.
+    let e = PgStore::connect("postgresql://ci:pw@127.0.0.1:1/h")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cannot connect: error connecting to server"),
+        "{e}"
+    );
+    assert!(e.to_ascii_lowercase().contains("refused"), "{e}");
+    assert!(!e.contains("pw@"), "{e}");
+}
+
+#[test]
 fn messages_never_show_the_password() {
     let Some(server) = server() else { return };
     // A wrong port: the connection fails, and the message names the server
