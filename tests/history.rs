@@ -410,6 +410,112 @@ fn a_failed_export_stores_nothing() {
     assert_eq!(count(&db, "SELECT failure FROM tests"), 1);
 }
 
+/// A store that did not exist is made only by an export that succeeds:
+/// one that fails (here a report file named like DEST's `config.json`)
+/// leaves neither a store holding only the schema nor the temporary one
+/// it was built in.
+#[test]
+fn a_failed_export_leaves_no_new_store() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("new.db");
+    let dest = tmp.path().join("out");
+    let s = tmp.path().join("s.subunit");
+    std::fs::write(&s, stream(&[("t.a", Status::Success, 0.0, 1.0)])).unwrap();
+    let clash = dest.join("config.json");
+    let (ok, err) = export(args![
+        dest,
+        "-q",
+        "--junit",
+        clash,
+        "--history",
+        db,
+        "-f",
+        s
+    ]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("config.json"), "{err}");
+    let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["s.subunit"]);
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", s]);
+    assert!(ok, "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM runs"), 1);
+    // The mode SQLite gives a store it creates: 0666 less the umask.
+    let plain = tmp.path().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&db), mode(&plain));
+    assert!(std::fs::read_dir(tmp.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("stackviz-history")));
+}
+
+/// A signal while a new store is being built (after the pass, before the
+/// commit) removes it with the rest of the run's temporaries.
+#[test]
+fn a_signal_removes_a_new_store_being_built() {
+    let big = manifest().join("fixtures/conformance/syn_medium_10k");
+    let src = std::fs::read_dir(&big)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains(".subunit"))
+        .expect("a stream in syn_medium_10k");
+    let building = |dir: &Path| {
+        std::fs::read_dir(dir).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".stackviz-history-")
+        })
+    };
+    // The store is built in well under a second: caught on one of a few tries.
+    for _ in 0..10 {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("h.db");
+        let mut child = Command::new(exe())
+            .arg(tmp.path().join("out"))
+            .args(["-q", "--history"])
+            .arg(&db)
+            .arg("-f")
+            .arg(&src)
+            .spawn()
+            .unwrap();
+        let caught = loop {
+            if building(tmp.path()) {
+                break true;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        };
+        if !caught {
+            continue;
+        }
+        let killed = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        if status.success() {
+            // It committed before the signal arrived: try again.
+            continue;
+        }
+        assert_eq!(status.code(), Some(143));
+        assert!(!db.exists(), "a store was left");
+        assert!(!building(tmp.path()), "the store being built was left");
+        return;
+    }
+    panic!("no try caught the store being built");
+}
+
 /// A store named like one of the export's files in DEST would be replaced
 /// by that file at commit (its WAL left beside a page): a usage error, the
 /// store as it was.

@@ -21,6 +21,7 @@ use crate::history::sqlite::SqliteStore;
 use crate::history::{self, Preload, Rules, RunBuilder, RunInput, StreamHistory};
 use crate::model::entry::Entry;
 use crate::output::StreamMeta;
+use crate::write::staging::TrackedFile;
 use crate::{Error, Result};
 
 /// What the command line asked of history.
@@ -433,16 +434,16 @@ impl PendingStore {
             Target::File(path) => std::thread::Builder::new()
                 .name("history-store".into())
                 .spawn(move || -> history::HResult<()> {
+                    let send = &mut |r| {
+                        let _ = rec_tx.send(r);
+                    };
+                    let absent = std::fs::symlink_metadata(&path)
+                        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+                    if absent {
+                        return record_new_file(&path, &runs, send, &go_rx);
+                    }
                     let mut store = SqliteStore::open(&path)?;
-                    history::record_runs_with(
-                        &mut store,
-                        &runs,
-                        None,
-                        &mut |r| {
-                            let _ = rec_tx.send(r);
-                        },
-                        &mut go_once(&go_rx),
-                    )?;
+                    history::record_runs_with(&mut store, &runs, None, send, &mut go_once(&go_rx))?;
                     Ok(())
                 })
                 .map_err(Error::Thread)?,
@@ -498,6 +499,81 @@ impl Drop for PendingStore {
         // No go-ahead: the thread rolls back.
         self.go = None;
         let _ = self.join();
+    }
+}
+
+/// Records `runs` in a SQLite store that does not exist yet. It is built
+/// under a temporary name beside `path` and renamed into place only when
+/// the export commits, so a failed or interrupted export leaves no store
+/// behind (it used to leave one holding only the schema). The rename never
+/// replaces a store that another export created in the meantime: the runs
+/// are then recorded in that one, and this export's marks stay those
+/// computed against an empty history.
+fn record_new_file(
+    path: &Path,
+    runs: &[RunInput],
+    send: &mut dyn FnMut(history::Recorded),
+    go: &mpsc::Receiver<bool>,
+) -> history::HResult<()> {
+    let io_err = |e: std::io::Error| history::HistoryError::Backend {
+        location: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // 0666 less the umask, as SQLite creates a store (tempfile's default
+    // is 0600).
+    let tmp = tempfile::Builder::new()
+        .prefix(".stackviz-history-")
+        .suffix(".new")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(io_err)?
+        .into_temp_path();
+    let tracked = TrackedFile::new(&tmp);
+    let mut go_ahead = go_once(go);
+    let mut committed = false;
+    let built = SqliteStore::open_named(&tmp, path).and_then(|mut store| {
+        history::record_runs_with(&mut store, runs, None, send, &mut || {
+            committed = go_ahead();
+            committed
+        })?;
+        store.close()
+    });
+    if let Err(e) = built {
+        TrackedFile::remove(&tmp);
+        return Err(e);
+    }
+    if !committed {
+        // The export failed: no store.
+        TrackedFile::remove(&tmp);
+        return Ok(());
+    }
+    let placed = tmp.persist_noclobber(path);
+    drop(tracked);
+    match placed {
+        Ok(()) => sync_dir(dir).map_err(io_err),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            TrackedFile::remove(&e.path);
+            let mut store = SqliteStore::open(path)?;
+            history::record_runs_with(&mut store, runs, None, &mut |_| {}, &mut || true)?;
+            Ok(())
+        }
+        Err(e) => {
+            TrackedFile::remove(&e.path);
+            Err(io_err(e.error))
+        }
+    }
+}
+
+/// Makes a rename in `dir` durable. File systems that cannot sync a
+/// directory (EINVAL) have nothing to make durable that way.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => Ok(()),
+        r => r,
     }
 }
 

@@ -58,9 +58,17 @@ impl SqliteStore {
     /// at its last migration. Refuses other files, and schemas older or
     /// newer than this version, saying what to do.
     pub fn open(path: &Path) -> HResult<SqliteStore> {
+        SqliteStore::open_named(path, path)
+    }
+
+    /// [`SqliteStore::open`] on `file`, named `shown` in messages: a new
+    /// store is built under a temporary name and linked into place at the
+    /// end (see `export::history`).
+    pub fn open_named(file: &Path, shown: &Path) -> HResult<SqliteStore> {
+        let path = shown;
         let err = backend(path);
         let conn = Connection::open_with_flags(
-            path,
+            file,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -97,6 +105,25 @@ impl SqliteStore {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Moves everything the write-ahead log holds into the database file
+    /// and closes it, so that the file alone is the whole store (to be
+    /// renamed into place). Dropping a store closes it without a word.
+    pub fn close(self) -> HResult<()> {
+        let err = backend(&self.path);
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .map_err(&err)?;
+        if busy != 0 {
+            return Err(HistoryError::Backend {
+                location: self.path.display().to_string(),
+                message: "the write-ahead log could not be checkpointed".into(),
+            });
+        }
+        let path = self.path.clone();
+        self.conn.close().map_err(|(_, e)| backend(&path)(e))
     }
 
     /// Creates, checks or migrates the schema in one write transaction, so

@@ -34,6 +34,13 @@ fn live() -> std::sync::MutexGuard<'static, Vec<(PathBuf, Vec<PathBuf>)>> {
     LIVE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Files outside the private directories that a signal must remove too.
+static LIVE_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live_files() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE_FILES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Removes the temporaries and created directories of every export still
 /// running in this process, then exits with `code`. For SIGINT, SIGTERM
 /// and SIGHUP. A commit already under way finishes (or rolls back) first;
@@ -43,7 +50,40 @@ pub fn remove_temporaries_and_exit(code: i32) -> ! {
     for (work, created) in guard.drain(..) {
         remove_work(&work, &created);
     }
+    for file in live_files().drain(..) {
+        TrackedFile::remove(&file);
+    }
     std::process::exit(code)
+}
+
+/// A temporary file outside DEST (a new history store, built under a
+/// temporary name until the commit links it into place) that a signal
+/// removes, with the side files SQLite keeps beside it. Its owner removes
+/// or renames it; dropping this only stops the tracking.
+#[derive(Debug)]
+pub struct TrackedFile(PathBuf);
+
+impl TrackedFile {
+    pub fn new(path: &Path) -> TrackedFile {
+        live_files().push(path.to_path_buf());
+        TrackedFile(path.to_path_buf())
+    }
+
+    /// Removes `path` and its SQLite side files, where they exist.
+    pub fn remove(path: &Path) {
+        let _ = fs::remove_file(path);
+        for side in ["-wal", "-shm", "-journal"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(side);
+            let _ = fs::remove_file(PathBuf::from(p));
+        }
+    }
+}
+
+impl Drop for TrackedFile {
+    fn drop(&mut self) {
+        live_files().retain(|p| p != &self.0);
+    }
 }
 
 fn remove_work(work: &Path, created: &[PathBuf]) {
