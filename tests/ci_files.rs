@@ -95,6 +95,50 @@ fn a_report_file_that_is_one_of_the_exports_files_is_refused() {
     );
 }
 
+/// A clash with a name known before the stream is read (`config.json`,
+/// `index.html` with `--html`, the previous export's files) is refused
+/// before reading it: here standard input stays open and unwritten, so an
+/// export that read it first would never end.
+#[test]
+fn a_clash_known_in_advance_is_refused_before_the_stream_is_read() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    for (flag, name, extra) in [
+        ("--junit", "config.json", None),
+        ("--ctrf", "index.html", Some("--html")),
+    ] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stackviz-export"));
+        cmd.current_dir(tmp.path())
+            .args([os(flag), os(&out.join(name)), os("-i"), os(&out)])
+            .args(extra.map(os))
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let _stdin = child.stdin.take();
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t0.elapsed() > Duration::from_secs(20) {
+                child.kill().unwrap();
+                panic!("{flag} {name}: still reading the stream");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(2), "{flag} {name}");
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(
+            err.contains("is also one of the export's files in DEST"),
+            "{err}"
+        );
+        assert!(!out.exists(), "{flag} {name}: nothing left");
+    }
+}
+
 /// A report path that is a symlink or a FIFO (or `/dev/stdout`) is
 /// written through once the export is in place: renaming over it would
 /// replace the link or the FIFO with a file. A new report file gets the

@@ -96,6 +96,15 @@ pub fn run(plan: &Plan, rep: &mut dyn Reporter) -> Result<Summary> {
     if let Some(f) = plan.history.as_ref().and_then(|h| h.store_file()) {
         stage.keep_intact(f, "history store");
     }
+    let mut fixed = vec!["config.json"];
+    if plan.html {
+        fixed.push("index.html");
+    }
+    if plan.history.as_ref().is_some_and(|h| h.writes_file()) {
+        fixed.push("history.json");
+    }
+    let reports: Vec<&Path> = ci.named().into_iter().map(|(_, p)| p).collect();
+    stage.refuse_clash_early(&reports, &fixed)?;
     for n in stale_notes {
         rep.info(&n);
     }

@@ -392,11 +392,13 @@ impl Staging {
         fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
         let new_names: HashSet<&str> = self.done.iter().map(|(_, n)| n.as_str()).collect();
         let stale = previous_outputs(&self.dest, &new_names);
-        if let Some((t, what)) = self.clash(&new_names, &stale) {
-            return Err(Error::Usage(format!(
-                "{} is also one of the export's files in DEST; give the {what} another name",
-                crate::shown_path(t)
-            )));
+        let reports = self
+            .outside
+            .iter()
+            .map(|(_, t)| (t.as_path(), "report file"));
+        let kept = self.intact.iter().map(|(p, what)| (p.as_path(), *what));
+        if let Some(e) = self.clash(reports.chain(kept), &new_names, &stale) {
+            return Err(e);
         }
         let mut steps = Vec::new();
         // Files outside DEST first: a previous file there is kept as a
@@ -513,12 +515,34 @@ impl Staging {
         self.intact.push((path.to_path_buf(), what));
     }
 
-    /// A file asked for outside the export's own (a CI report such as
-    /// `--junit FILE`, or a path given to [`Staging::keep_intact`]) that is
-    /// also one of the export's files in DEST, new or left by the previous
-    /// export there: one would silently replace the other (or be removed as
-    /// stale). With what it is.
-    fn clash(&self, names: &HashSet<&str>, stale: &[String]) -> Option<(&Path, &'static str)> {
+    /// The commit's clash check ([`Staging::commit`]) made before any work,
+    /// against the names known then: `names` (files every export of this
+    /// kind writes: `config.json`, and `index.html`, `history.json` when
+    /// asked for) and every file the previous export into DEST wrote. Data
+    /// files named after the streams are only known at commit, where the
+    /// same check runs again.
+    pub fn refuse_clash_early(&self, reports: &[&Path], names: &[&str]) -> Result<()> {
+        let names: HashSet<&str> = names.iter().copied().collect();
+        let previous = previous_outputs(&self.dest, &HashSet::new());
+        let reports = reports.iter().map(|&t| (t, "report file"));
+        let kept = self.intact.iter().map(|(p, what)| (p.as_path(), *what));
+        match self.clash(reports.chain(kept), &names, &previous) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The usage error for the first of `targets` (a CI report such as
+    /// `--junit FILE`, or a path given to [`Staging::keep_intact`], with
+    /// what it is) that is also one of the export's files in DEST, new
+    /// (`names`) or left by the previous export there (`stale`): one would
+    /// silently replace the other (or be removed as stale).
+    fn clash<'a>(
+        &self,
+        mut targets: impl Iterator<Item = (&'a Path, &'static str)>,
+        names: &HashSet<&str>,
+        stale: &[String],
+    ) -> Option<Error> {
         let dest = fs::canonicalize(&self.dest).ok()?;
         let ours = |t: &Path| {
             let (Some(parent), Some(file)) = (t.parent(), t.file_name()) else {
@@ -539,12 +563,11 @@ impl Staging {
             let rel = rel.to_string_lossy();
             names.contains(rel.as_ref()) || stale.iter().any(|s| *s == rel)
         };
-        let reports = self
-            .outside
-            .iter()
-            .map(|(_, t)| (t.as_path(), "report file"));
-        let kept = self.intact.iter().map(|(p, what)| (p.as_path(), *what));
-        reports.chain(kept).find(|(t, _)| ours(t))
+        let (t, what) = targets.find(|(t, _)| ours(t))?;
+        Some(Error::Usage(format!(
+            "{} is also one of the export's files in DEST; give the {what} another name",
+            crate::shown_path(t)
+        )))
     }
 }
 
