@@ -55,16 +55,20 @@ fn sql2subunit_reads_our_runs() {
     common::history::sql2subunit_reads_our_runs(&backend, &venv);
 }
 
+/// The stream of the conformance case with 10,000 tests.
+fn medium_stream() -> PathBuf {
+    std::fs::read_dir(manifest().join("fixtures/conformance/syn_medium_10k"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains(".subunit"))
+        .expect("a stream in syn_medium_10k")
+}
+
 #[test]
 fn two_processes_ingest_at_once() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("h.db");
-    let big = manifest().join("fixtures/conformance/syn_medium_10k");
-    let src = std::fs::read_dir(&big)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains(".subunit"))
-        .expect("a stream in syn_medium_10k");
+    let src = medium_stream();
     let mut children = Vec::new();
     for k in 0..2 {
         let copy = tmp.path().join(format!(
@@ -411,9 +415,9 @@ fn a_failed_export_stores_nothing() {
 }
 
 /// A store that did not exist is made only by an export that succeeds:
-/// one that fails (here a report file named like DEST's `config.json`)
-/// leaves neither a store holding only the schema nor the temporary one
-/// it was built in.
+/// one that fails at commit, after the store's rows were written (here
+/// DEST's `config.json` is a directory), leaves neither a store holding
+/// only the schema nor the temporary one it was built in.
 #[test]
 fn a_failed_export_leaves_no_new_store() {
     use std::os::unix::fs::PermissionsExt;
@@ -422,17 +426,8 @@ fn a_failed_export_leaves_no_new_store() {
     let dest = tmp.path().join("out");
     let s = tmp.path().join("s.subunit");
     std::fs::write(&s, stream(&[("t.a", Status::Success, 0.0, 1.0)])).unwrap();
-    let clash = dest.join("config.json");
-    let (ok, err) = export(args![
-        dest,
-        "-q",
-        "--junit",
-        clash,
-        "--history",
-        db,
-        "-f",
-        s
-    ]);
+    std::fs::create_dir_all(dest.join("config.json").join("keep")).unwrap();
+    let (ok, err) = export(args![dest, "-q", "--history", db, "-f", s]);
     assert!(!ok, "{err}");
     assert!(err.contains("config.json"), "{err}");
     let mut left: Vec<String> = std::fs::read_dir(tmp.path())
@@ -440,7 +435,8 @@ fn a_failed_export_leaves_no_new_store() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    assert_eq!(left, ["s.subunit"]);
+    assert_eq!(left, ["out", "s.subunit"]);
+    std::fs::remove_dir_all(dest.join("config.json")).unwrap();
     let (ok, err) = export(args![dest, "-q", "--history", db, "-f", s]);
     assert!(ok, "{err}");
     assert_eq!(count(&db, "SELECT count(*) FROM runs"), 1);
@@ -460,12 +456,7 @@ fn a_failed_export_leaves_no_new_store() {
 /// commit) removes it with the rest of the run's temporaries.
 #[test]
 fn a_signal_removes_a_new_store_being_built() {
-    let big = manifest().join("fixtures/conformance/syn_medium_10k");
-    let src = std::fs::read_dir(&big)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains(".subunit"))
-        .expect("a stream in syn_medium_10k");
+    let src = medium_stream();
     let building = |dir: &Path| {
         std::fs::read_dir(dir).unwrap().any(|e| {
             e.unwrap()
@@ -504,8 +495,9 @@ fn a_signal_removes_a_new_store_being_built() {
             .unwrap();
         assert!(killed.success());
         let status = child.wait().unwrap();
-        if status.success() {
-            // It committed before the signal arrived: try again.
+        if status.success() || tmp.path().join("out/config.json").exists() {
+            // It committed before the signal arrived, or the signal waited
+            // for the commit under way: try again.
             continue;
         }
         assert_eq!(status.code(), Some(143));
