@@ -21,7 +21,7 @@ use crate::history::sqlite::SqliteStore;
 use crate::history::{self, Preload, Rules, RunBuilder, RunInput, StreamHistory};
 use crate::model::entry::Entry;
 use crate::output::StreamMeta;
-use crate::write::staging::TrackedFile;
+use crate::write::staging::{sync_renames_in, TrackedFile};
 use crate::{Error, Result};
 
 /// What the command line asked of history.
@@ -554,7 +554,10 @@ fn record_new_file(
     let placed = tmp.persist_noclobber(path);
     drop(tracked);
     match placed {
-        Ok(()) => sync_dir(dir).map_err(io_err),
+        Ok(()) => sync_renames_in(dir).map_err(|e| match e {
+            Error::Io { source, .. } => io_err(source),
+            other => io_err(std::io::Error::other(other.to_string())),
+        }),
         Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
             TrackedFile::remove(&e.path);
             let mut store = SqliteStore::open(path)?;
@@ -565,15 +568,6 @@ fn record_new_file(
             TrackedFile::remove(&e.path);
             Err(io_err(e.error))
         }
-    }
-}
-
-/// Makes a rename in `dir` durable. File systems that cannot sync a
-/// directory (EINVAL) have nothing to make durable that way.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    match std::fs::File::open(dir).and_then(|d| d.sync_all()) {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => Ok(()),
-        r => r,
     }
 }
 

@@ -466,16 +466,7 @@ impl Staging {
             dirs.sort();
             dirs.dedup();
             for d in dirs {
-                match sync_dir(d) {
-                    // A file system that cannot sync a directory: the
-                    // report itself is on disk; only its name may not be.
-                    Err(Error::Io { source, .. })
-                        if matches!(
-                            source.kind(),
-                            io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
-                        ) => {}
-                    other => other?,
-                }
+                sync_renames_in(d)?;
             }
             last()
         })();
@@ -674,6 +665,24 @@ fn sync_files(work: &Path, done: &[(String, String)]) -> Result<()> {
 thread_local! {
     /// The directories this thread synced, for the tests.
     static SYNCED_DIRS: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Syncs `dir` so that files renamed into it outside DEST (reports, a new
+/// history store) keep their names after a power cut. A file system that
+/// cannot sync a directory (EINVAL, unsupported) is not an error: the file
+/// itself is on disk, only its name may not be.
+pub fn sync_renames_in(dir: &Path) -> Result<()> {
+    match sync_dir(dir) {
+        Err(Error::Io { source, .. })
+            if matches!(
+                source.kind(),
+                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+            ) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
