@@ -62,7 +62,7 @@ impl SqliteStore {
     }
 
     /// [`SqliteStore::open`] on `file`, named `shown` in messages: a new
-    /// store is built under a temporary name and linked into place at the
+    /// store is built under a temporary name and renamed into place at the
     /// end (see `export::history`).
     pub fn open_named(file: &Path, shown: &Path) -> HResult<SqliteStore> {
         let path = shown;

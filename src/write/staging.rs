@@ -57,7 +57,7 @@ pub fn remove_temporaries_and_exit(code: i32) -> ! {
 }
 
 /// A temporary file outside DEST (a new history store, built under a
-/// temporary name until the commit links it into place) that a signal
+/// temporary name until the commit renames it into place) that a signal
 /// removes, with the side files SQLite keeps beside it. Its owner removes
 /// or renames it; dropping this only stops the tracking.
 #[derive(Debug)]
