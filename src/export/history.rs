@@ -542,14 +542,10 @@ fn record_new_file(
         })?;
         store.close()
     });
-    if let Err(e) = built {
+    if built.is_err() || !committed {
+        // The store or the export failed: no store.
         TrackedFile::remove(&tmp);
-        return Err(e);
-    }
-    if !committed {
-        // The export failed: no store.
-        TrackedFile::remove(&tmp);
-        return Ok(());
+        return built;
     }
     let placed = tmp.persist_noclobber(path);
     drop(tracked);

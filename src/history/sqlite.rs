@@ -61,11 +61,10 @@ impl SqliteStore {
         SqliteStore::open_named(path, path)
     }
 
-    /// [`SqliteStore::open`] on `file`, named `shown` in messages: a new
+    /// [`SqliteStore::open`] on `file`, named `path` in messages: a new
     /// store is built under a temporary name and renamed into place at the
     /// end (see `export::history`).
-    pub fn open_named(file: &Path, shown: &Path) -> HResult<SqliteStore> {
-        let path = shown;
+    pub fn open_named(file: &Path, path: &Path) -> HResult<SqliteStore> {
         let err = backend(path);
         let conn = Connection::open_with_flags(
             file,
@@ -122,8 +121,7 @@ impl SqliteStore {
                 message: "the write-ahead log could not be checkpointed".into(),
             });
         }
-        let path = self.path.clone();
-        self.conn.close().map_err(|(_, e)| backend(&path)(e))
+        self.conn.close().map_err(|(_, e)| err(e))
     }
 
     /// Creates, checks or migrates the schema in one write transaction, so

@@ -392,12 +392,8 @@ impl Staging {
         fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
         let new_names: HashSet<&str> = self.done.iter().map(|(_, n)| n.as_str()).collect();
         let stale = previous_outputs(&self.dest, &new_names);
-        let reports = self
-            .outside
-            .iter()
-            .map(|(_, t)| (t.as_path(), "report file"));
-        let kept = self.intact.iter().map(|(p, what)| (p.as_path(), *what));
-        if let Some(e) = self.clash(reports.chain(kept), &new_names, &stale) {
+        let reports = self.outside.iter().map(|(_, t)| t.as_path());
+        if let Some(e) = self.clash(reports, &new_names, &stale) {
             return Err(e);
         }
         let mut steps = Vec::new();
@@ -515,22 +511,20 @@ impl Staging {
     pub fn refuse_clash_early(&self, reports: &[&Path], names: &[&str]) -> Result<()> {
         let names: HashSet<&str> = names.iter().copied().collect();
         let previous = previous_outputs(&self.dest, &HashSet::new());
-        let reports = reports.iter().map(|&t| (t, "report file"));
-        let kept = self.intact.iter().map(|(p, what)| (p.as_path(), *what));
-        match self.clash(reports.chain(kept), &names, &previous) {
+        match self.clash(reports.iter().copied(), &names, &previous) {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
 
-    /// The usage error for the first of `targets` (a CI report such as
-    /// `--junit FILE`, or a path given to [`Staging::keep_intact`], with
-    /// what it is) that is also one of the export's files in DEST, new
-    /// (`names`) or left by the previous export there (`stale`): one would
-    /// silently replace the other (or be removed as stale).
+    /// The usage error for the first of `reports` (CI reports such as
+    /// `--junit FILE`) or of the paths given to [`Staging::keep_intact`]
+    /// that is also one of the export's files in DEST, new (`names`) or
+    /// left by the previous export there (`stale`): one would silently
+    /// replace the other (or be removed as stale).
     fn clash<'a>(
-        &self,
-        mut targets: impl Iterator<Item = (&'a Path, &'static str)>,
+        &'a self,
+        reports: impl Iterator<Item = &'a Path>,
         names: &HashSet<&str>,
         stale: &[String],
     ) -> Option<Error> {
@@ -554,7 +548,11 @@ impl Staging {
             let rel = rel.to_string_lossy();
             names.contains(rel.as_ref()) || stale.iter().any(|s| *s == rel)
         };
-        let (t, what) = targets.find(|(t, _)| ours(t))?;
+        let kept = self.intact.iter().map(|(p, what)| (p.as_path(), *what));
+        let (t, what) = reports
+            .map(|t| (t, "report file"))
+            .chain(kept)
+            .find(|(t, _)| ours(t))?;
         Some(Error::Usage(format!(
             "{} is also one of the export's files in DEST; give the {what} another name",
             crate::shown_path(t)
